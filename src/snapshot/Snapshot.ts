@@ -1,0 +1,97 @@
+/**
+ * The unit of persistence: one process's cumulative metrics at one moment.
+ *
+ * A snapshot is plain data (no OpenTelemetry classes) so that it can be
+ * encoded by {@link ../snapshot/SnapshotCodec}, written by any store and merged
+ * by a process that never ran the code that recorded it.
+ */
+
+/** What kind of process wrote a snapshot. */
+export type SnapshotRole =
+  /** A process that serves application traffic (cluster worker, PM2 instance, single process). */
+  | 'worker'
+  /** The cluster primary: restart counters, worker states, live worker count. */
+  | 'primary'
+  /** Folded totals of a slot's dead workers (counters and histograms only). */
+  | 'retired';
+
+/** Who wrote a snapshot. Enough to tell every process of every host apart. */
+export interface SnapshotIdentity {
+  /** `service.name` (OTEL_SERVICE_NAME). */
+  readonly service: string;
+  /** `service.instance.id`: one app instance (host, pod). Defaults to the host name. */
+  readonly instance: string;
+  /** Stable worker slot, 0-based; becomes the `worker_id` label. -1 for the primary. */
+  readonly slot: number;
+  readonly pid: number;
+  /** Process start time, ms since the epoch; with pid it identifies one process life. */
+  readonly startTimeMs: number;
+  readonly role: SnapshotRole;
+}
+
+/** An explicit-bucket histogram value; `counts` has `boundaries.length + 1` entries. */
+export interface HistogramValue {
+  readonly count: number;
+  readonly sum: number;
+  readonly counts: readonly number[];
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** Attributes of one series; values are already strings, as they appear as labels. */
+export type SeriesAttributes = Readonly<Record<string, string>>;
+
+/** One series of a metric. */
+export interface SnapshotPoint {
+  readonly attributes: SeriesAttributes;
+  /** When this cumulative series started counting, ms since the epoch. */
+  readonly startTimeMs: number;
+  /** A number for counters, up-down counters and gauges; a histogram value otherwise. */
+  readonly value: number | HistogramValue;
+}
+
+/** How a metric's points merge: see {@link ../merge/SnapshotMerger}. */
+export type SnapshotMetricKind = 'counter' | 'updowncounter' | 'gauge' | 'histogram';
+
+/** One metric (instrument) of a snapshot. */
+export interface SnapshotMetric {
+  readonly name: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly kind: SnapshotMetricKind;
+  /** `int` or `double`, as the OpenTelemetry instrument declared it. */
+  readonly valueType: 'int' | 'double';
+  /** Histogram bucket boundaries; absent for other kinds. */
+  readonly boundaries?: readonly number[];
+  readonly points: readonly SnapshotPoint[];
+}
+
+/** One process's cumulative metrics. */
+export interface Snapshot {
+  readonly identity: SnapshotIdentity;
+  /** When the snapshot was taken, ms since the epoch. */
+  readonly writtenAtMs: number;
+  readonly metrics: readonly SnapshotMetric[];
+  /**
+   * For `retired` snapshots: the process keys (see {@link processKey}) already
+   * folded in, so a fold that is retried after a crash never counts twice.
+   */
+  readonly folded?: readonly string[];
+}
+
+/** A snapshot as read back from a store, with what the store knows of its writer. */
+export interface StoredSnapshot {
+  readonly snapshot: Snapshot;
+  /** False when the writer is known to be gone (exited pid, expired lease). */
+  readonly live: boolean;
+}
+
+/** The key of one process life: stable across its snapshots, unique across restarts. */
+export function processKey(identity: SnapshotIdentity): string {
+  return `${identity.service}|${identity.instance}|${identity.slot}|${identity.pid}|${identity.startTimeMs}`;
+}
+
+/** The key of one worker slot of one instance: what folded totals belong to. */
+export function slotKey(identity: Pick<SnapshotIdentity, 'service' | 'instance' | 'slot'>): string {
+  return `${identity.service}|${identity.instance}|${identity.slot}`;
+}
