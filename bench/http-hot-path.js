@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Per-request cost of HTTP recording, side by side in ONE run.
+ *
+ *   npm run bench:http                  (builds dist/, then runs this file)
+ *   node bench/http-hot-path.js [--duration 8] [--warmup 2] [--connections 50] [--rounds 3] [--only plain,ours]
+ *
+ * Defaults: --duration 8 (seconds measured per variant per round), --warmup 2
+ * (seconds of load discarded before each measurement), --connections 50
+ * (autocannon keep-alive connections, pipelining 1), --rounds 3 (variants are
+ * interleaved round by round so drift hits them all alike).
+ *
+ * Every variant is the same hello-world `http` server (`res.end('hello world')`)
+ * in its own child process; autocannon runs in this process on the same machine.
+ * Variants:
+ *   plain          node:http, nothing else
+ *   ours           dist/worker: HttpInstrumentation + RouteNormaliser + RequestAccumulator,
+ *                  HttpMetricProducer collected every second (as a worker's reader does)
+ *   ours-register  node --require ./dist/register.js (the whole package), if dist/register.js exists
+ *   prom-client    Counter + Histogram (method, route, status) updated on res 'finish'
+ *                  (what express-prom-bundle does)
+ *   otel-sdk       @opentelemetry/sdk-metrics Counter + Histogram recorded from diagnostics_channel
+ *
+ * Prints req/s per round and the mean ratio of each variant to plain `http`. Exits 0.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+}
+
+// ---------------------------------------------------------------- server side
+const SERVER_KIND = arg('server', undefined);
+if (SERVER_KIND !== undefined) {
+  runServer(SERVER_KIND);
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
+
+function helloHandler(_req, res) {
+  res.end('hello world');
+}
+
+function endpointOf(url) {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function runServer(kind) {
+  const http = require('node:http');
+  const setups = {
+    plain() {},
+    'ours-register'() {},
+    ours() {
+      const { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } = require(path.join(DIST, 'catalogue/MetricCatalogue.js'));
+      const { RequestAccumulator } = require(path.join(DIST, 'worker/RequestAccumulator.js'));
+      const { RouteNormaliser } = require(path.join(DIST, 'worker/RouteNormaliser.js'));
+      const { HttpInstrumentation } = require(path.join(DIST, 'worker/HttpInstrumentation.js'));
+      const { HttpMetricProducer } = require(path.join(DIST, 'worker/HttpMetricProducer.js'));
+      const accumulator = new RequestAccumulator({ durationBuckets: DEFAULT_DURATION_BUCKETS, sizeBuckets: DEFAULT_SIZE_BUCKETS });
+      const instrumentation = new HttpInstrumentation({ accumulator, normaliser: new RouteNormaliser({ maxEndpoints: 1000 }) });
+      instrumentation.enable();
+      const producer = new HttpMetricProducer(instrumentation);
+      setInterval(() => void producer.collect(), 1000).unref();
+    },
+    'prom-client'() {
+      const client = require('prom-client');
+      const labelNames = ['method', 'route', 'status'];
+      const counter = new client.Counter({ name: 'bench_requests_total', help: 'h', labelNames });
+      const histogram = new client.Histogram({
+        name: 'bench_request_duration_seconds',
+        help: 'h',
+        labelNames,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60],
+      });
+      const inner = helloHandler;
+      return (req, res) => {
+        const start = process.hrtime.bigint();
+        res.on('finish', () => {
+          const labels = { method: req.method, route: endpointOf(req.url), status: String(res.statusCode) };
+          counter.inc(labels);
+          histogram.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+        });
+        inner(req, res);
+      };
+    },
+    'otel-sdk'() {
+      const dc = require('node:diagnostics_channel');
+      const { MeterProvider, MetricReader, AggregationType } = require('@opentelemetry/sdk-metrics');
+      class CollectingReader extends MetricReader {
+        async onForceFlush() {}
+        async onShutdown() {}
+      }
+      const reader = new CollectingReader();
+      const provider = new MeterProvider({
+        readers: [reader],
+        views: [{ instrumentName: 'bench_request_duration', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60] } } }],
+      });
+      const meter = provider.getMeter('bench');
+      const counter = meter.createCounter('bench_requests');
+      const histogram = meter.createHistogram('bench_request_duration', { unit: 's' });
+      const kStart = Symbol('start');
+      dc.subscribe('http.server.request.start', ({ request }) => {
+        request[kStart] = performance.now();
+      });
+      dc.subscribe('http.server.response.finish', ({ request, response }) => {
+        const attributes = { method: request.method, endpoint: endpointOf(request.url), status: String(response.statusCode) };
+        counter.add(1, attributes);
+        histogram.record((performance.now() - request[kStart]) / 1000, attributes);
+      });
+      setInterval(() => void reader.collect(), 1000).unref();
+    },
+  };
+  const setup = setups[kind];
+  if (setup === undefined) throw new Error(`unknown variant ${kind}`);
+  const handler = setup() ?? helloHandler;
+  const server = http.createServer(handler);
+  server.listen(0, '127.0.0.1', () => {
+    process.send({ port: server.address().port });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+// ---------------------------------------------------------------- driver side
+function variants() {
+  const all = ['plain', 'ours'];
+  if (fs.existsSync(path.join(DIST, 'register.js'))) all.push('ours-register');
+  all.push('prom-client', 'otel-sdk');
+  const only = arg('only', undefined);
+  return only === undefined ? all : all.filter((v) => only.split(',').includes(v));
+}
+
+function startServer(kind, scratch) {
+  const execArgv = kind === 'ours-register' ? ['--require', path.join(DIST, 'register.js')] : [];
+  const child = spawn(process.execPath, [...execArgv, __filename, '--server', kind], {
+    cwd: scratch,
+    // The register variant writes its store into a private directory and serves
+    // nothing on a fixed port that a previous child may still hold.
+    env: { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind}: no port after 15 s\n${stderr}`)), 15000);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      resolve({ child, port: m.port, stderr: () => stderr });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind}: exited with ${code}\n${stderr}`));
+    });
+  });
+}
+
+function load(port, seconds, connections) {
+  const autocannon = require('autocannon');
+  return new Promise((resolve, reject) => {
+    autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, pipelining: 1 }, (error, result) => {
+      if (error) reject(error);
+      else resolve(result);
+    });
+  });
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.disconnect();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function measure(kind, options) {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `bench-http-${kind}-`));
+  try {
+    const { child, port } = await startServer(kind, scratch);
+    try {
+      if (options.warmup > 0) await load(port, options.warmup, options.connections);
+      const result = await load(port, options.duration, options.connections);
+      if (result.non2xx > 0 || result.errors > 0) {
+        console.log(`  ${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      }
+      return result.requests.average;
+    } finally {
+      await stop(child);
+    }
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(DIST, 'worker', 'HttpInstrumentation.js'))) {
+    console.error('dist/ is missing: run `npx tsc -p tsconfig.json` (or `npm run bench:http`) first');
+    process.exitCode = 1;
+    return;
+  }
+  const options = {
+    duration: Number(arg('duration', '8')),
+    warmup: Number(arg('warmup', '2')),
+    connections: Number(arg('connections', '50')),
+    rounds: Number(arg('rounds', '3')),
+  };
+  const kinds = variants();
+  console.log(
+    `hello-world http, ${options.connections} connections, ${options.duration}s measured after ${options.warmup}s warm-up, ` +
+      `${options.rounds} interleaved rounds, node ${process.version}, ${os.cpus().length} cpus`,
+  );
+  const results = new Map(kinds.map((k) => [k, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const kind of kinds) {
+      try {
+        const rps = await measure(kind, options);
+        results.get(kind).push(rps);
+        console.log(`round ${round}  ${kind.padEnd(14)} ${Math.round(rps).toString().padStart(7)} req/s`);
+      } catch (error) {
+        console.log(`round ${round}  ${kind.padEnd(14)} FAILED: ${String(error.message).split('\n').slice(0, 3).join(' | ')}`);
+      }
+    }
+  }
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const plain = mean(results.get('plain') ?? []);
+  console.log('\nvariant          mean req/s   ratio to plain http');
+  for (const kind of kinds) {
+    const xs = results.get(kind);
+    if (xs.length === 0) {
+      console.log(`${kind.padEnd(16)} (no result)`);
+      continue;
+    }
+    const m = mean(xs);
+    console.log(`${kind.padEnd(16)} ${Math.round(m).toString().padStart(10)}   ${plain > 0 ? (m / plain).toFixed(3) : 'n/a'}`);
+  }
+}

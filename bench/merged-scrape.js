@@ -1,0 +1,298 @@
+'use strict';
+/**
+ * Merged-scrape cost, side by side in one run:
+ *
+ *   (a) prom-client's AggregatorRegistry: 16 real cluster workers, each holding
+ *       a counter and a 16-bucket histogram over 100 label sets (worker_id kept
+ *       as a label so series stay per worker, as ours do); the primary answers
+ *       an HTTP GET with clusterMetrics().
+ *   (b) this package: the same series as 16 snapshot files written by the
+ *       FileStore; an HTTP GET to MetricsEndpoint runs FileStore.readAll() ->
+ *       mergeSnapshots() -> PrometheusTextSerializer.serialize().
+ *
+ * Both are timed end to end by the same HTTP client (no compression, so both
+ * send the same text), interleaved, and reported as medians and a ratio. Also
+ * reports our serializer against @opentelemetry/exporter-prometheus's on the
+ * same merged ResourceMetrics.
+ *
+ * Run: npx tsc -p tsconfig.json && node bench/merged-scrape.js
+ * Env: BENCH_WORKERS (16), BENCH_LABEL_SETS (100), BENCH_SCRAPES (21).
+ */
+const cluster = require('node:cluster');
+const http = require('node:http');
+const path = require('node:path');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { performance } = require('node:perf_hooks');
+
+const dist = path.join(__dirname, '..', 'dist');
+const { CATALOGUE, DEFAULT_DURATION_BUCKETS, LABEL, prometheusName } = require(path.join(dist, 'catalogue/MetricCatalogue'));
+
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
+const LABEL_SETS = Number(process.env.BENCH_LABEL_SETS ?? 100);
+const SCRAPES = Math.max(15, Number(process.env.BENCH_SCRAPES ?? 21));
+const WARMUP = 3;
+const OBSERVATIONS_PER_SET = 20;
+const BOUNDARIES = [...DEFAULT_DURATION_BUCKETS];
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
+
+/** The label values of set `s` (worker_id is added per worker). */
+function labelSet(s) {
+  return { [LABEL.method]: METHODS[s % METHODS.length], [LABEL.endpoint]: `/api/v1/resource${s}/{id}`, [LABEL.status]: String(200 + (s % 5)) };
+}
+
+/** Deterministic observations of set `s` in worker `w`, identical for both contenders. */
+function observations(w, s) {
+  const values = [];
+  for (let i = 0; i < OBSERVATIONS_PER_SET; i++) values.push(((w * 7 + s * 13 + i * 31) % 1000) / 400);
+  return values;
+}
+
+function requestCount(w, s) {
+  return s * 17 + w + 1;
+}
+
+// ---------------------------------------------------------------- (a) worker side
+if (cluster.isWorker) {
+  const client = require('prom-client');
+  // Constructing it installs the worker's answer to the primary's metrics requests.
+  new client.AggregatorRegistry();
+  const w = Number(process.env.BENCH_SLOT);
+  const labelNames = [LABEL.workerId, LABEL.method, LABEL.endpoint, LABEL.status];
+  const counter = new client.Counter({ name: prometheusName(CATALOGUE.requests), help: CATALOGUE.requests.help, labelNames });
+  const histogram = new client.Histogram({
+    name: prometheusName(CATALOGUE.requestDuration),
+    help: CATALOGUE.requestDuration.help,
+    labelNames,
+    buckets: BOUNDARIES,
+  });
+  for (let s = 0; s < LABEL_SETS; s++) {
+    const labels = { [LABEL.workerId]: String(w), ...labelSet(s) };
+    counter.inc(labels, requestCount(w, s));
+    for (const value of observations(w, s)) histogram.observe(labels, value);
+  }
+  process.send({ ready: true });
+  return;
+}
+
+// ---------------------------------------------------------------- primary
+const { AggregatorRegistry } = require('prom-client');
+const { PrometheusSerializer } = require('@opentelemetry/exporter-prometheus');
+const { resourceFromAttributes } = require('@opentelemetry/resources');
+const { FileStore } = require(path.join(dist, 'store/FileStore'));
+const { mergeSnapshots } = require(path.join(dist, 'merge/SnapshotMerger'));
+const { MetricsEndpoint } = require(path.join(dist, 'exposition/MetricsEndpoint'));
+const { PrometheusTextSerializer } = require(path.join(dist, 'exposition/PrometheusTextSerializer'));
+
+function median(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One timed GET; resolves { ms, bytes, text }. */
+function scrape(port, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics', agent, headers }, (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => {
+          const ms = performance.now() - started;
+          if (response.statusCode !== 200) return reject(new Error(`HTTP ${response.statusCode} from port ${port}`));
+          const body = Buffer.concat(chunks);
+          resolve({ ms, bytes: body.length, text: response.headers['content-encoding'] ? '' : body.toString('utf8') });
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
+  });
+}
+
+async function startPromClient() {
+  const aggregator = new AggregatorRegistry();
+  const workers = [];
+  const ready = [];
+  for (let w = 0; w < WORKERS; w++) {
+    const worker = cluster.fork({ BENCH_SLOT: String(w) });
+    workers.push(worker);
+    ready.push(new Promise((resolve) => worker.once('message', resolve)));
+  }
+  await Promise.all(ready);
+  const server = http.createServer((request, response) => {
+    aggregator.clusterMetrics().then(
+      (text) => {
+        response.setHeader('content-type', aggregator.contentType);
+        response.end(text);
+      },
+      (error) => {
+        response.statusCode = 500;
+        response.end(String(error));
+      },
+    );
+  });
+  return { port: await listen(server), workers, server };
+}
+
+/** The snapshot a worker of this package would have written for the same traffic. */
+function snapshotOf(w, startTimeMs) {
+  const counterPoints = [];
+  const histogramPoints = [];
+  for (let s = 0; s < LABEL_SETS; s++) {
+    const attributes = labelSet(s);
+    counterPoints.push({ attributes, startTimeMs, value: requestCount(w, s) });
+    const counts = new Array(BOUNDARIES.length + 1).fill(0);
+    let sum = 0;
+    for (const value of observations(w, s)) {
+      sum += value;
+      const index = BOUNDARIES.findIndex((bound) => value <= bound);
+      counts[index === -1 ? BOUNDARIES.length : index] += 1;
+    }
+    histogramPoints.push({ attributes, startTimeMs, value: { count: OBSERVATIONS_PER_SET, sum, counts } });
+  }
+  return {
+    identity: { service: 'bench', instance: 'bench-host', slot: w, pid: process.pid, startTimeMs, role: 'worker' },
+    writtenAtMs: Date.now(),
+    metrics: [
+      { name: CATALOGUE.requests.name, description: CATALOGUE.requests.help, unit: CATALOGUE.requests.unit, kind: 'counter', valueType: 'int', points: counterPoints },
+      {
+        name: CATALOGUE.requestDuration.name,
+        description: CATALOGUE.requestDuration.help,
+        unit: CATALOGUE.requestDuration.unit,
+        kind: 'histogram',
+        valueType: 'double',
+        boundaries: BOUNDARIES,
+        points: histogramPoints,
+      },
+    ],
+  };
+}
+
+async function startOurs(directory) {
+  const store = new FileStore({ directory });
+  const startedMs = Date.now() - 60_000;
+  for (let w = 0; w < WORKERS; w++) await store.write(snapshotOf(w, startedMs + w));
+  const resource = resourceFromAttributes({ 'service.name': 'bench' });
+  const serializer = new PrometheusTextSerializer();
+  const phases = { read: [], merge: [], serialize: [] };
+  let lastMerged;
+  const endpoint = new MetricsEndpoint({
+    port: 0,
+    host: '127.0.0.1',
+    render: async () => {
+      const t0 = performance.now();
+      const stored = await store.readAll();
+      const t1 = performance.now();
+      const merged = mergeSnapshots(stored, { resource, labelInstance: false, nowMs: Date.now() });
+      const t2 = performance.now();
+      const text = serializer.serialize(merged);
+      // Serializing builds a rope; count flattening it here (sending must flatten it anyway).
+      Buffer.byteLength(text);
+      const t3 = performance.now();
+      phases.read.push(t1 - t0);
+      phases.merge.push(t2 - t1);
+      phases.serialize.push(t3 - t2);
+      lastMerged = merged;
+      return text;
+    },
+  });
+  const { port } = await endpoint.start();
+  return { port, endpoint, store, phases, merged: () => lastMerged };
+}
+
+function countSamples(text) {
+  let n = 0;
+  for (const line of text.split('\n')) if (line !== '' && line[0] !== '#') n++;
+  return n;
+}
+
+async function main() {
+  const directory = mkdtempSync(path.join(tmpdir(), 'merged-scrape-bench-'));
+  const theirs = await startPromClient();
+  const ours = await startOurs(directory);
+  try {
+    const first = { theirs: await scrape(theirs.port), ours: await scrape(ours.port) };
+    const theirSamples = countSamples(first.theirs.text);
+    const ourSamples = countSamples(first.ours.text);
+    console.log(`shape: ${WORKERS} workers x ${LABEL_SETS} label sets x (counter + ${BOUNDARIES.length}-bucket histogram)`);
+    console.log(`  prom-client AggregatorRegistry: ${theirSamples} samples, ${(first.theirs.bytes / 1e6).toFixed(2)} MB`);
+    console.log(`  otel-cluster-exporter:          ${ourSamples} samples, ${(first.ours.bytes / 1e6).toFixed(2)} MB`);
+    if (theirSamples !== ourSamples) console.log('  WARNING: the two outputs do not hold the same number of samples');
+
+    const times = { theirs: [], ours: [], oursGzip: [] };
+    for (let i = 0; i < WARMUP + SCRAPES; i++) {
+      const a = await scrape(theirs.port);
+      const b = await scrape(ours.port);
+      const c = await scrape(ours.port, { 'accept-encoding': 'gzip' });
+      if (i < WARMUP) continue;
+      times.theirs.push(a.ms);
+      times.ours.push(b.ms);
+      times.oursGzip.push(c.ms);
+    }
+    const mTheirs = median(times.theirs);
+    const mOurs = median(times.ours);
+    console.log(`\nwhole scrape over HTTP, median of ${SCRAPES} (interleaved, after ${WARMUP} warm-up):`);
+    console.log(`  prom-client clusterMetrics():                      ${mTheirs.toFixed(1)} ms`);
+    console.log(`  readAll -> merge -> serialize -> MetricsEndpoint:  ${mOurs.toFixed(1)} ms`);
+    console.log(`  same, gzip negotiated (as Prometheus scrapes):     ${median(times.oursGzip).toFixed(1)} ms`);
+    console.log(`  ratio prom-client / ours: ${(mTheirs / mOurs).toFixed(1)}x`);
+    const p = ours.phases;
+    console.log(
+      `  our phases (median ms): readAll ${median(p.read).toFixed(1)}, merge ${median(p.merge).toFixed(1)}, serialize ${median(p.serialize).toFixed(1)}`,
+    );
+
+    const merged = ours.merged();
+    const reference = new PrometheusSerializer(undefined, false, undefined, true, true);
+    const serializer = new PrometheusTextSerializer();
+    if (reference.serialize(merged) !== serializer.serialize(merged)) console.log('  WARNING: serializer output differs from the OpenTelemetry one');
+    const ser = { otel: [], ours: [] };
+    for (let i = 0; i < WARMUP + SCRAPES; i++) {
+      let t = performance.now();
+      Buffer.byteLength(reference.serialize(merged)); // flatten the string, as sending it would
+      const otelMs = performance.now() - t;
+      t = performance.now();
+      Buffer.byteLength(serializer.serialize(merged));
+      const oursMs = performance.now() - t;
+      if (i < WARMUP) continue;
+      ser.otel.push(otelMs);
+      ser.ours.push(oursMs);
+    }
+    const mOtel = median(ser.otel);
+    const mSer = median(ser.ours);
+    console.log(`\nserializer only, same merged ResourceMetrics, median of ${SCRAPES}:`);
+    console.log(`  @opentelemetry/exporter-prometheus PrometheusSerializer: ${mOtel.toFixed(1)} ms`);
+    console.log(`  PrometheusTextSerializer:                               ${mSer.toFixed(1)} ms`);
+    console.log(`  ratio OTel / ours: ${(mOtel / mSer).toFixed(1)}x`);
+  } finally {
+    agent.destroy();
+    await ours.endpoint.close();
+    await ours.store.close();
+    await new Promise((resolve) => theirs.server.close(resolve));
+    await Promise.all(
+      theirs.workers.map(
+        (worker) =>
+          new Promise((resolve) => {
+            if (worker.isDead()) return resolve();
+            worker.once('exit', resolve);
+            worker.kill();
+          }),
+      ),
+    );
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+  for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
+});

@@ -1,0 +1,134 @@
+import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
+import { CATALOGUE } from '../catalogue/MetricCatalogue';
+import { mergeSnapshots } from '../merge/SnapshotMerger';
+import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
+import { processKey } from '../snapshot/Snapshot';
+import type { SnapshotStore } from '../store/SnapshotStore';
+import type { SelfMetrics } from '../self/SelfMetrics';
+import { recovered, warnOnce } from '../self/Logger';
+
+/** Options of {@link MergedView}. */
+export interface MergedViewOptions {
+  readonly store: SnapshotStore;
+  readonly resource: Resource;
+  /** Add an `instance` label to every series (several instances share the store). */
+  readonly labelInstance: boolean;
+  readonly selfMetrics: SelfMetrics;
+  /** A store read slower than this serves the last good view instead. */
+  readonly readTimeoutMs: number;
+  /**
+   * The serving process's own fresh snapshot, which replaces its stored copy:
+   * a primary's counters are then current to the scrape, not to its last flush.
+   */
+  readonly localSnapshot?: () => Promise<Snapshot | undefined>;
+}
+
+/**
+ * The merged view of every snapshot in the store, as an OpenTelemetry
+ * `MetricProducer`: the Prometheus endpoint renders it and the OTLP reader
+ * pushes it, so both show the same series.
+ *
+ * A store that fails or is slow never fails a collection: the last good read
+ * is served and `otel_cluster_exporter_store_up` drops to 0.
+ */
+export class MergedView implements MetricProducer {
+  private readonly options: MergedViewOptions;
+  private lastGoodRead: StoredSnapshot[] = [];
+
+  constructor(options: MergedViewOptions) {
+    this.options = options;
+  }
+
+  async collect(): Promise<CollectionResult> {
+    const { resource, labelInstance } = this.options;
+    const nowMs = Date.now();
+    const stored = await this.readStore();
+    const local = await this.readLocal();
+    const all = local ? replaceOwn(stored, local) : stored;
+    const resourceMetrics = mergeSnapshots(withSnapshotAge(all, nowMs), { resource, labelInstance, nowMs });
+    return { resourceMetrics, errors: [] };
+  }
+
+  private async readStore(): Promise<StoredSnapshot[]> {
+    const { store, selfMetrics, readTimeoutMs } = this.options;
+    try {
+      const stored = await withTimeout(store.readAll(), readTimeoutMs, `reading the ${store.kind} store`);
+      this.lastGoodRead = stored;
+      selfMetrics.setStoreUp(store.kind, true);
+      recovered(`store-read-${store.kind}`, `reads from the ${store.kind} store recovered`);
+      return stored;
+    } catch (error) {
+      selfMetrics.setStoreUp(store.kind, false);
+      selfMetrics.recordStoreError(store.kind, 'read');
+      warnOnce(
+        `store-read-${store.kind}`,
+        `reading the ${store.kind} store failed; serving the last good view: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return this.lastGoodRead;
+    }
+  }
+
+  private async readLocal(): Promise<Snapshot | undefined> {
+    try {
+      return await this.options.localSnapshot?.();
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function replaceOwn(stored: readonly StoredSnapshot[], local: Snapshot): StoredSnapshot[] {
+  const ownKey = processKey(local.identity);
+  const others = stored.filter((entry) => processKey(entry.snapshot.identity) !== ownKey);
+  others.push({ snapshot: local, live: true });
+  return others;
+}
+
+/**
+ * Add the staleness gauge as a snapshot of its own, so the merge treats it like
+ * every other series: the age of the oldest live worker snapshot.
+ */
+function withSnapshotAge(stored: StoredSnapshot[], nowMs: number): StoredSnapshot[] {
+  let oldest: number | undefined;
+  let first: Snapshot | undefined;
+  for (const entry of stored) {
+    if (!entry.live || entry.snapshot.identity.role !== 'worker') continue;
+    first ??= entry.snapshot;
+    oldest = oldest === undefined ? entry.snapshot.writtenAtMs : Math.min(oldest, entry.snapshot.writtenAtMs);
+  }
+  if (oldest === undefined || !first) return stored;
+  const definition = CATALOGUE.snapshotAge;
+  const ageSnapshot: Snapshot = {
+    identity: { ...first.identity, role: 'primary', slot: -1, pid: process.pid, startTimeMs: 0 },
+    writtenAtMs: nowMs,
+    metrics: [
+      {
+        name: definition.name,
+        description: definition.help,
+        unit: definition.unit,
+        kind: 'gauge',
+        valueType: 'double',
+        points: [{ attributes: {}, startTimeMs: nowMs, value: Math.max(0, nowMs - oldest) / 1000 }],
+      },
+    ],
+  };
+  return [...stored, { snapshot: ageSnapshot, live: true }];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,366 @@
+import { readFile } from 'node:fs/promises';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { constants as zlibConstants, gzip } from 'node:zlib';
+import type { EndpointTlsConfig } from '../config/Config';
+import { recovered, warnOnce } from '../self/Logger';
+
+/** Options of {@link MetricsEndpoint}. */
+export interface MetricsEndpointOptions {
+  /** TCP port; 0 picks a free one (see the port {@link MetricsEndpoint.start} resolves). */
+  readonly port: number;
+  /** Bind address (`0.0.0.0`, `::`, `127.0.0.1`, a host name). */
+  readonly host: string;
+  /** HTTPS, and client certificates when `clientCafile` is set. Plain HTTP when absent or disabled. */
+  readonly tls?: EndpointTlsConfig;
+  /** Produces the exposition text of one scrape. May reject; it is never called concurrently with itself. */
+  readonly render: () => Promise<string>;
+  /** Told how long each successful render took, in seconds. */
+  readonly onScrapeDuration?: (seconds: number) => void;
+  /** How long a scrape waits for a render before answering with the last good body. Default 5000. */
+  readonly renderTimeoutMs?: number;
+}
+
+/** The exposition format Prometheus negotiates for plain-text scrapes. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** Set (to `true`) on a `/metrics` answer that repeats an earlier render because the current one is late. */
+export const STALE_HEADER = 'x-metrics-stale';
+
+const DEFAULT_RENDER_TIMEOUT_MS = 5000;
+/**
+ * A render still pending after this many timeouts is presumed stuck and a new
+ * one may start, so one hung render cannot freeze the endpoint on stale data.
+ */
+const ABANDON_AFTER_TIMEOUTS = 2;
+/**
+ * Level 1 compresses a 4 MB exposition to ~240 KB in ~7 ms; level 6 saves
+ * another 40 KB for four times the CPU. Scrape latency is what users pay for.
+ */
+const GZIP_LEVEL = zlibConstants.Z_BEST_SPEED;
+const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
+
+/** One finished render: the body, or why there is none. */
+type RenderResult = { readonly ok: true; readonly body: string } | { readonly ok: false; readonly error: unknown };
+
+/** What one scrape answers with. */
+type Answer =
+  | { readonly kind: 'fresh'; readonly body: string }
+  | { readonly kind: 'stale'; readonly body: string; readonly ageSeconds: number }
+  | { readonly kind: 'unavailable' }
+  | { readonly kind: 'failed' };
+
+/**
+ * The HTTP(S) server Prometheus scrapes: `GET`/`HEAD /metrics` and `/healthz`.
+ *
+ * Built so that a scrape can never hurt the process serving it: renders are
+ * single-flight (concurrent scrapes share one), a scrape waits at most
+ * `renderTimeoutMs` and then gets the last good body marked stale (or 503),
+ * render failures become a 500, compression runs off the event loop, and
+ * every error path ends in a response or a log line, never an exception.
+ *
+ * The server object exists from construction, before {@link start}, so the
+ * caller can exclude it from HTTP instrumentation; `start` may be retried
+ * after it rejects (a busy port).
+ */
+export class MetricsEndpoint {
+  private readonly options: MetricsEndpointOptions;
+  private readonly renderTimeoutMs: number;
+  private readonly httpServer: http.Server;
+  private starting = false;
+  private pendingStart: Promise<{ port: number }> | undefined;
+  private inFlight: { readonly result: Promise<RenderResult>; readonly startedAtMs: number } | undefined;
+  private lastGood: { readonly body: string; readonly renderedAtMs: number } | undefined;
+  private gzipCache: { readonly body: string; readonly compressed: Promise<Buffer> } | undefined;
+
+  constructor(options: MetricsEndpointOptions) {
+    this.options = options;
+    this.renderTimeoutMs = options.renderTimeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
+    this.httpServer = createServer(options.tls, (request, response) => this.handle(request, response));
+    this.httpServer.on('error', (error) => {
+      // Errors while listening are start()'s to report; later ones (accept
+      // failures such as EMFILE) must not become an uncaught 'error' event.
+      if (!this.starting) warnOnce('metrics-endpoint-server', `metrics endpoint server error: ${describe(error)}`);
+    });
+  }
+
+  /** The underlying server (an `https.Server` when TLS is enabled). */
+  get server(): http.Server {
+    return this.httpServer;
+  }
+
+  /** The port actually bound (useful with port 0), or undefined while not listening. */
+  get port(): number | undefined {
+    const address = this.httpServer.address();
+    return address !== null && typeof address === 'object' ? address.port : undefined;
+  }
+
+  /**
+   * Load TLS material (if enabled) and listen. Rejects, without side effects
+   * that would prevent a retry, with a message naming the configuration key
+   * to change.
+   */
+  start(): Promise<{ port: number }> {
+    if (this.httpServer.listening) return Promise.resolve({ port: (this.httpServer.address() as AddressInfo).port });
+    // A second call while the first is still loading certificates or binding joins it.
+    this.pendingStart ??= this.loadTlsAndListen().finally(() => (this.pendingStart = undefined));
+    return this.pendingStart;
+  }
+
+  /** Stop listening and drop open connections (keep-alive scrapers included). Safe to call twice. */
+  async close(): Promise<void> {
+    if (!this.httpServer.listening) return;
+    await new Promise<void>((resolve) => {
+      this.httpServer.close(() => resolve());
+      this.httpServer.closeAllConnections();
+    });
+  }
+
+  private async loadTlsAndListen(): Promise<{ port: number }> {
+    const { tls } = this.options;
+    if (tls?.enabled) {
+      const material = await loadSecureContext(tls);
+      try {
+        (this.httpServer as https.Server).setSecureContext(material);
+      } catch (error) {
+        throw new Error(
+          `the metrics endpoint's TLS files are not a usable PEM certificate, key and CA ` +
+            `(PROMETHEUS_SSL_CERTFILE '${tls.certfile}', PROMETHEUS_SSL_KEYFILE '${tls.keyfile}', PROMETHEUS_SSL_CLIENT_CAFILE '${tls.clientCafile}'): ${describe(error)}`,
+        );
+      }
+    }
+    return this.listen();
+  }
+
+  private listen(): Promise<{ port: number }> {
+    const { port, host } = this.options;
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => {
+        this.starting = false;
+        this.httpServer.off('listening', onListening);
+        reject(new Error(listenErrorMessage(error, host, port)));
+      };
+      const onListening = (): void => {
+        this.starting = false;
+        this.httpServer.off('error', onError);
+        resolve({ port: (this.httpServer.address() as AddressInfo).port });
+      };
+      this.starting = true;
+      this.httpServer.once('error', onError);
+      this.httpServer.once('listening', onListening);
+      this.httpServer.listen(port, host);
+    });
+  }
+
+  private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
+    // A client that goes away mid-response must not surface as an error event.
+    response.on('error', () => undefined);
+    try {
+      const path = (request.url ?? '/').split('?', 1)[0];
+      if (path !== '/metrics' && path !== '/healthz') return sendText(response, 404, 'not found\n');
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.setHeader('allow', 'GET, HEAD');
+        return sendText(response, 405, 'method not allowed\n');
+      }
+      if (path === '/healthz') return sendText(response, 200, 'ok');
+      this.scrape(request, response).catch((error: unknown) => this.internalError(response, error));
+    } catch (error) {
+      this.internalError(response, error);
+    }
+  }
+
+  private async scrape(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const answer = await this.answer();
+    switch (answer.kind) {
+      case 'unavailable':
+        return sendText(response, 503, `metrics not ready: the first render is taking longer than ${this.renderTimeoutMs} ms\n`);
+      case 'failed':
+        return sendText(response, 500, 'error rendering metrics (see the exporter log)\n');
+      case 'stale':
+        response.setHeader(STALE_HEADER, 'true');
+        response.setHeader('age', String(answer.ageSeconds));
+        break;
+      case 'fresh':
+        break;
+    }
+    response.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+    response.setHeader('cache-control', 'no-store');
+    response.setHeader('vary', 'Accept-Encoding');
+    const body = await this.encode(answer.body, request.headers['accept-encoding'], response);
+    response.setHeader('content-length', body.length);
+    response.end(request.method === 'HEAD' ? undefined : body);
+  }
+
+  /** The body for one scrape: a render that finished in time, else the last good one. */
+  private async answer(): Promise<Answer> {
+    const render = this.currentRender();
+    const result = await withinMs(render.result, this.renderTimeoutMs);
+    if (result === undefined) {
+      warnOnce('metrics-endpoint-slow', `rendering /metrics took longer than ${this.renderTimeoutMs} ms; answering with the last good body`);
+      if (this.lastGood === undefined) return { kind: 'unavailable' };
+      const ageSeconds = Math.max(0, Math.round((Date.now() - this.lastGood.renderedAtMs) / 1000));
+      return { kind: 'stale', body: this.lastGood.body, ageSeconds };
+    }
+    recovered('metrics-endpoint-slow', 'rendering /metrics is back within its timeout');
+    return result.ok ? { kind: 'fresh', body: result.body } : { kind: 'failed' };
+  }
+
+  /** Join the render in flight, or start one. */
+  private currentRender(): { readonly result: Promise<RenderResult> } {
+    const now = Date.now();
+    if (this.inFlight !== undefined && now - this.inFlight.startedAtMs < this.renderTimeoutMs * ABANDON_AFTER_TIMEOUTS) {
+      return this.inFlight;
+    }
+    const entry = { result: this.runRender(now), startedAtMs: now };
+    this.inFlight = entry;
+    void entry.result.then(() => {
+      if (this.inFlight === entry) this.inFlight = undefined;
+    });
+    return entry;
+  }
+
+  /** Run the render once; never rejects. A late result still refreshes the last good body. */
+  private async runRender(startedAtMs: number): Promise<RenderResult> {
+    const started = performance.now();
+    try {
+      const body = await this.options.render();
+      if (typeof body !== 'string') throw new TypeError(`render() resolved ${typeof body}, expected a string`);
+      if (this.lastGood === undefined || this.lastGood.renderedAtMs <= startedAtMs) {
+        this.lastGood = { body, renderedAtMs: startedAtMs };
+      }
+      this.reportDuration((performance.now() - started) / 1000);
+      recovered('metrics-endpoint-render', 'rendering /metrics works again');
+      return { ok: true, body };
+    } catch (error) {
+      warnOnce('metrics-endpoint-render', `rendering /metrics failed: ${describe(error)}`);
+      return { ok: false, error };
+    }
+  }
+
+  private reportDuration(seconds: number): void {
+    try {
+      this.options.onScrapeDuration?.(seconds);
+    } catch {
+      // A faulty observer must not turn a good scrape into a failed one.
+    }
+  }
+
+  /** The bytes to send, gzip-compressed when the client accepts it (and compression works). */
+  private async encode(body: string, acceptEncoding: string | undefined, response: http.ServerResponse): Promise<Buffer> {
+    if (!acceptsGzip(acceptEncoding)) return Buffer.from(body, 'utf8');
+    try {
+      const compressed = await this.compress(body);
+      response.setHeader('content-encoding', 'gzip');
+      return compressed;
+    } catch (error) {
+      warnOnce('metrics-endpoint-gzip', `gzip of /metrics failed, answering uncompressed: ${describe(error)}`);
+      return Buffer.from(body, 'utf8');
+    }
+  }
+
+  /** Compress on the libuv thread pool; scrapers sharing a body share its compression. */
+  private compress(body: string): Promise<Buffer> {
+    if (this.gzipCache?.body !== body) {
+      const compressed = new Promise<Buffer>((resolve, reject) => {
+        gzip(body, { level: GZIP_LEVEL }, (error, result) => (error ? reject(error) : resolve(result)));
+      });
+      this.gzipCache = { body, compressed };
+      compressed.catch(() => {
+        if (this.gzipCache?.compressed === compressed) this.gzipCache = undefined;
+      });
+    }
+    return this.gzipCache!.compressed;
+  }
+
+  private internalError(response: http.ServerResponse, error: unknown): void {
+    warnOnce('metrics-endpoint-request', `metrics endpoint failed to answer a request: ${describe(error)}`);
+    try {
+      if (!response.headersSent) sendText(response, 500, 'internal error\n');
+      else response.destroy();
+    } catch {
+      // Nothing more can be done for this connection.
+    }
+  }
+}
+
+function createServer(tls: EndpointTlsConfig | undefined, handler: Handler): http.Server {
+  if (!tls?.enabled) return http.createServer(handler);
+  const verifyClients = tls.clientCafile !== '';
+  // Certificates are loaded by start() through setSecureContext, so file
+  // errors reach the caller as a rejected start() and a retry re-reads them.
+  return https.createServer({ requestCert: verifyClients, rejectUnauthorized: verifyClients && tls.clientAuthRequired }, handler);
+}
+
+/** Read the certificate, key and client CA files, naming the setting behind any that fails. */
+async function loadSecureContext(tls: EndpointTlsConfig): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
+  const [cert, key, ca] = await Promise.all([
+    readTlsFile(tls.certfile, 'PROMETHEUS_SSL_CERTFILE (prometheus.ssl.certfile)'),
+    readTlsFile(tls.keyfile, 'PROMETHEUS_SSL_KEYFILE (prometheus.ssl.keyfile)'),
+    tls.clientCafile === '' ? undefined : readTlsFile(tls.clientCafile, 'PROMETHEUS_SSL_CLIENT_CAFILE (prometheus.ssl.client_cafile)'),
+  ]);
+  return ca === undefined ? { cert, key } : { cert, key, ca };
+}
+
+async function readTlsFile(path: string, setting: string): Promise<Buffer> {
+  if (path === '') throw new Error(`TLS is enabled for the metrics endpoint but ${setting} is empty; expected a PEM file path`);
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new Error(`cannot read ${setting} '${path}': ${describe(error)}`);
+  }
+}
+
+/** Resolves the promise's value, or undefined if it has not settled within `ms`. */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+    void promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+/** Whether an Accept-Encoding header admits gzip (a `q=0` refuses it). */
+function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  for (const part of header.split(',')) {
+    const [coding = '', ...parameters] = part.split(';').map((token) => token.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== 'x-gzip') continue;
+    const quality = parameters.find((parameter) => parameter.startsWith('q='));
+    if (quality === undefined || Number(quality.slice(2)) > 0) return true;
+  }
+  return false;
+}
+
+function sendText(response: http.ServerResponse, status: number, text: string): void {
+  response.statusCode = status;
+  response.setHeader('content-type', TEXT_CONTENT_TYPE);
+  response.setHeader('content-length', Buffer.byteLength(text));
+  response.end(text);
+}
+
+function listenErrorMessage(error: Error, host: string, port: number): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `metrics endpoint cannot listen on ${where}: the port is already in use; set PROMETHEUS_METRICS_PORT (prometheus.metrics_port) to a free port`;
+    case 'EACCES':
+      return `metrics endpoint cannot listen on ${where}: permission denied; set PROMETHEUS_METRICS_PORT (prometheus.metrics_port) to a port above 1023`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `metrics endpoint cannot listen on ${where}: no such local address; check PROMETHEUS_BIND_ADDRESS (prometheus.bind_address)`;
+    default:
+      return `metrics endpoint cannot listen on ${where} (PROMETHEUS_BIND_ADDRESS, PROMETHEUS_METRICS_PORT): ${describe(error)}`;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,146 @@
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type Histogram,
+  type HistogramMetricData,
+  type MetricData,
+  type ResourceMetrics,
+  type ScopeMetrics,
+  type SumMetricData,
+} from '@opentelemetry/sdk-metrics';
+
+/** What the previous delivered batch held for one series. */
+interface Baseline {
+  readonly start: HrTime;
+  readonly end: HrTime;
+  readonly value: number | Histogram;
+}
+
+/** A converted batch, and the step that makes it the next baseline. */
+export interface DeltaBatch {
+  readonly resourceMetrics: ResourceMetrics;
+  /**
+   * Remember this batch as delivered. Call it only when the export succeeded,
+   * so that a failed or skipped export's increase is carried into the next
+   * delta instead of being lost.
+   */
+  commit(): void;
+}
+
+/**
+ * Turns the merged view's cumulative data into delta data, series by series.
+ *
+ * The merged view is cumulative by nature (it is rebuilt from cumulative
+ * snapshots), and the SDK's temporality selector only applies to the SDK's own
+ * instruments, not to a MetricProducer's data, so the conversion happens here.
+ *
+ * Follows the OpenTelemetry "delta" preference: monotonic sums and histograms
+ * become delta; gauges, up-down sums and exponential histograms pass through.
+ * A series whose start time moved or whose value went down was reset (a worker
+ * slot restarted): its whole current value is the delta since its new start.
+ *
+ * Pure: no clock, no I/O. Memory is one baseline per series of the last
+ * committed batch; series absent from it are forgotten.
+ */
+export class CumulativeToDelta {
+  private baselines = new Map<string, Baseline>();
+
+  /** Convert one cumulative batch against the last committed one. */
+  convert(resourceMetrics: ResourceMetrics): DeltaBatch {
+    const next = new Map<string, Baseline>();
+    const scopeMetrics: ScopeMetrics[] = resourceMetrics.scopeMetrics.map((scoped) => ({
+      scope: scoped.scope,
+      metrics: scoped.metrics.map((metric) => this.convertMetric(scopeKey(scoped), metric, next)),
+    }));
+    return {
+      resourceMetrics: { resource: resourceMetrics.resource, scopeMetrics },
+      commit: () => {
+        this.baselines = next;
+      },
+    };
+  }
+
+  /** Number of series remembered (for tests of bounded memory). */
+  get size(): number {
+    return this.baselines.size;
+  }
+
+  private convertMetric(scope: string, metric: MetricData, next: Map<string, Baseline>): MetricData {
+    if (metric.aggregationTemporality !== AggregationTemporality.CUMULATIVE) return metric;
+    const prefix = `${scope}\u0000${metric.descriptor.name}\u0000`;
+    if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic) {
+      return this.convertSum(prefix, metric, next);
+    }
+    if (metric.dataPointType === DataPointType.HISTOGRAM) {
+      return this.convertHistogram(prefix, metric, next);
+    }
+    return metric;
+  }
+
+  private convertSum(prefix: string, metric: SumMetricData, next: Map<string, Baseline>): SumMetricData {
+    const dataPoints = metric.dataPoints.map((point): DataPoint<number> => {
+      const key = prefix + attributesKey(point.attributes);
+      const previous = this.baselines.get(key);
+      next.set(key, { start: point.startTime, end: point.endTime, value: point.value });
+      if (previous === undefined || typeof previous.value !== 'number' || wasReset(previous, point.startTime)
+        || point.value < previous.value) {
+        return point;
+      }
+      return { ...point, startTime: previous.end, value: point.value - previous.value };
+    });
+    return { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
+  }
+
+  private convertHistogram(prefix: string, metric: HistogramMetricData, next: Map<string, Baseline>): HistogramMetricData {
+    const dataPoints = metric.dataPoints.map((point): DataPoint<Histogram> => {
+      const key = prefix + attributesKey(point.attributes);
+      const previous = this.baselines.get(key);
+      next.set(key, { start: point.startTime, end: point.endTime, value: point.value });
+      const before = previous !== undefined && typeof previous.value !== 'number' ? previous.value : undefined;
+      if (previous === undefined || before === undefined || wasReset(previous, point.startTime)
+        || !comparable(before, point.value)) {
+        return point;
+      }
+      return { ...point, startTime: previous.end, value: subtractHistogram(point.value, before) };
+    });
+    return { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
+  }
+}
+
+/** The current histogram minus the previous one; min/max cannot be derived for an interval, so they are left out. */
+function subtractHistogram(current: Histogram, previous: Histogram): Histogram {
+  const delta: Histogram = {
+    buckets: {
+      boundaries: current.buckets.boundaries,
+      counts: current.buckets.counts.map((count, index) => count - (previous.buckets.counts[index] ?? 0)),
+    },
+    count: current.count - previous.count,
+  };
+  if (current.sum !== undefined && previous.sum !== undefined) delta.sum = current.sum - previous.sum;
+  return delta;
+}
+
+/** Same buckets, and no count went down (a decrease means the series restarted). */
+function comparable(previous: Histogram, current: Histogram): boolean {
+  const before = previous.buckets;
+  const now = current.buckets;
+  if (current.count < previous.count || before.boundaries.length !== now.boundaries.length) return false;
+  if (before.boundaries.some((bound, index) => bound !== now.boundaries[index])) return false;
+  return now.counts.every((count, index) => count >= (before.counts[index] ?? 0));
+}
+
+function wasReset(previous: Baseline, start: HrTime): boolean {
+  return previous.start[0] !== start[0] || previous.start[1] !== start[1];
+}
+
+function scopeKey(scoped: ScopeMetrics): string {
+  return `${scoped.scope.name}@${scoped.scope.version ?? ''}`;
+}
+
+/** Order-independent identity of an attribute set. */
+function attributesKey(attributes: Attributes): string {
+  const keys = Object.keys(attributes).sort();
+  return JSON.stringify(keys.map((key) => [key, attributes[key]]));
+}

@@ -1,0 +1,53 @@
+/**
+ * Programmatic entry: `start()` does what `--require otel-cluster-exporter/register`
+ * does, for apps that prefer code; `shutdown()` flushes and stops.
+ */
+import { loadConfig } from './config/loadConfig';
+import type { ExporterConfig } from './config/Config';
+import { Runtime } from './runtime/Runtime';
+import type { ProcessRole } from './runtime/Runtime';
+
+export type { ExporterConfig } from './config/Config';
+export { ConfigError } from './config/ConfigError';
+export { CATALOGUE, LABEL, prometheusName } from './catalogue/MetricCatalogue';
+export type { MetricDefinition, MetricKind } from './catalogue/MetricCatalogue';
+export type { Snapshot, SnapshotIdentity, StoredSnapshot } from './snapshot/Snapshot';
+export type { SnapshotStore } from './store/SnapshotStore';
+
+/** Options of {@link start}. */
+export interface StartOptions {
+  /** YAML configuration file; defaults to `OTEL_CLUSTER_EXPORTER_CONFIG`. */
+  readonly configFile?: string;
+  /** Environment to read settings from; defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** What {@link start} reports back. */
+export interface StartedExporter {
+  readonly role: ProcessRole;
+  readonly config: ExporterConfig;
+}
+
+let running: Runtime | undefined;
+let runningConfig: ExporterConfig | undefined;
+
+/**
+ * Start instrumenting this process. Idempotent: a second call returns the
+ * first call's result. Throws a `ConfigError` when the configuration is
+ * invalid, before anything is started.
+ */
+export function start(options: StartOptions = {}): StartedExporter {
+  if (running && runningConfig) return { role: running.role, config: runningConfig };
+  const config = loadConfig({ file: options.configFile, env: options.env ?? process.env });
+  running = Runtime.start(config);
+  runningConfig = config;
+  return { role: running.role, config };
+}
+
+/** Flush the last snapshot, stop the endpoint and timers, close the store. */
+export async function shutdown(): Promise<void> {
+  const current = running;
+  running = undefined;
+  runningConfig = undefined;
+  await current?.shutdown();
+}

@@ -1,0 +1,128 @@
+import cluster from 'node:cluster';
+import { syncBuiltinESMExports } from 'node:module';
+import type { Worker } from 'node:cluster';
+import { SlotAllocator } from './SlotAllocator';
+import { classifyExit } from './classifyExit';
+import type { ExitReason, RestartType } from './classifyExit';
+
+/** The environment variable through which a worker learns its slot. */
+export const SLOT_ENV = 'OTEL_CLUSTER_EXPORTER_SLOT';
+
+/** Lifecycle of a worker as the primary sees it; the `state` label of `gunicorn_worker_state`. */
+export const WORKER_STATES = ['starting', 'running', 'stopping'] as const;
+
+/** One value of the `state` label. */
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+/** A worker exit, classified and tied to its slot. */
+export interface SlotExit {
+  readonly slot: number;
+  readonly pid: number | undefined;
+  readonly reason: ExitReason;
+  readonly restartType: RestartType;
+}
+
+/** Callbacks of {@link ClusterSupervisor}. */
+export interface ClusterSupervisorEvents {
+  /** The first `cluster.fork()` happened: this process is a primary from now on. */
+  onFirstFork(): void;
+  onExit(exit: SlotExit): void;
+}
+
+const WORKER_SLOT = Symbol('otel-cluster-exporter.slot');
+
+type SlottedWorker = Worker & { [WORKER_SLOT]?: number };
+
+/**
+ * Watches the cluster from the primary: gives every forked worker a stable
+ * slot and reports exits.
+ *
+ * The slot reaches the worker as an environment variable added to the
+ * `cluster.fork()` call, so the worker knows it before its first request and
+ * no message is sent over the IPC channel the app (and connection handover)
+ * uses. The wrapper only adds that variable; everything else is passed through.
+ */
+export class ClusterSupervisor {
+  private readonly slots = new SlotAllocator();
+  private readonly states = new Map<number, WorkerState>();
+  private readonly events: ClusterSupervisorEvents;
+  private originalFork: typeof cluster.fork | undefined;
+  private forked = false;
+
+  constructor(events: ClusterSupervisorEvents) {
+    this.events = events;
+  }
+
+  /** Install the fork wrapper and the cluster listeners. Call before the app forks. */
+  install(): void {
+    if (this.originalFork) return;
+    const originalFork = cluster.fork;
+    this.originalFork = originalFork;
+    const acquireSlot = (): number => this.slots.acquire();
+    const wrapped = function fork(this: typeof cluster, env?: NodeJS.ProcessEnv): Worker {
+      const slot = acquireSlot();
+      const worker = originalFork.call(this, { ...env, [SLOT_ENV]: String(slot) }) as SlottedWorker;
+      worker[WORKER_SLOT] = slot;
+      return worker;
+    };
+    cluster.fork = wrapped as typeof cluster.fork;
+    // ESM apps that `import { fork } from 'node:cluster'` see the wrapper too.
+    syncBuiltinESMExports();
+    cluster.on('fork', this.onFork);
+    cluster.on('listening', this.onListening);
+    cluster.on('disconnect', this.onDisconnect);
+    cluster.on('exit', this.onExit);
+  }
+
+  /** Restore `cluster.fork` and remove the listeners. */
+  uninstall(): void {
+    if (!this.originalFork) return;
+    cluster.fork = this.originalFork;
+    syncBuiltinESMExports();
+    this.originalFork = undefined;
+    cluster.off('fork', this.onFork);
+    cluster.off('listening', this.onListening);
+    cluster.off('disconnect', this.onDisconnect);
+    cluster.off('exit', this.onExit);
+  }
+
+  /** Whether the app has forked at least one worker. */
+  hasForked(): boolean {
+    return this.forked;
+  }
+
+  /** Live workers' states by slot. */
+  workerStates(): ReadonlyMap<number, WorkerState> {
+    return this.states;
+  }
+
+  private readonly onFork = (worker: SlottedWorker): void => {
+    const slot = worker[WORKER_SLOT];
+    if (slot === undefined) return;
+    this.states.set(slot, 'starting');
+    if (!this.forked) {
+      this.forked = true;
+      this.events.onFirstFork();
+    }
+  };
+
+  private readonly onListening = (worker: SlottedWorker): void => {
+    const slot = worker[WORKER_SLOT];
+    if (slot !== undefined && this.states.has(slot)) this.states.set(slot, 'running');
+  };
+
+  private readonly onDisconnect = (worker: SlottedWorker): void => {
+    const slot = worker[WORKER_SLOT];
+    if (slot !== undefined && this.states.has(slot)) this.states.set(slot, 'stopping');
+  };
+
+  private readonly onExit = (worker: SlottedWorker, code: number | null, signal: string | null): void => {
+    const slot = worker[WORKER_SLOT];
+    if (slot === undefined) return;
+    // Free the slot first: apps commonly fork the replacement from their own 'exit' listener.
+    this.slots.release(slot);
+    this.states.delete(slot);
+    const { reason, restartType } = classifyExit({ code, signal, exitedAfterDisconnect: worker.exitedAfterDisconnect });
+    this.events.onExit({ slot, pid: worker.process.pid, reason, restartType });
+  };
+}

@@ -1,0 +1,119 @@
+import { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { Snapshot, SnapshotIdentity, SnapshotMetric } from '../snapshot/Snapshot';
+import type { SnapshotStore } from '../store/SnapshotStore';
+import type { SelfMetrics } from '../self/SelfMetrics';
+import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
+import { selfMetricsSnapshot } from '../self/selfMetricsSnapshot';
+import { recovered, warnOnce } from '../self/Logger';
+
+/** Options of {@link SnapshotReader}. */
+export interface SnapshotReaderOptions {
+  readonly store: SnapshotStore;
+  /** Read at every flush: a process's role can change (a single process that starts forking becomes a primary). */
+  readonly identity: () => SnapshotIdentity;
+  readonly intervalMs: number;
+  readonly selfMetrics: SelfMetrics;
+  /** Extra already-aggregated sources, such as the HTTP accumulator. */
+  readonly metricProducers?: MetricProducer[];
+}
+
+/**
+ * The OpenTelemetry `MetricReader` of every instrumented process.
+ *
+ * On a timer it collects the process's cumulative metrics (the SDK's own
+ * instruments, the app's, and the producers handed in) and persists them as one
+ * snapshot to the store. Nothing here runs on the request path; a failed write
+ * is counted, logged once per outage, and retried with the next flush, which
+ * carries the full cumulative state, so nothing is lost but time.
+ */
+export class SnapshotReader extends MetricReader {
+  private readonly options: SnapshotReaderOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private lastSnapshot: Snapshot | undefined;
+
+  constructor(options: SnapshotReaderOptions) {
+    super({ metricProducers: options.metricProducers ?? [] });
+    this.options = options;
+  }
+
+  /** Start periodic flushing. The timer never keeps the process alive. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Collect and persist once. Concurrent calls share one flush, so a slow store
+   * never piles up writes.
+   */
+  flush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = this.flushOnce().finally(() => {
+        this.flushing = undefined;
+      });
+    }
+    return this.flushing;
+  }
+
+  /** The most recent snapshot taken, for a synchronous last write when the process dies. */
+  latestSnapshot(): Snapshot | undefined {
+    return this.lastSnapshot;
+  }
+
+  /** Write the latest snapshot synchronously where the store can; never throws. */
+  writeLatestSync(): void {
+    const snapshot = this.lastSnapshot;
+    const { store } = this.options;
+    if (!snapshot || !store.writeSync) return;
+    try {
+      store.writeSync(snapshot);
+    } catch {
+      this.options.selfMetrics.recordStoreError(store.kind, 'write');
+    }
+  }
+
+  /** Collect without persisting: the snapshot this process would write now. */
+  async takeSnapshot(): Promise<Snapshot> {
+    const { resourceMetrics } = await this.collect();
+    const identity = this.options.identity();
+    const metrics: SnapshotMetric[] = snapshotMetricsFromResourceMetrics(resourceMetrics);
+    metrics.push(...selfMetricsSnapshot(this.options.selfMetrics, identity.startTimeMs));
+    return { identity, writtenAtMs: Date.now(), metrics };
+  }
+
+  private async flushOnce(): Promise<void> {
+    const { store, selfMetrics } = this.options;
+    let snapshot: Snapshot;
+    try {
+      snapshot = await this.takeSnapshot();
+    } catch (error) {
+      warnOnce('collect', `collecting metrics failed: ${describe(error)}`);
+      return;
+    }
+    this.lastSnapshot = snapshot;
+    try {
+      await store.write(snapshot);
+      recovered(`store-write-${store.kind}`, `writes to the ${store.kind} store recovered`);
+    } catch (error) {
+      selfMetrics.recordStoreError(store.kind, 'write');
+      warnOnce(`store-write-${store.kind}`, `writing a snapshot to the ${store.kind} store failed (will retry every flush): ${describe(error)}`);
+    }
+  }
+
+  protected override async onForceFlush(): Promise<void> {
+    await this.flush();
+  }
+
+  protected override async onShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,21 @@
+/**
+ * `node --require otel-cluster-exporter/register app.js` (or `--import`).
+ *
+ * Runs in the primary and in every worker (cluster.fork passes execArgv on);
+ * the runtime picks its role itself. A bad configuration stops the process
+ * here, before the app has loaded, with a message naming the file and key.
+ */
+import { start } from './index';
+import { ConfigError } from './config/ConfigError';
+import { info } from './self/Logger';
+
+try {
+  start();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    info(`invalid configuration: ${error.message}`);
+    process.exit(78); // EX_CONFIG: a supervisor should not restart-loop on it
+  }
+  // Any other failure to start must not take the app down with it.
+  info(`not started: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+}

@@ -1,0 +1,151 @@
+import type { Server } from 'node:http';
+import type { Resource } from '@opentelemetry/resources';
+import type { ExporterConfig } from '../config/Config';
+import { MergedView } from '../exposition/MergedView';
+import { MetricsEndpoint } from '../exposition/MetricsEndpoint';
+import { PrometheusTextSerializer } from '../exposition/PrometheusTextSerializer';
+import { startOtlpPush } from '../exposition/OtlpPush';
+import type { OtlpPush } from '../exposition/OtlpPush';
+import type { Snapshot } from '../snapshot/Snapshot';
+import type { SnapshotStore } from '../store/SnapshotStore';
+import type { SelfMetrics } from '../self/SelfMetrics';
+import { info, recovered, warnOnce } from '../self/Logger';
+
+/** Options of {@link Exposition.start}. */
+export interface ExpositionOptions {
+  readonly config: ExporterConfig;
+  readonly store: SnapshotStore;
+  readonly resource: Resource;
+  readonly selfMetrics: SelfMetrics;
+  /** Several instances may share the store: label series with their instance. */
+  readonly labelInstance: boolean;
+  readonly localSnapshot?: () => Promise<Snapshot | undefined>;
+  /** Told about the endpoint's server so the HTTP instrumentation can ignore it. */
+  readonly onServer?: (server: Server) => void;
+}
+
+/** How long a scrape may wait on the store before the last good view is served. */
+const STORE_READ_TIMEOUT_MS = 2000;
+/** How often a port that was busy is tried again. */
+const LISTEN_RETRY_MS = 5000;
+/** How often dead workers' snapshots are folded into their slots. */
+const REAP_INTERVAL_MS = 5000;
+
+/**
+ * The merged view leaving the process: the Prometheus endpoint and the OTLP
+ * push, both fed by one {@link MergedView}. Used by the cluster primary, the
+ * single process and `serve`.
+ */
+export class Exposition {
+  private endpoint: MetricsEndpoint | undefined;
+  private otlp: OtlpPush | undefined;
+  private listenRetry: NodeJS.Timeout | undefined;
+  private reaper: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: ExpositionOptions, readonly view: MergedView) {}
+
+  /** Start what the configuration's `exporters` list asks for. */
+  static start(options: ExpositionOptions): Exposition {
+    const view = new MergedView({
+      store: options.store,
+      resource: options.resource,
+      labelInstance: options.labelInstance,
+      selfMetrics: options.selfMetrics,
+      readTimeoutMs: STORE_READ_TIMEOUT_MS,
+      localSnapshot: options.localSnapshot,
+    });
+    const exposition = new Exposition(options, view);
+    const exporters = options.config.otel.exporters;
+    if (exporters.includes('prometheus')) exposition.startEndpoint();
+    if (exporters.includes('otlp') || exporters.includes('console')) exposition.startPush();
+    exposition.startReaper();
+    return exposition;
+  }
+
+  /** The port the endpoint listens on, once it does. */
+  get port(): number | undefined {
+    return this.endpoint?.port;
+  }
+
+  /** Fold dead workers' snapshots into their slots now. */
+  async reap(): Promise<void> {
+    const { store, selfMetrics } = this.options;
+    try {
+      const stored = await store.readAll();
+      for (const entry of stored) {
+        if (!entry.live && entry.snapshot.identity.role === 'worker') await store.retire(entry.snapshot.identity);
+      }
+    } catch (error) {
+      selfMetrics.recordStoreError(store.kind, 'retire');
+      warnOnce(`store-retire-${store.kind}`, `folding dead workers failed (will retry): ${message(error)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.listenRetry) clearTimeout(this.listenRetry);
+    if (this.reaper) clearInterval(this.reaper);
+    await Promise.allSettled([this.endpoint?.close(), this.otlp?.shutdown()]);
+  }
+
+  private startEndpoint(): void {
+    const { config, selfMetrics } = this.options;
+    const serializer = new PrometheusTextSerializer();
+    const endpoint = new MetricsEndpoint({
+      port: config.prometheus.metricsPort,
+      host: config.prometheus.bindAddress,
+      tls: config.prometheus.ssl,
+      render: async () => serializer.serialize((await this.view.collect()).resourceMetrics),
+      onScrapeDuration: (seconds) => selfMetrics.setScrapeDuration(seconds),
+    });
+    this.endpoint = endpoint;
+    this.options.onServer?.(endpoint.server);
+    this.listen(endpoint);
+  }
+
+  /**
+   * A busy port must not take the app down: log once, keep trying, and serve
+   * as soon as the port is free.
+   */
+  private listen(endpoint: MetricsEndpoint): void {
+    endpoint.start().then(
+      ({ port }) => {
+        recovered('endpoint-listen', `metrics endpoint now listening on port ${port}`);
+        if (process.env.OTEL_CLUSTER_EXPORTER_QUIET !== 'true') info(`serving merged metrics on http://${displayHost(this.options.config.prometheus.bindAddress)}:${port}/metrics`);
+      },
+      (error: unknown) => {
+        warnOnce('endpoint-listen', `${message(error)}; retrying every ${LISTEN_RETRY_MS / 1000} s`);
+        if (this.closed) return;
+        this.listenRetry = setTimeout(() => this.listen(endpoint), LISTEN_RETRY_MS);
+        this.listenRetry.unref();
+      },
+    );
+  }
+
+  private startPush(): void {
+    const { config, resource, selfMetrics } = this.options;
+    this.otlp = startOtlpPush({
+      otlp: config.otel.otlp,
+      exporters: config.otel.exporters,
+      intervalMs: config.otel.exportIntervalMs,
+      timeoutMs: config.otel.exportTimeoutMs,
+      resource,
+      producer: this.view,
+      selfMetrics,
+    });
+  }
+
+  private startReaper(): void {
+    this.reaper = setInterval(() => void this.reap(), REAP_INTERVAL_MS);
+    this.reaper.unref();
+  }
+}
+
+function displayHost(bindAddress: string): string {
+  return bindAddress === '0.0.0.0' || bindAddress === '::' ? 'localhost' : bindAddress;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

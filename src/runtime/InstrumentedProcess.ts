@@ -1,0 +1,108 @@
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
+import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
+import type { ExporterConfig } from '../config/Config';
+import { SnapshotReader } from '../reader/SnapshotReader';
+import type { SnapshotIdentity, SnapshotRole } from '../snapshot/Snapshot';
+import type { SnapshotStore } from '../store/SnapshotStore';
+import type { SelfMetrics } from '../self/SelfMetrics';
+import { HttpRecording } from './HttpRecording';
+
+/** Options of {@link InstrumentedProcess.start}. */
+export interface InstrumentedProcessOptions {
+  readonly config: ExporterConfig;
+  readonly store: SnapshotStore;
+  readonly resource: Resource;
+  readonly selfMetrics: SelfMetrics;
+  readonly slot: number;
+  /** Record HTTP traffic and process stats (false for `serve`). */
+  readonly recordHttp: boolean;
+}
+
+/**
+ * One process's OpenTelemetry pipeline: a MeterProvider (made global, so the
+ * app's own instruments join in) whose only reader is the {@link SnapshotReader}
+ * that persists the process's snapshot, plus the HTTP and process recording.
+ */
+export class InstrumentedProcess {
+  readonly meterProvider: MeterProvider;
+  readonly reader: SnapshotReader;
+  readonly http: HttpRecording | undefined;
+  private role: SnapshotRole = 'worker';
+  private slot: number;
+  private readonly startTimeMs = Math.round(performance.timeOrigin);
+
+  private constructor(private readonly options: InstrumentedProcessOptions) {
+    this.slot = options.slot;
+    this.http = options.recordHttp ? new HttpRecording(options.config, options.selfMetrics) : undefined;
+    this.reader = new SnapshotReader({
+      store: options.store,
+      identity: () => this.identity(),
+      intervalMs: options.config.metrics.flushIntervalMs,
+      selfMetrics: options.selfMetrics,
+      metricProducers: this.http ? [this.http.producer] : [],
+    });
+    this.meterProvider = new MeterProvider({ resource: options.resource, readers: [this.reader] });
+  }
+
+  /** Build the pipeline, make it the global MeterProvider and start flushing. */
+  static start(options: InstrumentedProcessOptions): InstrumentedProcess {
+    const instrumented = new InstrumentedProcess(options);
+    // setGlobalMeterProvider refuses a second registration; an app that set its own keeps it.
+    metrics.setGlobalMeterProvider(instrumented.meterProvider);
+    instrumented.http?.enable(instrumented.meterProvider.getMeter(SCOPE_NAME));
+    instrumented.reader.start();
+    instrumented.installExitHooks();
+    return instrumented;
+  }
+
+  /** The identity the next snapshot is written under. */
+  identity(): SnapshotIdentity {
+    const { config } = this.options;
+    return {
+      service: config.otel.serviceName,
+      instance: config.otel.instanceId,
+      slot: this.slot,
+      pid: process.pid,
+      startTimeMs: this.startTimeMs,
+      role: this.role,
+    };
+  }
+
+  /**
+   * A process that starts forking workers stops being worker 0 and becomes the
+   * primary: its old worker snapshot goes, its process stats stop, and what it
+   * writes from now on carries only primary series.
+   */
+  async becomePrimary(): Promise<void> {
+    if (this.role === 'primary') return;
+    const previous = this.identity();
+    this.role = 'primary';
+    this.slot = -1;
+    this.http?.stopProcessMetrics();
+    try {
+      await this.options.store.remove(previous);
+    } catch {
+      this.options.selfMetrics.recordStoreError(this.options.store.kind, 'remove');
+    }
+  }
+
+  /** Final flush and shutdown of the pipeline. */
+  async shutdown(): Promise<void> {
+    this.http?.disable();
+    await this.meterProvider.shutdown().catch(() => undefined);
+  }
+
+  private installExitHooks(): void {
+    // A handler that throws kills the process: count its in-flight requests as
+    // failed and leave a last snapshot behind, synchronously (nothing async runs now).
+    process.on('uncaughtExceptionMonitor', () => {
+      this.http?.failInFlight();
+      this.reader.writeLatestSync();
+    });
+    process.once('exit', () => this.reader.writeLatestSync());
+    // A cluster worker told to stop: persist before the event loop drains.
+    process.once('disconnect', () => void this.reader.flush());
+  }
+}

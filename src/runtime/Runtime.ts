@@ -1,0 +1,128 @@
+import cluster from 'node:cluster';
+import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
+import type { ExporterConfig } from '../config/Config';
+import { ClusterSupervisor, SLOT_ENV } from '../primary/ClusterSupervisor';
+import { PrimaryMetrics } from '../primary/PrimaryMetrics';
+import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
+import { FileStore } from '../store/FileStore';
+import type { SnapshotStore } from '../store/SnapshotStore';
+import { SelfMetrics } from '../self/SelfMetrics';
+import { warnOnce } from '../self/Logger';
+import { Exposition } from './Exposition';
+import { InstrumentedProcess } from './InstrumentedProcess';
+import { openStore, resolveStoreDirectory } from './storeFactory';
+import type { StoreDirectory } from './storeFactory';
+
+/** What kind of process this is, decided once at startup. */
+export type ProcessRole =
+  /** A worker forked by a primary that runs this package: knows its slot from the environment. */
+  | 'cluster-worker'
+  /** A cluster worker whose primary does not run this package (PM2 cluster mode): no endpoint. */
+  | 'orphan-worker'
+  /** Not a cluster worker: a single process, or a primary once it forks. Serves the merged view. */
+  | 'main';
+
+/** Decide the role from the cluster module and the environment. */
+export function detectRole(env: NodeJS.ProcessEnv = process.env): ProcessRole {
+  if (!cluster.isWorker) return env.NODE_APP_INSTANCE !== undefined ? 'orphan-worker' : 'main';
+  return env[SLOT_ENV] !== undefined ? 'cluster-worker' : 'orphan-worker';
+}
+
+/** The slot of a worker: ours, else PM2's instance number, else Node's worker id. */
+export function detectSlot(role: ProcessRole, env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = role === 'cluster-worker' ? env[SLOT_ENV] : env.NODE_APP_INSTANCE;
+  const parsed = fromEnv === undefined ? NaN : Number.parseInt(fromEnv, 10);
+  if (Number.isInteger(parsed) && parsed >= 0) return parsed;
+  return cluster.worker ? cluster.worker.id - 1 : 0;
+}
+
+/** The OpenTelemetry resource of this service and instance. */
+export function buildResource(config: ExporterConfig): Resource {
+  return resourceFromAttributes({
+    ...config.otel.resourceAttributes,
+    'service.name': config.otel.serviceName,
+    'service.instance.id': config.otel.instanceId,
+  });
+}
+
+/**
+ * Everything this package runs in one process, and its orderly shutdown.
+ */
+export class Runtime {
+  private constructor(
+    readonly role: ProcessRole,
+    private readonly store: SnapshotStore,
+    private readonly directory: StoreDirectory | undefined,
+    readonly instrumented: InstrumentedProcess,
+    readonly exposition: Exposition | undefined,
+    private readonly supervisor: ClusterSupervisor | undefined,
+  ) {}
+
+  /** Start the package in this process according to its role. */
+  static start(config: ExporterConfig, role: ProcessRole = detectRole()): Runtime {
+    const selfMetrics = new SelfMetrics();
+    const resource = buildResource(config);
+    const directory = config.redis.enabled ? undefined : resolveStoreDirectory(config, role === 'main' ? 'primary' : 'worker');
+    if (directory && role === 'main' && !directory.createdHere && config.cleanup.dbFiles) {
+      // A previous run's files would otherwise count again: start from a clean directory.
+      FileStore.cleanStale(directory.path).catch(() => undefined);
+    }
+    const store = openStore(config, directory?.path ?? '', selfMetrics);
+    if (directory?.createdHere) removeAtExit(directory.path);
+    const slot = role === 'main' ? 0 : detectSlot(role);
+    const instrumented = InstrumentedProcess.start({ config, store, resource, selfMetrics, slot, recordHttp: true });
+    if (role !== 'main') return new Runtime(role, store, directory, instrumented, undefined, undefined);
+
+    const supervisor = new ClusterSupervisor({
+      onFirstFork: () => void instrumented.becomePrimary(),
+      onExit: (exit) => {
+        primaryMetrics.recordExit(exit);
+        // The dead worker's last snapshot is final now: fold it into its slot.
+        void exposition?.reap();
+      },
+    });
+    const primaryMetrics = new PrimaryMetrics(instrumented.meterProvider.getMeter(SCOPE_NAME), {
+      workerStates: () => (supervisor.hasForked() ? supervisor.workerStates() : SINGLE_PROCESS_STATES),
+    });
+    supervisor.install();
+    const exposition: Exposition | undefined = Exposition.start({
+      config,
+      store,
+      resource,
+      selfMetrics,
+      labelInstance: config.redis.enabled,
+      localSnapshot: () => instrumented.reader.takeSnapshot(),
+      onServer: (server) => instrumented.http?.ignoreServer(server),
+    });
+    return new Runtime(role, store, directory, instrumented, exposition, supervisor);
+  }
+
+  /** Flush, stop serving, release the store; remove a private store directory. */
+  async shutdown(): Promise<void> {
+    this.supervisor?.uninstall();
+    await this.instrumented.shutdown();
+    await this.exposition?.close();
+    await this.store.close().catch(() => undefined);
+    if (this.directory?.createdHere) {
+      await rm(this.directory.path, { recursive: true, force: true }).catch((error: unknown) => {
+        warnOnce('store-dir-remove', `could not remove ${this.directory?.path}: ${String(error)}`);
+      });
+    }
+  }
+}
+
+/** A private directory goes with the process that made it, however it exits. */
+function removeAtExit(path: string): void {
+  process.once('exit', () => {
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Best effort: the OS temp cleaner gets what is left.
+    }
+  });
+}
+
+const SINGLE_PROCESS_STATES: ReadonlyMap<number, 'running'> = new Map([[0, 'running']]);

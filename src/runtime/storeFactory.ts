@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExporterConfig } from '../config/Config';
+import type { SnapshotStore } from '../store/SnapshotStore';
+import { FileStore } from '../store/FileStore';
+import { RedisStore } from '../store/RedisStore';
+import type { SelfMetrics } from '../self/SelfMetrics';
+
+/** The variable the upstream exporter and this package use for the embedded store's directory. */
+export const STORE_DIR_ENV = 'PROMETHEUS_MULTIPROC_DIR';
+
+/**
+ * Where processes that were given no directory meet: PM2 instances and a
+ * `serve` sidecar started without configuration.
+ */
+export function sharedDefaultDirectory(): string {
+  return join(tmpdir(), 'otel-cluster-exporter');
+}
+
+/** A directory chosen for the embedded store, and whether this process created it. */
+export interface StoreDirectory {
+  readonly path: string;
+  readonly createdHere: boolean;
+}
+
+/**
+ * Choose the embedded store's directory. A cluster primary with no
+ * configured directory makes a private one and hands it to its workers through
+ * the environment `cluster.fork()` passes on.
+ */
+export function resolveStoreDirectory(config: ExporterConfig, role: 'primary' | 'worker' | 'serve'): StoreDirectory {
+  if (config.prometheus.multiprocDir) return { path: config.prometheus.multiprocDir, createdHere: false };
+  if (role === 'primary') {
+    const path = mkdtempSync(join(tmpdir(), 'otel-cluster-exporter-'));
+    process.env[STORE_DIR_ENV] = path;
+    return { path, createdHere: true };
+  }
+  return { path: sharedDefaultDirectory(), createdHere: false };
+}
+
+/** Open the configured store: Redis when enabled, the embedded file store otherwise. */
+export function openStore(
+  config: ExporterConfig,
+  directory: string,
+  selfMetrics: SelfMetrics,
+): SnapshotStore {
+  if (config.redis.enabled) {
+    return RedisStore.fromConfig(
+      config.redis,
+      { service: config.otel.serviceName, instance: config.otel.instanceId },
+      { selfMetrics, scope: config.serve.scope },
+    );
+  }
+  return new FileStore({ directory, selfMetrics });
+}

@@ -1,0 +1,33 @@
+import { ALL_METRICS } from '../catalogue/MetricCatalogue';
+import type { SnapshotMetric } from '../snapshot/Snapshot';
+import type { SelfMetrics } from './SelfMetrics';
+
+/**
+ * Turn the exporter's own counters into snapshot metrics, so they travel
+ * through the store and the merge like every other series.
+ */
+export function selfMetricsSnapshot(selfMetrics: SelfMetrics, startTimeMs: number): SnapshotMetric[] {
+  const byName = new Map<string, { kind: 'counter' | 'gauge'; points: SnapshotMetric['points'][number][] }>();
+  for (const point of selfMetrics.toPoints()) {
+    let entry = byName.get(point.name);
+    if (!entry) {
+      entry = { kind: point.kind, points: [] };
+      byName.set(point.name, entry);
+    }
+    entry.points.push({ attributes: point.attributes, startTimeMs, value: point.value });
+  }
+  const metrics: SnapshotMetric[] = [];
+  for (const definition of ALL_METRICS) {
+    const entry = byName.get(definition.name);
+    if (!entry) continue;
+    metrics.push({
+      name: definition.name,
+      description: definition.help,
+      unit: definition.unit,
+      kind: entry.kind,
+      valueType: entry.kind === 'counter' ? 'int' : 'double',
+      points: entry.points,
+    });
+  }
+  return metrics;
+}

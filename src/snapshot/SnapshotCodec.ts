@@ -1,0 +1,357 @@
+import type {
+  HistogramValue,
+  SeriesAttributes,
+  Snapshot,
+  SnapshotIdentity,
+  SnapshotMetric,
+  SnapshotMetricKind,
+  SnapshotPoint,
+  SnapshotRole,
+} from './Snapshot';
+import { SnapshotFormatError } from './SnapshotFormatError';
+
+export { SnapshotFormatError } from './SnapshotFormatError';
+
+/**
+ * The text form of a {@link Snapshot}, shared by every store.
+ *
+ * Layout of version 1 (JSON):
+ *
+ * ```text
+ * { "v": 1,
+ *   "identity": { service, instance, slot, pid, startTimeMs, role },
+ *   "writtenAtMs": 1700000000000,
+ *   "folded": ["svc|host|0|41|1700..."],             // retired snapshots only
+ *   "attributes": [ { "method": "GET", ... }, ... ], // each label set once
+ *   "metrics": [ { name, description, unit, kind, valueType, boundaries?,
+ *                  "points": [ [attrIndex, startTimeMs, value], ... ] } ] }
+ * ```
+ *
+ * A histogram point is `[attrIndex, startTimeMs, count, sum, [bucket counts], min, max]`
+ * with `min`/`max` null when unknown. The descriptor is written once per metric
+ * and each label set once per snapshot (a worker's counter and histograms share
+ * them), which keeps files small and decoding close to `JSON.parse` speed.
+ * Non-finite values (a gauge set to NaN) are written as `"NaN"`, `"+Inf"`, `"-Inf"`
+ * because JSON has no literal for them.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 1;
+
+const ROLES: ReadonlySet<string> = new Set<SnapshotRole>(['worker', 'primary', 'retired']);
+const KINDS: ReadonlySet<string> = new Set<SnapshotMetricKind>(['counter', 'updowncounter', 'gauge', 'histogram']);
+
+type EncodedNumber = number | 'NaN' | '+Inf' | '-Inf';
+type EncodedPoint = (number | EncodedNumber | null | number[])[];
+
+interface EncodedMetric {
+  name: string;
+  description: string;
+  unit: string;
+  kind: SnapshotMetricKind;
+  valueType: 'int' | 'double';
+  boundaries?: readonly number[];
+  points: EncodedPoint[];
+}
+
+/** Encode a snapshot as version-1 text. Pure; never throws for a well-typed snapshot. */
+export function encodeSnapshot(snapshot: Snapshot): string {
+  const table = new AttributeTable();
+  const metrics: EncodedMetric[] = snapshot.metrics.map((metric) => encodeMetric(metric, table));
+  const document: Record<string, unknown> = {
+    v: SNAPSHOT_FORMAT_VERSION,
+    identity: snapshot.identity,
+    writtenAtMs: snapshot.writtenAtMs,
+  };
+  if (snapshot.folded !== undefined) document['folded'] = snapshot.folded;
+  document['attributes'] = table.entries;
+  document['metrics'] = metrics;
+  return JSON.stringify(document);
+}
+
+/** Interns label sets so each is written once per snapshot. */
+class AttributeTable {
+  readonly entries: SeriesAttributes[] = [];
+  private readonly byObject = new Map<SeriesAttributes, number>();
+  private readonly byText = new Map<string, number>();
+
+  indexOf(attributes: SeriesAttributes): number {
+    const known = this.byObject.get(attributes);
+    if (known !== undefined) return known;
+    const text = JSON.stringify(attributes);
+    let index = this.byText.get(text);
+    if (index === undefined) {
+      index = this.entries.length;
+      this.entries.push(attributes);
+      this.byText.set(text, index);
+    }
+    this.byObject.set(attributes, index);
+    return index;
+  }
+}
+
+function encodeMetric(metric: SnapshotMetric, table: AttributeTable): EncodedMetric {
+  const encoded: EncodedMetric = {
+    name: metric.name,
+    description: metric.description,
+    unit: metric.unit,
+    kind: metric.kind,
+    valueType: metric.valueType,
+    points: [],
+  };
+  if (metric.boundaries !== undefined) encoded.boundaries = metric.boundaries;
+  for (const point of metric.points) {
+    const head: EncodedPoint = [table.indexOf(point.attributes), point.startTimeMs];
+    const value = point.value;
+    if (typeof value === 'number') {
+      head.push(encodeNumber(value));
+    } else {
+      head.push(
+        value.count,
+        encodeNumber(value.sum),
+        value.counts as number[],
+        value.min === undefined ? null : encodeNumber(value.min),
+        value.max === undefined ? null : encodeNumber(value.max),
+      );
+    }
+    encoded.points.push(head);
+  }
+  return encoded;
+}
+
+function encodeNumber(value: number): EncodedNumber {
+  if (Number.isFinite(value)) return value;
+  if (Number.isNaN(value)) return 'NaN';
+  return value > 0 ? '+Inf' : '-Inf';
+}
+
+/**
+ * Decode and validate text written by {@link encodeSnapshot}.
+ *
+ * @param source names the text in error messages (file path, store key).
+ * @throws SnapshotFormatError for anything that is not a complete version-1
+ *   snapshot: truncated JSON, a foreign document, a newer version, a point whose
+ *   bucket counts do not match its boundaries. Never returns partial data.
+ */
+export function decodeSnapshot(text: string, source: string): Snapshot {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SnapshotFormatError(source, '', `not valid JSON (${reason}); a truncated or foreign file?`);
+  }
+  return new Decoder(source).snapshot(document);
+}
+
+/** One decode: carries the source name into every error. */
+class Decoder {
+  constructor(private readonly source: string) {}
+
+  snapshot(document: unknown): Snapshot {
+    const root = this.object(document, '', 'a snapshot object');
+    if (root['v'] !== SNAPSHOT_FORMAT_VERSION) {
+      throw this.fail('v', `expected format version ${SNAPSHOT_FORMAT_VERSION}, got ${show(root['v'])}`);
+    }
+    const identity = this.identity(root['identity']);
+    const writtenAtMs = this.finite(root['writtenAtMs'], 'writtenAtMs');
+    const attributes = this.attributeTable(root['attributes']);
+    const rawMetrics = this.array(root['metrics'], 'metrics');
+    const metrics: SnapshotMetric[] = new Array<SnapshotMetric>(rawMetrics.length);
+    for (let i = 0; i < rawMetrics.length; i++) metrics[i] = this.metric(rawMetrics[i], `metrics[${i}]`, attributes);
+    const snapshot: { -readonly [K in keyof Snapshot]: Snapshot[K] } = { identity, writtenAtMs, metrics };
+    if (root['folded'] !== undefined) snapshot.folded = this.strings(root['folded'], 'folded');
+    return snapshot;
+  }
+
+  private identity(value: unknown): SnapshotIdentity {
+    const raw = this.object(value, 'identity', 'an identity object');
+    const role = raw['role'];
+    if (typeof role !== 'string' || !ROLES.has(role)) {
+      throw this.fail('identity.role', `expected one of worker, primary, retired, got ${show(role)}`);
+    }
+    return {
+      service: this.string(raw['service'], 'identity.service'),
+      instance: this.string(raw['instance'], 'identity.instance'),
+      slot: this.integer(raw['slot'], 'identity.slot'),
+      pid: this.integer(raw['pid'], 'identity.pid'),
+      startTimeMs: this.finite(raw['startTimeMs'], 'identity.startTimeMs'),
+      role: role as SnapshotRole,
+    };
+  }
+
+  private attributeTable(value: unknown): SeriesAttributes[] {
+    const raw = this.array(value, 'attributes');
+    for (let i = 0; i < raw.length; i++) {
+      const entry = this.object(raw[i], `attributes[${i}]`, 'a label set object');
+      for (const key in entry) {
+        if (typeof entry[key] !== 'string') {
+          throw this.fail(`attributes[${i}].${key}`, `expected a string label value, got ${show(entry[key])}`);
+        }
+      }
+    }
+    // JSON.parse objects have only own, string-valued properties now: safe to share as-is.
+    return raw as SeriesAttributes[];
+  }
+
+  private metric(value: unknown, path: string, attributes: readonly SeriesAttributes[]): SnapshotMetric {
+    const raw = this.object(value, path, 'a metric object');
+    const kind = raw['kind'];
+    if (typeof kind !== 'string' || !KINDS.has(kind)) {
+      throw this.fail(`${path}.kind`, `expected counter, updowncounter, gauge or histogram, got ${show(kind)}`);
+    }
+    const valueType = raw['valueType'];
+    if (valueType !== 'int' && valueType !== 'double') {
+      throw this.fail(`${path}.valueType`, `expected "int" or "double", got ${show(valueType)}`);
+    }
+    const name = this.string(raw['name'], `${path}.name`);
+    if (name === '') throw this.fail(`${path}.name`, 'expected a non-empty metric name');
+    const boundaries = kind === 'histogram' ? this.boundaries(raw['boundaries'], `${path}.boundaries`) : undefined;
+    const pointsPath = `${path}.points`;
+    const rawPoints = this.array(raw['points'], pointsPath);
+    const points: SnapshotPoint[] = new Array<SnapshotPoint>(rawPoints.length);
+    for (let i = 0; i < rawPoints.length; i++) {
+      points[i] = boundaries === undefined
+        ? this.numberPoint(rawPoints[i], pointsPath, i, attributes)
+        : this.histogramPoint(rawPoints[i], pointsPath, i, attributes, boundaries.length + 1);
+    }
+    const metric: { -readonly [K in keyof SnapshotMetric]: SnapshotMetric[K] } = {
+      name,
+      description: this.string(raw['description'], `${path}.description`),
+      unit: this.string(raw['unit'], `${path}.unit`),
+      kind: kind as SnapshotMetricKind,
+      valueType,
+      points,
+    };
+    if (boundaries !== undefined) metric.boundaries = boundaries;
+    return metric;
+  }
+
+  private boundaries(value: unknown, path: string): number[] {
+    const raw = this.array(value, path);
+    for (let i = 0; i < raw.length; i++) {
+      const boundary = raw[i];
+      if (typeof boundary !== 'number' || (i > 0 && boundary <= (raw[i - 1] as number))) {
+        throw this.fail(`${path}[${i}]`, `expected strictly increasing finite numbers, got ${show(boundary)}`);
+      }
+    }
+    return raw as number[];
+  }
+
+  // Point decoders run thousands of times per read: error paths are built only when a check fails.
+
+  private numberPoint(value: unknown, points: string, index: number, attributes: readonly SeriesAttributes[]): SnapshotPoint {
+    if (!Array.isArray(value)) throw this.fail(pointAt(points, index), `expected a list, got ${show(value)}`);
+    if (value.length !== 3) throw this.fail(pointAt(points, index), `expected [attributes, startTimeMs, value], got ${value.length} elements`);
+    const startTimeMs: unknown = value[1];
+    if (typeof startTimeMs !== 'number') throw this.fail(pointAt(points, index, 1), `expected a number, got ${show(startTimeMs)}`);
+    return {
+      attributes: this.attributeRef(value[0], points, index, attributes),
+      startTimeMs,
+      value: this.sample(value[2], points, index, 2),
+    };
+  }
+
+  private histogramPoint(
+    value: unknown,
+    points: string, index: number,
+    attributes: readonly SeriesAttributes[],
+    bucketCount: number,
+  ): SnapshotPoint {
+    if (!Array.isArray(value)) throw this.fail(pointAt(points, index), `expected a list, got ${show(value)}`);
+    if (value.length !== 7) {
+      throw this.fail(pointAt(points, index), `expected [attributes, startTimeMs, count, sum, counts, min, max], got ${value.length} elements`);
+    }
+    const startTimeMs: unknown = value[1];
+    if (typeof startTimeMs !== 'number') throw this.fail(pointAt(points, index, 1), `expected a number, got ${show(startTimeMs)}`);
+    const count: unknown = value[2];
+    if (typeof count !== 'number' || !(count >= 0)) throw this.fail(pointAt(points, index, 2), `expected a non-negative count, got ${show(count)}`);
+    const counts: unknown = value[4];
+    if (!Array.isArray(counts)) throw this.fail(pointAt(points, index, 4), `expected a list, got ${show(counts)}`);
+    if (counts.length !== bucketCount) {
+      throw this.fail(pointAt(points, index, 4), `expected ${bucketCount} bucket counts (boundaries + 1), got ${counts.length}`);
+    }
+    for (let i = 0; i < counts.length; i++) {
+      const bucket: unknown = counts[i];
+      if (typeof bucket !== 'number' || !(bucket >= 0)) {
+        throw this.fail(`${pointAt(points, index, 4)}[${i}]`, `expected a non-negative bucket count, got ${show(bucket)}`);
+      }
+    }
+    const histogram: { -readonly [K in keyof HistogramValue]: HistogramValue[K] } = {
+      count,
+      sum: this.sample(value[3], points, index, 3),
+      counts: counts as number[],
+    };
+    if (value[5] !== null) histogram.min = this.sample(value[5], points, index, 5);
+    if (value[6] !== null) histogram.max = this.sample(value[6], points, index, 6);
+    return { attributes: this.attributeRef(value[0], points, index, attributes), startTimeMs, value: histogram };
+  }
+
+  private attributeRef(value: unknown, points: string, index: number, attributes: readonly SeriesAttributes[]): SeriesAttributes {
+    const found = typeof value === 'number' ? attributes[value] : undefined;
+    if (found === undefined) {
+      throw this.fail(pointAt(points, index, 0), `expected an index into attributes (0..${attributes.length - 1}), got ${show(value)}`);
+    }
+    return found;
+  }
+
+  /** A sample value: a JSON number or one of the spelled-out non-finite values. */
+  private sample(value: unknown, points: string, index: number, element: number): number {
+    if (typeof value === 'number') return value;
+    if (value === 'NaN') return NaN;
+    if (value === '+Inf') return Infinity;
+    if (value === '-Inf') return -Infinity;
+    throw this.fail(pointAt(points, index, element), `expected a number, got ${show(value)}`);
+  }
+
+  private object(value: unknown, path: string, what: string): Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw this.fail(path, `expected ${what}, got ${show(value)}`);
+    }
+    return value as Record<string, unknown>;
+  }
+
+  private array(value: unknown, path: string): unknown[] {
+    if (!Array.isArray(value)) throw this.fail(path, `expected a list, got ${show(value)}`);
+    return value;
+  }
+
+  private strings(value: unknown, path: string): string[] {
+    const raw = this.array(value, path);
+    for (let i = 0; i < raw.length; i++) this.string(raw[i], `${path}[${i}]`);
+    return raw as string[];
+  }
+
+  private string(value: unknown, path: string): string {
+    if (typeof value !== 'string') throw this.fail(path, `expected a string, got ${show(value)}`);
+    return value;
+  }
+
+  private finite(value: unknown, path: string): number {
+    if (typeof value !== 'number') throw this.fail(path, `expected a number, got ${show(value)}`);
+    return value;
+  }
+
+  private integer(value: unknown, path: string): number {
+    if (!Number.isSafeInteger(value)) throw this.fail(path, `expected an integer, got ${show(value)}`);
+    return value as number;
+  }
+
+  private fail(path: string, problem: string): SnapshotFormatError {
+    return new SnapshotFormatError(this.source, path, problem);
+  }
+}
+
+/** Where a point (or one of its elements) is, for an error message. */
+function pointAt(points: string, index: number, element?: number): string {
+  return element === undefined ? `${points}[${index}]` : `${points}[${index}][${element}]`;
+}
+
+/** A short, safe rendering of an unexpected value for an error message. */
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (value === null || typeof value !== 'object') {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+  }
+  return 'an object';
+}

@@ -1,0 +1,512 @@
+/**
+ * Records every HTTP request a worker serves, from Node's own
+ * `diagnostics_channel` events: no patching of `http`, no load-order
+ * constraint, the same for CommonJS and ESM apps.
+ *
+ * Per request the hot path costs: one small state object, a scan of the raw
+ * request header names, own-property stores on the response (`write` and `end`
+ * set to shared counting functions, so response bytes are exact for chunked
+ * bodies too) and, for chunked request bodies only, `req.push` (counted as the
+ * parser pushes, without consuming or re-flowing the stream), two clock reads,
+ * one normaliser cache hit and one accumulator Map lookup.
+ *
+ * The host app comes first: every subscriber body is wrapped so an exception
+ * in this file is counted ({@link HttpInstrumentation.internalErrors}), logged
+ * once, and never reaches the application.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { warnOnce } from '../self/Logger';
+import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
+import type { RequestAccumulator } from './RequestAccumulator';
+import { UNMATCHED_ENDPOINT, type RouteNormaliser } from './RouteNormaliser';
+
+/** `error_type` of requests answered with a 5xx status. */
+export const ERROR_HTTP_5XX = 'http_5xx';
+/** `error_type` of requests whose connection closed (by the peer) before the response finished. */
+export const ERROR_CLIENT_ABORT = 'client_abort';
+/** `error_type` of requests whose connection failed with an error before the response finished. */
+export const ERROR_SOCKET_ERROR = 'socket_error';
+/** `error_type` the lead passes to {@link HttpInstrumentation.failInFlight} when a handler throws and the process dies. */
+export const ERROR_HANDLER_ERROR = 'handler_error';
+/** Status label of requests that ended without a response (nginx's convention). */
+export const STATUS_CLIENT_CLOSED = 499;
+/** Status label of requests failed by {@link HttpInstrumentation.failInFlight}. */
+export const STATUS_HANDLER_ERROR = 500;
+/** Method label when Node could not parse the request line. */
+export const UNKNOWN_METHOD = 'UNKNOWN';
+
+/** Channel our per-server `emit` observer publishes `clientError` events on. */
+export const CLIENT_ERROR_CHANNEL = 'otel-cluster-exporter:http.server.client-error';
+
+const REQUEST_START_CHANNEL = 'http.server.request.start';
+const RESPONSE_FINISH_CHANNEL = 'http.server.response.finish';
+const SERVER_SOCKET_CHANNEL = 'net.server.socket';
+
+/** Error codes of a peer going away, which make a closed connection an abort rather than a failure. */
+const PEER_RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** Distinct `error_type` values taken from error codes/names before the rest fold into one. */
+const MAX_ERROR_TYPES = 64;
+const OTHER_ERROR_TYPE = 'other';
+
+const kState = Symbol('otel-cluster-exporter.requestState');
+const kSocketTracked = Symbol('otel-cluster-exporter.socketTracked');
+const kSocketCurrent = Symbol('otel-cluster-exporter.socketCurrent');
+const kSocketError = Symbol('otel-cluster-exporter.socketError');
+const kServerIgnored = Symbol('otel-cluster-exporter.serverIgnored');
+const kServerObserved = Symbol('otel-cluster-exporter.serverObserved');
+
+/** One request in flight. A plain object of fixed shape, so V8 keeps every instance on one hidden class. */
+interface RequestState {
+  readonly owner: HttpInstrumentation;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly socket: Socket;
+  /** `req.url` as received; routers rewrite `req.url` later. */
+  readonly url: string;
+  readonly method: string;
+  /** `performance.now()` at request start. */
+  readonly start: number;
+  /** Declared Content-Length of the request body, or -1 when absent. */
+  readonly contentLength: number;
+  /** Body bytes pushed into the request stream so far (counted only for bodies without Content-Length). */
+  requestBytes: number;
+  /** Body bytes handed to `res.write` / `res.end` so far. */
+  responseBytes: number;
+  done: boolean;
+  /** Global in-flight list. */
+  prev: RequestState | undefined;
+  next: RequestState | undefined;
+  /** Older request still in flight on the same connection (HTTP pipelining). */
+  older: RequestState | undefined;
+}
+
+interface TrackedMessage {
+  [kState]?: RequestState;
+}
+interface TrackedSocket {
+  [kSocketTracked]?: boolean;
+  [kSocketCurrent]?: RequestState;
+  [kSocketError]?: string;
+}
+interface TrackedServer {
+  [kServerIgnored]?: boolean;
+  [kServerObserved]?: boolean;
+}
+
+/** Payload of `http.server.request.start` and `http.server.response.finish`. */
+interface HttpServerMessage {
+  request: IncomingMessage & TrackedMessage;
+  response: ServerResponse & TrackedMessage;
+  socket: Socket & TrackedSocket;
+  server: Server & TrackedServer;
+}
+
+/** Payload of {@link CLIENT_ERROR_CHANNEL}. */
+interface ClientErrorMessage {
+  error: unknown;
+  socket: (Socket & TrackedSocket) | undefined;
+  server: Server & TrackedServer;
+}
+
+/** Options of {@link HttpInstrumentation}. */
+export interface HttpInstrumentationOptions {
+  /** Where requests are recorded. */
+  readonly accumulator: RequestAccumulator;
+  /** Maps each request to its bounded `endpoint` label. */
+  readonly normaliser: RouteNormaliser;
+}
+
+const clientErrorChannel = diagnosticsChannel.channel(CLIENT_ERROR_CHANNEL);
+
+function byteLengthOf(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') {
+    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  }
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
+}
+
+type WriteFn = (this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
+type EndFn = (this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) => ServerResponse;
+type PushFn = (this: IncomingMessage, chunk: unknown, encoding?: unknown) => boolean;
+
+/** Count the body bytes the app writes; the prototype's method (whatever class) does the real work. */
+function countingWrite(this: ServerResponse & TrackedMessage, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+  const state = this[kState];
+  if (state !== undefined && !this.writableEnded && !this.destroyed) {
+    try {
+      state.responseBytes += byteLengthOf(chunk, encoding);
+    } catch (error) {
+      state.owner.reportInternalError(error);
+    }
+  }
+  const write = (Object.getPrototypeOf(this) as { write: WriteFn }).write;
+  return write.call(this, chunk, encoding, callback);
+}
+
+/** Count the final chunk passed to `res.end`, if any. */
+function countingEnd(this: ServerResponse & TrackedMessage, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
+  const state = this[kState];
+  if (state !== undefined && chunk != null && typeof chunk !== 'function' && !this.writableEnded && !this.destroyed) {
+    try {
+      state.responseBytes += byteLengthOf(chunk, encoding);
+    } catch (error) {
+      state.owner.reportInternalError(error);
+    }
+  }
+  const end = (Object.getPrototypeOf(this) as { end: EndFn }).end;
+  return end.call(this, chunk, encoding, callback);
+}
+
+/**
+ * Count request body bytes as Node's HTTP parser pushes them. Shadowing `push`
+ * on the instance leaves the stream's mode alone: no 'data' listener, no
+ * flowing, nothing read, so the app consumes the body exactly as before.
+ */
+function countingPush(this: IncomingMessage & TrackedMessage, chunk: unknown, encoding?: unknown): boolean {
+  const state = this[kState];
+  if (state !== undefined && chunk != null) {
+    try {
+      state.requestBytes += byteLengthOf(chunk, encoding);
+    } catch (error) {
+      state.owner.reportInternalError(error);
+    }
+  }
+  const push = (Object.getPrototypeOf(this) as { push: PushFn }).push;
+  return push.call(this, chunk, encoding);
+}
+
+/** A connection closed: every request still in flight on it ended without a complete response. */
+function onSocketClose(this: Socket & TrackedSocket, hadError: boolean): void {
+  let state = this[kSocketCurrent];
+  this[kSocketCurrent] = undefined;
+  const code = this[kSocketError];
+  const errorType =
+    hadError && code !== undefined && !PEER_RESET_CODES.has(code) ? ERROR_SOCKET_ERROR : ERROR_CLIENT_ABORT;
+  while (state !== undefined) {
+    const older: RequestState | undefined = state.older;
+    if (!state.done) state.owner.abandon(state, errorType);
+    state = older;
+  }
+}
+
+/** What the request head says about its body. */
+const BODY_NONE = -1;
+const BODY_CHUNKED = -2;
+
+/**
+ * The request's Content-Length, {@link BODY_CHUNKED} for a body without one,
+ * or {@link BODY_NONE}. Scans `rawHeaders` by name length first, because
+ * reading `req.headers` would build the whole header object on every request.
+ */
+function bodyLengthOf(req: IncomingMessage): number {
+  const raw = req.rawHeaders;
+  let chunked = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const value = Number(raw[i + 1]);
+      return Number.isFinite(value) && value >= 0 ? value : BODY_NONE;
+    }
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') chunked = true;
+  }
+  return chunked ? BODY_CHUNKED : BODY_NONE;
+}
+
+/** True for `http.Server` and `https.Server` (both carry the HTTP server options), without loading `https`. */
+function isHttpServer(server: unknown): server is Server & TrackedServer {
+  return typeof server === 'object' && server !== null && 'maxHeadersCount' in server && typeof (server as Server).emit === 'function';
+}
+
+/**
+ * Shadow `emit` on one server instance to see `'clientError'` without
+ * listening to it: adding a listener would switch off Node's own 400/408/431
+ * reply. The original `emit` runs unchanged and its result is returned.
+ */
+function observeClientErrors(server: Server & TrackedServer): void {
+  if (server[kServerObserved] === true) return;
+  server[kServerObserved] = true;
+  const originalEmit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+  server.emit = function emitObserved(this: Server, event: string | symbol, a?: unknown, b?: unknown): boolean {
+    if (event === 'clientError' && clientErrorChannel.hasSubscribers) {
+      try {
+        clientErrorChannel.publish({ error: a, socket: b as Socket | undefined, server: this } satisfies ClientErrorMessage);
+      } catch {
+        // Subscribers guard themselves; nothing here may disturb Node's reply.
+      }
+    }
+    // Same arguments, same count: listeners that look at arguments.length see no difference.
+    if (arguments.length === 3) return originalEmit.call(this, event, a, b);
+    if (arguments.length === 2) return originalEmit.call(this, event, a);
+    // eslint-disable-next-line prefer-rest-params
+    return Reflect.apply(originalEmit, this, arguments) as boolean;
+  } as Server['emit'];
+}
+
+/**
+ * The worker's HTTP recorder. Feed its accumulator to an HttpMetricProducer.
+ */
+export class HttpInstrumentation {
+  /** Where requests are recorded (read by HttpMetricProducer). */
+  readonly accumulator: RequestAccumulator;
+  private readonly normaliser: RouteNormaliser;
+  private enabled = false;
+  private unsubscribeFrameworks: (() => void) | undefined;
+  private head: RequestState | undefined;
+  private inFlight = 0;
+  private errors = 0;
+  private readonly errorTypes = new Set<string>();
+
+  /** Build a disabled instrumentation; call {@link enable} to start recording. */
+  constructor(options: HttpInstrumentationOptions) {
+    this.accumulator = options.accumulator;
+    this.normaliser = options.normaliser;
+  }
+
+  /** Start recording. Idempotent. */
+  enable(): void {
+    if (this.enabled) return;
+    this.enabled = true;
+    diagnosticsChannel.subscribe(REQUEST_START_CHANNEL, this.onRequestStart);
+    diagnosticsChannel.subscribe(RESPONSE_FINISH_CHANNEL, this.onResponseFinish);
+    diagnosticsChannel.subscribe(SERVER_SOCKET_CHANNEL, this.onServerSocket);
+    diagnosticsChannel.subscribe(CLIENT_ERROR_CHANNEL, this.onClientError);
+    this.unsubscribeFrameworks = subscribeFrameworkRoutes();
+  }
+
+  /** Stop recording; requests in flight are forgotten (not counted). Idempotent. */
+  disable(): void {
+    if (!this.enabled) return;
+    this.enabled = false;
+    diagnosticsChannel.unsubscribe(REQUEST_START_CHANNEL, this.onRequestStart);
+    diagnosticsChannel.unsubscribe(RESPONSE_FINISH_CHANNEL, this.onResponseFinish);
+    diagnosticsChannel.unsubscribe(SERVER_SOCKET_CHANNEL, this.onServerSocket);
+    diagnosticsChannel.unsubscribe(CLIENT_ERROR_CHANNEL, this.onClientError);
+    this.unsubscribeFrameworks?.();
+    this.unsubscribeFrameworks = undefined;
+    for (let state = this.head; state !== undefined; state = state.next) state.done = true;
+    this.head = undefined;
+    this.inFlight = 0;
+  }
+
+  /** Never count requests or errors of this server (the exporter's own /metrics server). */
+  ignoreServer(server: Server): void {
+    (server as Server & TrackedServer)[kServerIgnored] = true;
+  }
+
+  /** Requests started and not yet finished or abandoned. */
+  activeRequests(): number {
+    return this.inFlight;
+  }
+
+  /** Exceptions caught inside this instrumentation since it was built. */
+  get internalErrors(): number {
+    return this.errors;
+  }
+
+  /**
+   * Count every request in flight as failed with `errorType` (status label
+   * 500). The lead calls this from an `uncaughtExceptionMonitor` so requests
+   * that die with the process are not lost. Returns how many were counted.
+   */
+  failInFlight(errorType: string): number {
+    let counted = 0;
+    let state = this.head;
+    while (state !== undefined) {
+      const next: RequestState | undefined = state.next;
+      if (!state.done) {
+        this.guard(() => this.complete(state as RequestState, STATUS_HANDLER_ERROR, errorType));
+        counted++;
+      }
+      state = next;
+    }
+    return counted;
+  }
+
+  /**
+   * Abandon requests whose connection is gone without the close being seen
+   * (a safety net; socket 'close' normally does it). Called before each collection.
+   */
+  sweep(): void {
+    let state = this.head;
+    while (state !== undefined) {
+      const next: RequestState | undefined = state.next;
+      if (!state.done && state.socket.destroyed) {
+        const current = state;
+        this.guard(() => this.abandon(current, ERROR_CLIENT_ABORT));
+      }
+      state = next;
+    }
+  }
+
+  /** @internal Count one request whose connection closed before its response finished. */
+  abandon(state: RequestState, errorType: string): void {
+    this.guard(() => this.complete(state, STATUS_CLIENT_CLOSED, errorType));
+  }
+
+  /** @internal Count and log once an exception caught in this instrumentation. */
+  reportInternalError(error: unknown): void {
+    this.errors++;
+    warnOnce(
+      'worker.http-instrumentation',
+      `HTTP instrumentation error, the request was served but may be missing from metrics: ${describe(error)}`,
+    );
+  }
+
+  private readonly onRequestStart = (message: unknown): void => {
+    try {
+      this.start(message as HttpServerMessage);
+    } catch (error) {
+      this.reportInternalError(error);
+    }
+  };
+
+  private readonly onResponseFinish = (message: unknown): void => {
+    try {
+      const state = (message as HttpServerMessage).response[kState];
+      if (state === undefined || state.done || state.owner !== this) return;
+      this.complete(state, state.res.statusCode, undefined);
+    } catch (error) {
+      this.reportInternalError(error);
+    }
+  };
+
+  private readonly onServerSocket = (message: unknown): void => {
+    try {
+      const server = (message as { socket?: { server?: unknown } }).socket?.server;
+      if (isHttpServer(server) && server[kServerIgnored] !== true) observeClientErrors(server);
+    } catch (error) {
+      this.reportInternalError(error);
+    }
+  };
+
+  private readonly onClientError = (message: unknown): void => {
+    try {
+      this.clientError(message as ClientErrorMessage);
+    } catch (error) {
+      this.reportInternalError(error);
+    }
+  };
+
+  private start(message: HttpServerMessage): void {
+    const { request, response, socket, server } = message;
+    if (server[kServerIgnored] === true) return;
+    if (server[kServerObserved] !== true && isHttpServer(server)) observeClientErrors(server);
+    const current = socket[kSocketCurrent];
+    const bodyLength = bodyLengthOf(request);
+    const state: RequestState = {
+      owner: this,
+      req: request,
+      res: response,
+      socket,
+      url: request.url ?? '/',
+      method: request.method ?? UNKNOWN_METHOD,
+      start: performance.now(),
+      contentLength: bodyLength >= 0 ? bodyLength : 0,
+      requestBytes: 0,
+      responseBytes: 0,
+      done: false,
+      prev: undefined,
+      next: this.head,
+      older: current !== undefined && !current.done ? current : undefined,
+    };
+    if (this.head !== undefined) this.head.prev = state;
+    this.head = state;
+    this.inFlight++;
+    response[kState] = state;
+    response.write = countingWrite as ServerResponse['write'];
+    response.end = countingEnd as ServerResponse['end'];
+    if (bodyLength === BODY_CHUNKED) {
+      // Only bodies without a Content-Length are counted as they arrive.
+      request[kState] = state;
+      request.push = countingPush as IncomingMessage['push'];
+    }
+    socket[kSocketCurrent] = state;
+    if (socket[kSocketTracked] !== true) {
+      socket[kSocketTracked] = true;
+      socket.on('close', onSocketClose);
+    }
+  }
+
+  private complete(state: RequestState, status: number, failure: string | undefined): void {
+    const seconds = (performance.now() - state.start) / 1000;
+    this.unlink(state);
+    const { req, res } = state;
+    const endpoint = this.normaliser.endpointFor(frameworkRoute(req), state.url, status);
+    const requestBytes = state.contentLength + state.requestBytes;
+    // HEAD, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
+    const responseBytes = (res as ServerResponse & { _hasBody?: boolean })._hasBody === false ? 0 : state.responseBytes;
+    const accumulator = this.accumulator;
+    accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes);
+    if (failure !== undefined) accumulator.recordFailure(state.method, endpoint, failure);
+    else if (status >= 500) accumulator.recordFailure(state.method, endpoint, ERROR_HTTP_5XX);
+    const streamError = handledStreamError(res.errored, failure) ?? handledStreamError(req.errored, failure);
+    if (streamError !== undefined) accumulator.recordErrorHandled(state.method, endpoint, this.errorTypeOf(streamError));
+  }
+
+  private unlink(state: RequestState): void {
+    state.done = true;
+    this.inFlight--;
+    if (state.prev !== undefined) state.prev.next = state.next;
+    else if (this.head === state) this.head = state.next;
+    if (state.next !== undefined) state.next.prev = state.prev;
+    state.prev = undefined;
+    state.next = undefined;
+    const socket = state.socket as Socket & TrackedSocket;
+    if (socket[kSocketCurrent] === state) socket[kSocketCurrent] = state.older;
+    // Pipelined responses finish oldest first, so nothing older is still in flight.
+    state.older = undefined;
+  }
+
+  private clientError(message: ClientErrorMessage): void {
+    const { error, socket, server } = message;
+    if (server[kServerIgnored] === true) return;
+    const code = codeOf(error);
+    if (code !== undefined && socket !== undefined) socket[kSocketError] = code;
+    // Parse errors and request timeouts are what Node answers itself (400/408/413/431).
+    if (code !== undefined && (code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT')) {
+      this.accumulator.recordErrorHandled(UNKNOWN_METHOD, UNMATCHED_ENDPOINT, this.errorTypeOf(error));
+    }
+  }
+
+  /** The `error_type` of an error: its code, else its class name; bounded to {@link MAX_ERROR_TYPES} values. */
+  private errorTypeOf(error: unknown): string {
+    const code = codeOf(error);
+    const type = code ?? (error instanceof Error ? error.name : typeof error);
+    if (this.errorTypes.has(type)) return type;
+    if (this.errorTypes.size >= MAX_ERROR_TYPES || type.length > 64) return OTHER_ERROR_TYPE;
+    this.errorTypes.add(type);
+    return type;
+  }
+
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.reportInternalError(error);
+    }
+  }
+}
+
+/**
+ * The error a request or response stream was destroyed with, unless it is
+ * Node's own 'aborted' reset of a closed connection: that is the abort itself,
+ * already counted as a failure.
+ */
+function handledStreamError(error: unknown, failure: string | undefined): unknown {
+  if (error === null || error === undefined) return undefined;
+  if (failure !== undefined && codeOf(error) === 'ECONNRESET') return undefined;
+  return error;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,191 @@
+/**
+ * Hands the worker's HTTP totals to OpenTelemetry as already-aggregated data.
+ *
+ * A `MetricProducer` is the public sdk-metrics hook for data aggregated
+ * elsewhere: every MetricReader given it in `metricProducers` merges its
+ * output into each collection. The per-request work therefore stays in
+ * RequestAccumulator (a Map lookup and typed-array updates) and the cost of
+ * building OpenTelemetry objects is paid once per collection, not per request.
+ */
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { emptyResource, type Resource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type DataPoint,
+  type GaugeMetricData,
+  type Histogram,
+  type HistogramMetricData,
+  type MetricData,
+  type MetricProducer,
+  type SumMetricData,
+} from '@opentelemetry/sdk-metrics';
+import { CATALOGUE, LABEL, SCOPE_NAME, type MetricDefinition } from '../catalogue/MetricCatalogue';
+import {
+  CELL_BUCKETS,
+  CELL_COUNT,
+  CELL_MAX,
+  CELL_MIN,
+  CELL_SUM,
+  type ErrorSeries,
+  type HistogramCells,
+  type RequestAccumulator,
+  type RequestSeries,
+} from './RequestAccumulator';
+
+/** What the producer reads: satisfied by HttpInstrumentation. */
+export interface HttpMetricSource {
+  readonly accumulator: RequestAccumulator;
+  /** Requests in flight now. */
+  activeRequests(): number;
+  /** Settle requests whose connection is gone, before reading (optional). */
+  sweep?(): void;
+}
+
+/** Options of {@link HttpMetricProducer}. */
+export interface HttpMetricProducerOptions {
+  /** Resource reported with the data; MetricReaders keep their own SDK resource, so this rarely matters. */
+  readonly resource?: Resource;
+  /** Epoch-millisecond clock (tests pin it). */
+  readonly now?: () => number;
+}
+
+function hrTime(epochMs: number): HrTime {
+  const seconds = Math.floor(epochMs / 1000);
+  return [seconds, Math.round((epochMs - seconds * 1000) * 1e6)];
+}
+
+function descriptor(definition: MetricDefinition, valueType: ValueType): MetricData['descriptor'] {
+  return { name: definition.name, description: definition.help, unit: definition.unit, valueType };
+}
+
+function histogramValue(cells: HistogramCells, boundaries: Float64Array): Histogram {
+  const count = cells[CELL_COUNT] as number;
+  return {
+    buckets: {
+      boundaries: Array.from(boundaries),
+      counts: Array.from(cells.subarray(CELL_BUCKETS)),
+    },
+    sum: cells[CELL_SUM] as number,
+    count,
+    min: count > 0 ? (cells[CELL_MIN] as number) : undefined,
+    max: count > 0 ? (cells[CELL_MAX] as number) : undefined,
+  };
+}
+
+function requestAttributes(series: RequestSeries): Attributes {
+  return { [LABEL.method]: series.method, [LABEL.endpoint]: series.endpoint, [LABEL.status]: series.status };
+}
+
+function errorAttributes(series: ErrorSeries): Attributes {
+  return { [LABEL.method]: series.method, [LABEL.endpoint]: series.endpoint, [LABEL.errorType]: series.errorType };
+}
+
+/** OpenTelemetry view of a worker's HTTP metrics: cumulative sums and explicit-bucket histograms. */
+export class HttpMetricProducer implements MetricProducer {
+  private readonly source: HttpMetricSource;
+  private readonly resource: Resource;
+  private readonly now: () => number;
+  private readonly startTime: HrTime;
+
+  /** Read `source` at every collection. */
+  constructor(source: HttpMetricSource, options: HttpMetricProducerOptions = {}) {
+    this.source = source;
+    this.resource = options.resource ?? emptyResource();
+    this.now = options.now ?? Date.now;
+    this.startTime = hrTime(this.now());
+  }
+
+  /** Current cumulative totals; never rejects (a failure is returned in `errors`). */
+  async collect(): Promise<CollectionResult> {
+    try {
+      return { resourceMetrics: { resource: this.resource, scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics: this.metrics() }] }, errors: [] };
+    } catch (error) {
+      return { resourceMetrics: { resource: this.resource, scopeMetrics: [] }, errors: [error] };
+    }
+  }
+
+  private metrics(): MetricData[] {
+    this.source.sweep?.();
+    const endTime = hrTime(this.now());
+    const accumulator = this.source.accumulator;
+    const requests = Array.from(accumulator.requestSeries());
+    const metrics: MetricData[] = [];
+    if (requests.length > 0) {
+      metrics.push(
+        this.requestCounter(requests, endTime),
+        this.histogram(CATALOGUE.requestDuration, ValueType.DOUBLE, requests, (s) => s.duration, accumulator.durationBoundaries, endTime),
+        this.histogram(CATALOGUE.requestSize, ValueType.INT, requests, (s) => s.requestSize, accumulator.sizeBoundaries, endTime),
+        this.histogram(CATALOGUE.responseSize, ValueType.INT, requests, (s) => s.responseSize, accumulator.sizeBoundaries, endTime),
+      );
+    }
+    const failures = this.errorCounter(CATALOGUE.failedRequests, accumulator.failureSeries(), endTime);
+    if (failures.dataPoints.length > 0) metrics.push(failures);
+    const handled = this.errorCounter(CATALOGUE.errorHandling, accumulator.errorHandlingSeries(), endTime);
+    if (handled.dataPoints.length > 0) metrics.push(handled);
+    metrics.push(this.activeGauge(endTime));
+    return metrics;
+  }
+
+  private requestCounter(requests: readonly RequestSeries[], endTime: HrTime): SumMetricData {
+    const dataPoints: DataPoint<number>[] = requests.map((series) => ({
+      startTime: hrTime(series.startTimeMs),
+      endTime,
+      attributes: requestAttributes(series),
+      value: series.count,
+    }));
+    return {
+      descriptor: descriptor(CATALOGUE.requests, ValueType.INT),
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints,
+    };
+  }
+
+  private histogram(
+    definition: MetricDefinition,
+    valueType: ValueType,
+    requests: readonly RequestSeries[],
+    cellsOf: (series: RequestSeries) => HistogramCells,
+    boundaries: Float64Array,
+    endTime: HrTime,
+  ): HistogramMetricData {
+    const dataPoints: DataPoint<Histogram>[] = requests.map((series) => ({
+      startTime: hrTime(series.startTimeMs),
+      endTime,
+      attributes: requestAttributes(series),
+      value: histogramValue(cellsOf(series), boundaries),
+    }));
+    return {
+      descriptor: descriptor(definition, valueType),
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints,
+    };
+  }
+
+  private errorCounter(definition: MetricDefinition, series: Iterable<ErrorSeries>, endTime: HrTime): SumMetricData {
+    const dataPoints: DataPoint<number>[] = [];
+    for (const one of series) {
+      dataPoints.push({ startTime: hrTime(one.startTimeMs), endTime, attributes: errorAttributes(one), value: one.value });
+    }
+    return {
+      descriptor: descriptor(definition, ValueType.INT),
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints,
+    };
+  }
+
+  private activeGauge(endTime: HrTime): GaugeMetricData {
+    return {
+      descriptor: descriptor(CATALOGUE.activeRequests, ValueType.INT),
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.GAUGE,
+      dataPoints: [{ startTime: this.startTime, endTime, attributes: {}, value: this.source.activeRequests() }],
+    };
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Process gauges of a worker, sampled when a collection happens (not on
+ * requests, as upstream does), so an idle worker's memory and CPU stay
+ * current in every snapshot.
+ */
+import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { CATALOGUE, type MetricDefinition } from '../catalogue/MetricCatalogue';
+import { warnOnce } from '../self/Logger';
+
+/** Handle returned by {@link registerProcessMetrics}. */
+export interface ProcessMetricsHandle {
+  /** Stop sampling: removes the callback and stops the event-loop monitor. Idempotent. */
+  stop(): void;
+}
+
+/** Event-loop histogram resolution, ms: fine enough for p99, cheap enough to leave on. */
+const EVENT_LOOP_RESOLUTION_MS = 20;
+
+function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType): Observable {
+  return meter.createObservableGauge(definition.name, { description: definition.help, unit: definition.unit, valueType });
+}
+
+/** Nanoseconds to seconds, with "no samples yet" (NaN) reported as 0. */
+function seconds(nanoseconds: number): number {
+  return Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0;
+}
+
+/**
+ * Register the worker's process gauges on `meter`: RSS, CPU percent of one
+ * core since the previous observation, uptime, V8 heap used, and event-loop
+ * delay mean and p99 over the interval since the previous observation.
+ */
+export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
+  const memory = gauge(meter, CATALOGUE.memory, ValueType.INT);
+  const cpu = gauge(meter, CATALOGUE.cpu, ValueType.DOUBLE);
+  const uptime = gauge(meter, CATALOGUE.uptime, ValueType.DOUBLE);
+  const heapUsed = gauge(meter, CATALOGUE.heapUsed, ValueType.INT);
+  const loopMean = gauge(meter, CATALOGUE.eventLoopDelay, ValueType.DOUBLE);
+  const loopP99 = gauge(meter, CATALOGUE.eventLoopDelayP99, ValueType.DOUBLE);
+  const observables = [memory, cpu, uptime, heapUsed, loopMean, loopP99];
+
+  const loop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  loop.enable();
+  let lastCpu = process.cpuUsage();
+  let lastWallMs = performance.now();
+
+  const observe = (result: BatchObservableResult): void => {
+    try {
+      const usage = process.memoryUsage();
+      result.observe(memory, usage.rss);
+      result.observe(heapUsed, usage.heapUsed);
+      const cpuNow = process.cpuUsage();
+      const wallMs = performance.now();
+      const usedMicros = cpuNow.user - lastCpu.user + (cpuNow.system - lastCpu.system);
+      const elapsedMicros = (wallMs - lastWallMs) * 1000;
+      lastCpu = cpuNow;
+      lastWallMs = wallMs;
+      result.observe(cpu, elapsedMicros > 0 ? (usedMicros / elapsedMicros) * 100 : 0);
+      result.observe(uptime, process.uptime());
+      result.observe(loopMean, seconds(loop.mean));
+      result.observe(loopP99, seconds(loop.percentile(99)));
+      loop.reset();
+    } catch (error) {
+      warnOnce('worker.process-metrics', `process metrics could not be sampled: ${String(error)}`);
+    }
+  };
+  meter.addBatchObservableCallback(observe, observables);
+
+  let stopped = false;
+  return {
+    stop(): void {
+      if (stopped) return;
+      stopped = true;
+      meter.removeBatchObservableCallback(observe, observables);
+      loop.disable();
+    },
+  };
+}

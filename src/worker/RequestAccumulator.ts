@@ -1,0 +1,183 @@
+/**
+ * The per-request hot path: one Map lookup on a concatenated key, then plain
+ * arithmetic on typed arrays. Nothing here allocates per request once a series
+ * exists, hashes attribute objects, or calls into OpenTelemetry; turning the
+ * totals into OpenTelemetry data happens at collection time
+ * (see HttpMetricProducer), which is rare compared to requests.
+ */
+
+/**
+ * Histogram cells of one series, laid out flat so an update touches one
+ * array: `[count, sum, min, max, bucket0, ..., bucketN]` where bucket `i`
+ * counts values `<= boundaries[i]` (and above the previous boundary), and the
+ * last bucket counts values above every boundary.
+ */
+export type HistogramCells = Float64Array;
+
+/** Index of the count cell in {@link HistogramCells}. */
+export const CELL_COUNT = 0;
+/** Index of the sum cell in {@link HistogramCells}. */
+export const CELL_SUM = 1;
+/** Index of the min cell in {@link HistogramCells}. */
+export const CELL_MIN = 2;
+/** Index of the max cell in {@link HistogramCells}. */
+export const CELL_MAX = 3;
+/** Index of the first bucket cell in {@link HistogramCells}. */
+export const CELL_BUCKETS = 4;
+
+/** Cumulative totals of one (method, endpoint, status) combination. */
+export interface RequestSeries {
+  readonly method: string;
+  readonly endpoint: string;
+  readonly status: string;
+  /** Epoch milliseconds when the series was created: the start of its cumulative data. */
+  readonly startTimeMs: number;
+  /** Requests counted; equals the count cell of each histogram. */
+  count: number;
+  readonly duration: HistogramCells;
+  readonly requestSize: HistogramCells;
+  readonly responseSize: HistogramCells;
+}
+
+/** Cumulative count of one (method, endpoint, error_type) combination. */
+export interface ErrorSeries {
+  readonly method: string;
+  readonly endpoint: string;
+  readonly errorType: string;
+  /** Epoch milliseconds when the series was created. */
+  readonly startTimeMs: number;
+  value: number;
+}
+
+/** Options of {@link RequestAccumulator}. */
+export interface RequestAccumulatorOptions {
+  /** Explicit duration bucket boundaries in seconds, strictly increasing. */
+  readonly durationBuckets: readonly number[];
+  /** Explicit size bucket boundaries in bytes, strictly increasing (request and response). */
+  readonly sizeBuckets: readonly number[];
+  /** Epoch-millisecond clock for series start times (tests pin it). */
+  readonly now?: () => number;
+}
+
+/** Separator of key parts; cannot occur in a method, a status or a request path. */
+const SEP = '\u0001';
+
+function checkBoundaries(name: string, boundaries: readonly number[]): Float64Array {
+  for (let i = 0; i < boundaries.length; i++) {
+    const value = boundaries[i] as number;
+    if (!Number.isFinite(value) || (i > 0 && value <= (boundaries[i - 1] as number))) {
+      throw new RangeError(`RequestAccumulator: ${name} must be finite and strictly increasing, got [${boundaries.join(', ')}]`);
+    }
+  }
+  return Float64Array.from(boundaries);
+}
+
+function newCells(boundaryCount: number): HistogramCells {
+  const cells = new Float64Array(CELL_BUCKETS + boundaryCount + 1);
+  cells[CELL_MIN] = Infinity;
+  cells[CELL_MAX] = -Infinity;
+  return cells;
+}
+
+/** Add one observation to histogram cells. Linear scan: with ~16 boundaries it beats a binary search. */
+function observe(cells: HistogramCells, boundaries: Float64Array, value: number): void {
+  cells[CELL_COUNT]++;
+  cells[CELL_SUM] += value;
+  if (value < (cells[CELL_MIN] as number)) cells[CELL_MIN] = value;
+  if (value > (cells[CELL_MAX] as number)) cells[CELL_MAX] = value;
+  const n = boundaries.length;
+  let i = 0;
+  while (i < n && value > (boundaries[i] as number)) i++;
+  cells[CELL_BUCKETS + i]++;
+}
+
+/**
+ * The worker's in-memory store of HTTP request totals, cumulative since the
+ * series first appeared. Cardinality is bounded by its callers (the endpoint
+ * comes from a RouteNormaliser, methods and statuses from Node's parser).
+ */
+export class RequestAccumulator {
+  /** Duration boundaries, seconds. */
+  readonly durationBoundaries: Float64Array;
+  /** Size boundaries, bytes. */
+  readonly sizeBoundaries: Float64Array;
+  private readonly now: () => number;
+  private readonly requests = new Map<string, RequestSeries>();
+  private readonly failures = new Map<string, ErrorSeries>();
+  private readonly errorsHandled = new Map<string, ErrorSeries>();
+
+  /** @throws RangeError naming the option when a boundary list is not finite and strictly increasing. */
+  constructor(options: RequestAccumulatorOptions) {
+    this.durationBoundaries = checkBoundaries('durationBuckets', options.durationBuckets);
+    this.sizeBoundaries = checkBoundaries('sizeBuckets', options.sizeBuckets);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Count one finished (or abandoned) request. Sizes in bytes, duration in seconds. */
+  recordRequest(
+    method: string,
+    endpoint: string,
+    status: number,
+    durationSeconds: number,
+    requestBytes: number,
+    responseBytes: number,
+  ): void {
+    const key = method + SEP + status + SEP + endpoint;
+    let series = this.requests.get(key);
+    if (series === undefined) series = this.createRequestSeries(key, method, endpoint, status);
+    series.count++;
+    observe(series.duration, this.durationBoundaries, durationSeconds);
+    observe(series.requestSize, this.sizeBoundaries, requestBytes);
+    observe(series.responseSize, this.sizeBoundaries, responseBytes);
+  }
+
+  /** Count one failed request (5xx, abort, handler error). */
+  recordFailure(method: string, endpoint: string, errorType: string): void {
+    this.increment(this.failures, method, endpoint, errorType);
+  }
+
+  /** Count one error the server handled itself (malformed request, stream error). */
+  recordErrorHandled(method: string, endpoint: string, errorType: string): void {
+    this.increment(this.errorsHandled, method, endpoint, errorType);
+  }
+
+  /** Every request series, live (read them, do not keep them across collections). */
+  requestSeries(): IterableIterator<RequestSeries> {
+    return this.requests.values();
+  }
+
+  /** Every failed-request series. */
+  failureSeries(): IterableIterator<ErrorSeries> {
+    return this.failures.values();
+  }
+
+  /** Every error-handling series. */
+  errorHandlingSeries(): IterableIterator<ErrorSeries> {
+    return this.errorsHandled.values();
+  }
+
+  private createRequestSeries(key: string, method: string, endpoint: string, status: number): RequestSeries {
+    const series: RequestSeries = {
+      method,
+      endpoint,
+      status: String(status),
+      startTimeMs: this.now(),
+      count: 0,
+      duration: newCells(this.durationBoundaries.length),
+      requestSize: newCells(this.sizeBoundaries.length),
+      responseSize: newCells(this.sizeBoundaries.length),
+    };
+    this.requests.set(key, series);
+    return series;
+  }
+
+  private increment(map: Map<string, ErrorSeries>, method: string, endpoint: string, errorType: string): void {
+    const key = method + SEP + errorType + SEP + endpoint;
+    const series = map.get(key);
+    if (series !== undefined) {
+      series.value++;
+      return;
+    }
+    map.set(key, { method, endpoint, errorType, startTimeMs: this.now(), value: 1 });
+  }
+}

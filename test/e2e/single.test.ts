@@ -1,0 +1,70 @@
+/**
+ * End to end without a cluster: one process, CommonJS and ESM, zero
+ * configuration, the app's own OpenTelemetry instruments, and a bad
+ * configuration stopping the app before it serves.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
+import { APPS, REGISTER, freePort, httpRequest, load, scrape, sleep, startApp } from '../support/processes';
+
+const REQUESTS = prometheusName(CATALOGUE.requests);
+const VISIBILITY_MS = 1100;
+
+test('a single process with zero configuration serves its metrics on the default port', async (t) => {
+  const defaultPort = 9091;
+  const busy = await httpRequest(defaultPort, '/').then(() => true, () => false);
+  if (busy) {
+    t.skip('port 9091 is taken on this machine');
+    return;
+  }
+  const appPort = await freePort();
+  const child = fork(join(APPS, 'single-app.js'), [], {
+    execArgv: ['--require', REGISTER],
+    env: { PATH: process.env.PATH ?? '', APP_PORT: String(appPort) },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  try {
+    await new Promise((ok) => child.once('message', ok));
+    await load(appPort, '/anything', 25);
+    await sleep(VISIBILITY_MS);
+    const exposition = await scrape(defaultPort);
+    assert.equal(exposition.sum(REQUESTS, { worker_id: '0', status: '200' }), 25);
+    assert.ok(exposition.sum(CATALOGUE.memory.name, { worker_id: '0' }) > 0, 'memory is sampled');
+    assert.equal(exposition.sum(CATALOGUE.workers.name), 1);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('an ESM app loaded with --import records its own OpenTelemetry instruments', async () => {
+  const app = await startApp('esm-app.mjs', {}, { loader: '--import' });
+  try {
+    await load(app.appPort, '/order', 3);
+    await sleep(VISIBILITY_MS);
+    const exposition = await scrape(app.metricsPort);
+    assert.equal(exposition.sum('shop_orders_total', { kind: 'book', worker_id: '0' }), 3);
+    assert.equal(exposition.sum(REQUESTS, { endpoint: '/order' }), 3);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('a bad configuration stops the app before it serves, naming the key', async () => {
+  const appPort = await freePort();
+  const child = fork(join(APPS, 'single-app.js'), [], {
+    execArgv: ['--require', REGISTER],
+    env: { PATH: process.env.PATH ?? '', APP_PORT: String(appPort), PROMETHEUS_METRICS_PORT: 'ninety' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  let listened = false;
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.on('message', () => (listened = true));
+  const code = await new Promise<number | null>((ok) => child.once('exit', ok));
+  assert.equal(code, 78);
+  assert.equal(listened, false, 'the app never started listening');
+  assert.match(stderr, /PROMETHEUS_METRICS_PORT/);
+});

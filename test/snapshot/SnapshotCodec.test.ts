@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from '../../src/snapshot/SnapshotCodec';
+import type { Snapshot } from '../../src/snapshot/Snapshot';
+import { ACTIVE, counter, DURATION, gauge, histogram, identity, MEMORY, observe, REQUESTS, snapshot } from '../merge/fixtures';
+
+const GET = { method: 'GET', endpoint: '/users/:id', status: '200' };
+const POST = { method: 'POST', endpoint: '/users', status: '201' };
+
+function sample(): Snapshot {
+  return snapshot(identity(3, 4242), 1_700_000_000_123, [
+    counter(REQUESTS, [[GET, 12], [POST, 3]]),
+    histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [0.05, 0.2, 2])], [POST, observe([0.1, 0.5, 1], [])]], [0.1, 0.5, 1]),
+    gauge(MEMORY, [[{}, 52_428_800]]),
+    gauge(ACTIVE, [[{}, -1]], 'updowncounter'),
+  ]);
+}
+
+test('a snapshot survives encode and decode unchanged', () => {
+  const original = sample();
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(original), 'mem'), original);
+});
+
+test('retired snapshots keep their folded process keys', () => {
+  const retired = snapshot(identity(0, 0, { role: 'retired', startTimeMs: 0 }), 5, [counter(REQUESTS, [[GET, 1]])], ['a|b|0|1|2']);
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(retired), 'mem'), retired);
+});
+
+test('non-finite gauge values round-trip although JSON has no literal for them', () => {
+  const original = snapshot(identity(0, 1), 1, [gauge('g', [[{ a: '1' }, NaN], [{ a: '2' }, Infinity], [{ a: '3' }, -Infinity]])]);
+  const decoded = decodeSnapshot(encodeSnapshot(original), 'mem');
+  const values = decoded.metrics[0]?.points.map((p) => p.value);
+  assert.deepEqual(values, [NaN, Infinity, -Infinity]);
+});
+
+test('each label set and descriptor is written once, however many metrics use it', () => {
+  const text = encodeSnapshot(sample());
+  assert.equal(text.split('/users/:id').length - 1, 1, 'label set shared by the counter and the histogram');
+  assert.equal(text.split(`"${REQUESTS}"`).length - 1, 1);
+});
+
+test('decoded points of different metrics share one attributes object per label set', () => {
+  const decoded = decodeSnapshot(encodeSnapshot(sample()), 'mem');
+  assert.equal(decoded.metrics[0]?.points[0]?.attributes, decoded.metrics[1]?.points[0]?.attributes);
+});
+
+test('every truncation of a snapshot is rejected with SnapshotFormatError naming the source', () => {
+  const text = encodeSnapshot(sample());
+  for (let length = 0; length < text.length; length += 7) {
+    assert.throws(
+      () => decodeSnapshot(text.slice(0, length), '/dir/ocx-worker-3-4242-5243.json'),
+      (error: unknown) => error instanceof SnapshotFormatError && error.message.startsWith('/dir/ocx-worker-3-4242-5243.json: '),
+      `prefix of ${length} characters`,
+    );
+  }
+});
+
+function rejects(document: unknown, expected: RegExp): void {
+  assert.throws(() => decodeSnapshot(JSON.stringify(document), 'src'), (error: unknown) => {
+    assert.ok(error instanceof SnapshotFormatError, `expected SnapshotFormatError, got ${String(error)}`);
+    assert.match(error.message, expected);
+    return true;
+  });
+}
+
+function encodedSample(): Record<string, unknown> {
+  return JSON.parse(encodeSnapshot(sample())) as Record<string, unknown>;
+}
+
+test('foreign JSON and other format versions are rejected with what was expected', () => {
+  rejects({ hello: 'world' }, /^src: v: expected format version 1, got nothing/);
+  rejects([1, 2, 3], /^src: expected a snapshot object, got a list/);
+  rejects({ ...encodedSample(), v: 2 }, /v: expected format version 1, got 2/);
+});
+
+test('a histogram point whose bucket counts do not match the boundaries is rejected', () => {
+  const document = encodedSample();
+  const metrics = document['metrics'] as { points: unknown[][] }[];
+  const point = metrics[1]?.points[0] as unknown[];
+  point[4] = [1, 2, 3];
+  rejects(document, /metrics\[1\]\.points\[0\]\[4\]: expected 4 bucket counts \(boundaries \+ 1\), got 3/);
+});
+
+test('malformed identities, kinds, labels and references are each named', () => {
+  const badRole = encodedSample();
+  (badRole['identity'] as Record<string, unknown>)['role'] = 'boss';
+  rejects(badRole, /identity\.role: expected one of worker, primary, retired, got "boss"/);
+
+  const badKind = encodedSample();
+  (badKind['metrics'] as Record<string, unknown>[])[0]!['kind'] = 'summary';
+  rejects(badKind, /metrics\[0\]\.kind: expected counter, updowncounter, gauge or histogram, got "summary"/);
+
+  const badLabel = encodedSample();
+  (badLabel['attributes'] as Record<string, unknown>[])[0]!['status'] = 200;
+  rejects(badLabel, /attributes\[0\]\.status: expected a string label value, got 200/);
+
+  const badRef = encodedSample();
+  ((badRef['metrics'] as { points: unknown[][] }[])[0]!.points[0] as unknown[])[0] = 99;
+  rejects(badRef, /metrics\[0\]\.points\[0\]\[0\]: expected an index into attributes/);
+
+  const unsorted = encodedSample();
+  (unsorted['metrics'] as Record<string, unknown>[])[1]!['boundaries'] = [1, 0.5, 0.1];
+  rejects(unsorted, /metrics\[1\]\.boundaries\[1\]: expected strictly increasing/);
+});
+
+test('random corruption either decodes or throws SnapshotFormatError, never anything else', () => {
+  const replacements: unknown[] = [null, 'x', -1, 1.5, [], {}, true, '+Inf'];
+  let seed = 7;
+  const random = (n: number): number => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed % n;
+  };
+  const text = encodeSnapshot(sample());
+  for (let round = 0; round < 500; round++) {
+    const document = JSON.parse(text) as unknown;
+    corruptOne(document, () => replacements[random(replacements.length)], random);
+    try {
+      decodeSnapshot(JSON.stringify(document), 'fuzz');
+    } catch (error) {
+      assert.ok(error instanceof SnapshotFormatError, `round ${round}: ${String(error)}`);
+    }
+  }
+});
+
+/** Replace one randomly chosen value somewhere in the tree. */
+function corruptOne(node: unknown, replacement: () => unknown, random: (n: number) => number): void {
+  let current = node as Record<string, unknown>;
+  for (;;) {
+    const keys = Object.keys(current);
+    if (keys.length === 0) return;
+    const key = keys[random(keys.length)] as string;
+    const child = current[key];
+    if (child !== null && typeof child === 'object' && random(3) !== 0) {
+      current = child as Record<string, unknown>;
+      continue;
+    }
+    current[key] = replacement();
+    return;
+  }
+}

@@ -1,0 +1,301 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { DataPoint } from '@opentelemetry/sdk-metrics';
+import { CATALOGUE } from '../../src/catalogue/MetricCatalogue';
+import { mergeSnapshots } from '../../src/merge/SnapshotMerger';
+import { SelfMetrics } from '../../src/self/SelfMetrics';
+import { encodeSnapshot } from '../../src/snapshot/SnapshotCodec';
+import { processKey } from '../../src/snapshot/Snapshot';
+import type { Snapshot, SnapshotIdentity, StoredSnapshot } from '../../src/snapshot/Snapshot';
+import { FileStore } from '../../src/store/FileStore';
+import { counter, gauge, identity, MEMORY, REQUESTS, snapshot } from '../merge/fixtures';
+
+let root: string;
+const children = new Set<ChildProcess>();
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ocx-filestore-'));
+});
+
+after(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await rm(root, { recursive: true, force: true });
+});
+
+let dirCount = 0;
+async function freshDir(): Promise<string> {
+  const dir = join(root, `d${dirCount++}`);
+  await mkdir(dir);
+  return dir;
+}
+
+/** A process that stays up until killed. */
+async function startSleeper(): Promise<ChildProcess & { pid: number }> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' });
+  children.add(child);
+  await once(child, 'spawn');
+  return child as ChildProcess & { pid: number };
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+  children.delete(child);
+}
+
+/** The pid of a process that has already exited (and been reaped). */
+function deadPid(): number {
+  const result = spawnSync(process.execPath, ['-e', '']);
+  return result.pid;
+}
+
+function workerSnapshot(id: SnapshotIdentity, requests: number, writtenAtMs = Date.now()): Snapshot {
+  return snapshot(id, writtenAtMs, [counter(REQUESTS, [[{ method: 'GET' }, requests]]), gauge(MEMORY, [[{}, 1]])]);
+}
+
+/** What a scrape would show for worker_id=<slot>. */
+async function mergedRequests(store: FileStore, slot = 0): Promise<number | undefined> {
+  const rm = mergeSnapshots(await store.readAll(), { resource: resourceFromAttributes({}), labelInstance: false, nowMs: Date.now() });
+  const data = rm.scopeMetrics[0]?.metrics.find((m) => m.descriptor.name === REQUESTS);
+  return (data?.dataPoints as DataPoint<number>[] | undefined)?.find((p) => p.attributes['worker_id'] === String(slot))?.value;
+}
+
+test('a written snapshot reads back under its package file name, live for a running writer', async () => {
+  const dir = join(root, 'nested', 'store');
+  const store = new FileStore({ directory: dir });
+  const id = identity(0, process.pid, { startTimeMs: Math.round(performance.timeOrigin) });
+  const original = workerSnapshot(id, 5);
+  await store.write(original);
+  await store.write(workerSnapshot(id, 6));
+  assert.deepEqual(await readdir(dir), [`ocx-worker-0-${process.pid}-${id.startTimeMs}.json`], 'one file, no temporary left');
+  assert.equal((await stat(dir)).mode & 0o777, 0o700, 'directory created private');
+  const [entry] = await store.readAll();
+  assert.equal(entry?.live, true);
+  assert.equal(entry?.snapshot.metrics[0]?.points[0]?.value, 6);
+});
+
+test('every rewrite is read back, even one of the same size moments later', async () => {
+  const store = new FileStore({ directory: await freshDir() });
+  const id = identity(0, process.pid);
+  for (let value = 1; value <= 9; value++) {
+    await store.write(workerSnapshot(id, value, 1_000));
+    assert.equal((await store.readAll())[0]?.snapshot.metrics[0]?.points[0]?.value, value);
+  }
+});
+
+test('a missing directory reads as empty', async () => {
+  assert.deepEqual(await new FileStore({ directory: join(root, 'does-not-exist') }).readAll(), []);
+});
+
+test('a SIGKILLed worker is not live; its counters still count until retired', async () => {
+  const store = new FileStore({ directory: await freshDir() });
+  const child = await startSleeper();
+  const id = identity(0, child.pid, { startTimeMs: Date.now() });
+  await store.write(workerSnapshot(id, 5));
+  assert.equal((await store.readAll())[0]?.live, true);
+  await kill(child);
+  const [entry] = await store.readAll();
+  assert.equal(entry?.live, false);
+  assert.equal(await mergedRequests(store), 5);
+});
+
+test('a reused pid does not make a dead writer live', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  const store = new FileStore({ directory: await freshDir() });
+  const child = await startSleeper();
+  // Claims to have started ten minutes before the process that now holds the pid.
+  await store.write(workerSnapshot(identity(0, child.pid, { startTimeMs: Date.now() - 600_000 }), 5));
+  assert.equal((await store.readAll())[0]?.live, false);
+  await kill(child);
+});
+
+test('a stale file superseded by a newer process of its slot is not live, a fresh one is', async () => {
+  const store = new FileStore({ directory: await freshDir() });
+  const old = await startSleeper();
+  const now = Date.now();
+  const newer = identity(0, process.pid, { startTimeMs: now + 1_000 });
+  await store.write(workerSnapshot(newer, 1, now));
+  const staleOld = identity(0, old.pid, { startTimeMs: now });
+  await store.write(workerSnapshot(staleOld, 5, now - 60_000));
+  const byPid = async (pid: number): Promise<boolean | undefined> =>
+    (await store.readAll()).find((e) => e.snapshot.identity.pid === pid)?.live;
+  assert.equal(await byPid(old.pid), false, 'silent for 60 s while a newer process writes: pid reused');
+  await store.write(workerSnapshot(staleOld, 5, now));
+  assert.equal(await byPid(old.pid), true, 'still writing: a draining worker during a graceful reload');
+  await kill(old);
+});
+
+test('undecodable, truncated and foreign files are skipped and counted, never deleted', async () => {
+  const dir = await freshDir();
+  const selfMetrics = new SelfMetrics();
+  const store = new FileStore({ directory: dir, selfMetrics });
+  const good = identity(0, process.pid);
+  await store.write(workerSnapshot(good, 5));
+  const text = encodeSnapshot(workerSnapshot(identity(1, 77), 9));
+  await writeFile(join(dir, 'ocx-worker-1-77-1077.json'), text.slice(0, text.length / 2));
+  await writeFile(join(dir, 'ocx-worker-2-78-1078.json'), '{"hello":"world"}');
+  await writeFile(join(dir, 'ocx-worker-3-79-1.json'), text, 'utf8'); // content of another process
+  await writeFile(join(dir, 'notes.json'), '{}');
+  await writeFile(join(dir, 'ocx-custom.json'), '{}');
+  const stored = await store.readAll();
+  assert.deepEqual(stored.map((e) => e.snapshot.identity.pid), [process.pid]);
+  const decodeErrors = (): number | undefined => selfMetrics.toPoints().find((p) => p.attributes['operation'] === 'decode')?.value;
+  assert.equal(decodeErrors(), 3);
+  assert.equal((await store.readAll()).length, 1);
+  assert.equal(decodeErrors(), 3, 'an unchanged bad file is counted once, not at every scrape');
+  assert.equal(await FileStore.cleanStale(dir), 4);
+  assert.deepEqual((await readdir(dir)).sort(), ['notes.json', 'ocx-custom.json']);
+});
+
+test('retire folds a dead worker exactly once; the scrape total never changes', async () => {
+  const dir = await freshDir();
+  const store = new FileStore({ directory: dir });
+  const dead = identity(0, deadPid());
+  await store.write(workerSnapshot(dead, 5));
+  assert.equal(await mergedRequests(store), 5);
+  await store.retire(dead);
+  assert.deepEqual(await readdir(dir), ['ocx-retired-0-0-0.json']);
+  assert.equal(await mergedRequests(store), 5);
+  await store.retire(dead);
+  assert.equal(await mergedRequests(store), 5);
+
+  const replacement = identity(0, process.pid, { startTimeMs: Date.now() });
+  await store.write(workerSnapshot(replacement, 2));
+  assert.equal(await mergedRequests(store), 7);
+  const retired = (await store.readAll()).find((e) => e.snapshot.identity.role === 'retired');
+  assert.deepEqual(retired?.snapshot.folded, [processKey(dead)]);
+  assert.equal(retired?.live, false);
+});
+
+test('two processes retiring the same dead workers concurrently fold each exactly once', async () => {
+  const dir = await freshDir();
+  const store = new FileStore({ directory: dir });
+  const dead = [identity(0, deadPid()), identity(0, deadPid()), identity(0, deadPid()), identity(1, deadPid())];
+  for (const [i, id] of dead.entries()) await store.write(workerSnapshot(id, 10 ** i));
+  assert.equal(await mergedRequests(store, 0), 111);
+
+  const modulePath = resolve(__dirname, '../../src/store/FileStore.js');
+  const startAt = Date.now() + 400;
+  const script = `
+    const { FileStore } = require(${JSON.stringify(modulePath)});
+    const store = new FileStore({ directory: ${JSON.stringify(dir)} });
+    const ids = ${JSON.stringify(dead)};
+    while (Date.now() < ${startAt}) {}
+    Promise.all(ids.map((id) => store.retire(id))).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
+  const runs = [0, 1].map(() => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.add(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return once(child, 'exit').then(([code]) => {
+      children.delete(child);
+      assert.equal(code, 0, stderr);
+    });
+  });
+  await Promise.all(runs);
+
+  assert.deepEqual((await readdir(dir)).sort(), ['ocx-retired-0-0-0.json', 'ocx-retired-1-0-0.json']);
+  assert.equal(await mergedRequests(store, 0), 111);
+  assert.equal(await mergedRequests(store, 1), 1000);
+  const retired0 = (await store.readAll()).find((e) => e.snapshot.identity.slot === 0)?.snapshot;
+  assert.deepEqual([...(retired0?.folded ?? [])].sort(), dead.slice(0, 3).map(processKey).sort());
+});
+
+test('a fold interrupted by a crash neither loses nor double counts', async () => {
+  const dir = await freshDir();
+  const store = new FileStore({ directory: dir });
+  const crashedClaimer = deadPid();
+
+  // Crash after claiming, before folding: the claim is still counted, then folded by the next retire.
+  const a = identity(0, deadPid());
+  const claimA = `ocx-worker-0-${a.pid}-${a.startTimeMs}.json.claim-${crashedClaimer}-0a0b0c0d`;
+  await writeFile(join(dir, claimA), encodeSnapshot(workerSnapshot(a, 5)));
+  assert.equal(await mergedRequests(store), 5);
+  await store.retire(a);
+  assert.deepEqual(await readdir(dir), ['ocx-retired-0-0-0.json']);
+  assert.equal(await mergedRequests(store), 5);
+
+  // Crash after writing the retired totals, before deleting the claim: counted once.
+  const claimAgain = `ocx-worker-0-${a.pid}-${a.startTimeMs}.json.claim-${crashedClaimer}-01020304`;
+  await writeFile(join(dir, claimAgain), encodeSnapshot(workerSnapshot(a, 5)));
+  assert.equal(await mergedRequests(store), 5);
+  await store.retire(a);
+  assert.deepEqual(await readdir(dir), ['ocx-retired-0-0-0.json']);
+  assert.equal(await mergedRequests(store), 5);
+});
+
+test('a failed write throws and leaves no temporary file behind', async () => {
+  const dir = await freshDir();
+  const store = new FileStore({ directory: dir });
+  const id = identity(0, process.pid);
+  await mkdir(join(dir, `ocx-worker-0-${id.pid}-${id.startTimeMs}.json`)); // the target name is taken by a directory
+  await assert.rejects(store.write(workerSnapshot(id, 1)));
+  assert.throws(() => store.writeSync(workerSnapshot(id, 1)));
+  assert.deepEqual(await readdir(dir), [`ocx-worker-0-${id.pid}-${id.startTimeMs}.json`]);
+
+  const blocker = join(dir, 'plain-file');
+  await writeFile(blocker, '');
+  await assert.rejects(new FileStore({ directory: join(blocker, 'sub') }).write(workerSnapshot(id, 1)), /ENOTDIR/);
+});
+
+test('a store directory removed while running is recreated by the next write', async () => {
+  const dir = await freshDir();
+  const store = new FileStore({ directory: dir });
+  const id = identity(0, process.pid);
+  await store.write(workerSnapshot(id, 1));
+  await rm(dir, { recursive: true });
+  store.writeSync(workerSnapshot(id, 2));
+  await rm(dir, { recursive: true });
+  await store.write(workerSnapshot(id, 3));
+  assert.equal((await store.readAll())[0]?.snapshot.metrics[0]?.points[0]?.value, 3);
+});
+
+test('removeOwnFiles and remove delete only this process\'s snapshots', async () => {
+  const dir = await freshDir();
+  const mine = new FileStore({ directory: dir });
+  const other = new FileStore({ directory: dir });
+  const a = identity(0, process.pid);
+  const b = identity(1, deadPid());
+  await mine.write(workerSnapshot(a, 1));
+  await other.write(workerSnapshot(b, 1));
+  await mine.removeOwnFiles();
+  assert.deepEqual(await readdir(dir), [`ocx-worker-1-${b.pid}-${b.startTimeMs}.json`]);
+  await other.remove(b);
+  await other.remove(b);
+  assert.deepEqual(await readdir(dir), []);
+  await mine.close();
+});
+
+test('cleanStale removes every package file, including temporary and claim files, and counts them', async () => {
+  const dir = await freshDir();
+  const names = [
+    'ocx-worker-0-10-20.json',
+    'ocx-primary--1-11-21.json',
+    'ocx-retired-0-0-0.json',
+    'ocx-worker-0-10-20.json.tmp-10-deadbeef',
+    'ocx-worker-0-10-20.json.claim-12-00ff00ff',
+    'ocx-retired-0-0-0.json.lock',
+    'keep-me.txt',
+  ];
+  for (const name of names) await writeFile(join(dir, name), 'x');
+  assert.equal(await FileStore.cleanStale(dir), 6);
+  assert.deepEqual(await readdir(dir), ['keep-me.txt']);
+  assert.equal(await readFile(join(dir, 'keep-me.txt'), 'utf8'), 'x');
+  assert.equal(await FileStore.cleanStale(join(dir, 'missing')), 0);
+});
+
+test('primary snapshots keep their own slot and are live while the primary runs', async () => {
+  const store = new FileStore({ directory: await freshDir() });
+  const primary = identity(-1, process.pid);
+  await store.write(snapshot(primary, Date.now(), [counter(CATALOGUE.masterRestarts.name, [[{ reason: 'crash' }, 2]])]));
+  const stored: StoredSnapshot[] = await store.readAll();
+  assert.equal(stored[0]?.snapshot.identity.role, 'primary');
+  assert.equal(stored[0]?.live, true);
+});

@@ -1,0 +1,212 @@
+/**
+ * Real processes for end-to-end tests: start an app under the preload, talk
+ * to it over HTTP, scrape its metrics, and always clean up.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..', '..', '..');
+export const REGISTER = join(ROOT, 'dist', 'register.js');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+export const APPS = join(ROOT, 'test', 'support', 'apps');
+
+/** A free loopback port (the OS picks; released before returning). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((ok) => server.close(() => ok()));
+  return port;
+}
+
+/** Poll `check` until it returns a value other than undefined, or fail after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((ok) => setTimeout(ok, ms));
+}
+
+/** A plain HTTP GET/POST with a body; resolves with status and body text. */
+export function httpRequest(
+  port: number,
+  path: string,
+  options: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('error', fail);
+    });
+    req.on('error', fail);
+    req.end(options.body);
+  });
+}
+
+/** A started app and the means to stop it. */
+export interface RunningApp {
+  readonly child: ChildProcess;
+  readonly appPort: number;
+  readonly metricsPort: number;
+  readonly storeDir: string;
+  /** Everything the app wrote to stderr so far. */
+  stderr(): string;
+  /** Ask the cluster app's primary for its workers' pids. */
+  workerPids(): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+/** Start `app` (a file in test/support/apps) with the preload, and wait until it serves and exports. */
+export async function startApp(
+  app: string,
+  env: Record<string, string> = {},
+  options: { loader?: '--require' | '--import'; expectedListeners?: number } = {},
+): Promise<RunningApp> {
+  const appPort = await freePort();
+  const metricsPort = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'ocx-e2e-'));
+  let stderr = '';
+  const child = fork(join(APPS, app), [], {
+    execArgv: [options.loader ?? '--require', REGISTER],
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      APP_PORT: String(appPort),
+      PROMETHEUS_METRICS_PORT: String(metricsPort),
+      PROMETHEUS_BIND_ADDRESS: '127.0.0.1',
+      PROMETHEUS_MULTIPROC_DIR: storeDir,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const running: RunningApp = {
+    child,
+    appPort,
+    metricsPort,
+    storeDir,
+    stderr: () => stderr,
+    workerPids: () =>
+      new Promise<number[]>((ok) => {
+        const onMessage = (message: unknown): void => {
+          const m = message as { type?: string; pids?: number[] };
+          if (m.type === 'pids' && m.pids) {
+            child.off('message', onMessage);
+            ok(m.pids);
+          }
+        };
+        child.on('message', onMessage);
+        child.send('pids');
+      }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((ok) => child.once('exit', ok));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor(`app ${app} to answer on ${appPort}`, async () => ((await httpRequest(appPort, '/')).status === 200 ? true : undefined));
+    await waitFor(`metrics on ${metricsPort}`, async () => ((await httpRequest(metricsPort, '/metrics')).status === 200 ? true : undefined));
+  } catch (error) {
+    await running.stop();
+    throw new Error(`${String(error)}\napp stderr:\n${stderr}`);
+  }
+  return running;
+}
+
+/** Scrape /metrics and parse it. */
+export async function scrape(port: number): Promise<Exposition> {
+  const response = await httpRequest(port, '/metrics');
+  if (response.status !== 200) throw new Error(`scrape answered ${response.status}: ${response.body}`);
+  return parseExposition(response.body);
+}
+
+/** One sample of a scrape. */
+export interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** A parsed exposition with lookups by name and labels. */
+export interface Exposition {
+  readonly text: string;
+  readonly samples: readonly Sample[];
+  /** Samples of `name` whose labels include every given label. */
+  find(name: string, labels?: Record<string, string>): Sample[];
+  /** Sum of the values of {@link find}. */
+  sum(name: string, labels?: Record<string, string>): number;
+}
+
+const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
+const LABEL_PAIR = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/gy;
+
+/**
+ * A strict parser of the text format: every line must be a comment, blank, or
+ * a well-formed sample, or it throws naming the line.
+ */
+export function parseExposition(text: string): Exposition {
+  const samples: Sample[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line === '' || line.startsWith('#')) return;
+    const match = SAMPLE_LINE.exec(line);
+    if (!match) throw new Error(`line ${index + 1} is not a sample: ${line}`);
+    const [, name = '', labelText = '', valueText = ''] = match;
+    const labels: Record<string, string> = {};
+    LABEL_PAIR.lastIndex = 0;
+    let consumed = 0;
+    let pair: RegExpExecArray | null;
+    while (consumed < labelText.length && (pair = LABEL_PAIR.exec(labelText)) !== null) {
+      labels[pair[1] ?? ''] = (pair[2] ?? '').replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+      consumed = LABEL_PAIR.lastIndex;
+    }
+    if (consumed !== labelText.length) throw new Error(`line ${index + 1} has malformed labels: ${line}`);
+    const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
+    if (Number.isNaN(value) && valueText !== 'NaN') throw new Error(`line ${index + 1} has a bad value: ${line}`);
+    samples.push({ name, labels, value });
+  });
+  const find = (name: string, labels: Record<string, string> = {}): Sample[] =>
+    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  return { text, samples, find, sum: (name, labels) => find(name, labels).reduce((total, s) => total + s.value, 0) };
+}
+
+/** Send `count` requests to `path`, `concurrency` at a time; returns how many answered with each status. */
+export async function load(port: number, path: string, count: number, concurrency = 8): Promise<Map<number, number>> {
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      const { status } = await httpRequest(port, path);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return statuses;
+}
