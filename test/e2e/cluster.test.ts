@@ -37,6 +37,7 @@ describe('cluster app under the preload', () => {
   });
 
   test('a scrape shows every request completed more than a second before it, by route and status', async () => {
+    await sleep(VISIBILITY_MS); // let the readiness probes of startApp show first
     const before = await scrape(app.metricsPort);
     const base = before.sum(REQUESTS);
     await load(app.appPort, '/', 60);

@@ -1,0 +1,97 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
+import { CATALOGUE, SCOPE_NAME } from '../../src/catalogue/MetricCatalogue';
+import { HttpMetricProducer } from '../../src/worker/HttpMetricProducer';
+import { RequestAccumulator } from '../../src/worker/RequestAccumulator';
+import { close, createStack, listen, request } from './support';
+
+class CollectingReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+test('a real MetricReader merges the producer output under the catalogue names', async () => {
+  const stack = createStack();
+  const server = http.createServer((_req, res) => res.writeHead(503).end('busy'));
+  const port = await listen(server);
+  cleanups.push(() => stack.instrumentation.disable(), () => close(server));
+  await request(port, { path: '/queue' });
+
+  const reader = new CollectingReader({ metricProducers: [stack.producer] });
+  const provider = new MeterProvider({ readers: [reader] });
+  cleanups.push(() => provider.shutdown());
+  const { resourceMetrics, errors } = await reader.collect();
+  assert.deepEqual(errors, []);
+  const scope = resourceMetrics.scopeMetrics.find((s) => s.scope.name === SCOPE_NAME);
+  assert.ok(scope, 'scope present');
+  const byName = new Map<string, MetricData>(scope.metrics.map((m) => [m.descriptor.name, m]));
+  const expected = [
+    CATALOGUE.requests,
+    CATALOGUE.requestDuration,
+    CATALOGUE.requestSize,
+    CATALOGUE.responseSize,
+    CATALOGUE.failedRequests,
+    CATALOGUE.activeRequests,
+  ];
+  for (const definition of expected) {
+    const metric = byName.get(definition.name);
+    assert.ok(metric, definition.name);
+    assert.equal(metric.descriptor.unit, definition.unit);
+    assert.equal(metric.descriptor.description, definition.help);
+    assert.equal(metric.aggregationTemporality, AggregationTemporality.CUMULATIVE);
+  }
+  const requests = byName.get(CATALOGUE.requests.name)!;
+  assert.equal(requests.dataPointType, DataPointType.SUM);
+  assert.equal(requests.dataPointType === DataPointType.SUM && requests.isMonotonic, true);
+  assert.equal(byName.get(CATALOGUE.requestDuration.name)!.dataPointType, DataPointType.HISTOGRAM);
+  assert.equal(byName.get(CATALOGUE.activeRequests.name)!.dataPointType, DataPointType.GAUGE);
+  const point = requests.dataPoints[0]!;
+  assert.deepEqual(point.attributes, { method: 'GET', endpoint: '/queue', status: '503' });
+  assert.equal(point.value, 1);
+  // Start time precedes end time: cumulative data with a real start.
+  assert.ok(point.startTime[0] * 1e9 + point.startTime[1] <= point.endTime[0] * 1e9 + point.endTime[1]);
+});
+
+test('histogram points carry boundaries, per-bucket counts, sum, count, min and max', async () => {
+  const accumulator = new RequestAccumulator({ durationBuckets: [0.1, 1], sizeBuckets: [10, 100] });
+  accumulator.recordRequest('GET', '/a', 200, 0.05, 0, 5);
+  accumulator.recordRequest('GET', '/a', 200, 0.1, 0, 50);
+  accumulator.recordRequest('GET', '/a', 200, 3, 0, 500);
+  const producer = new HttpMetricProducer({ accumulator, activeRequests: () => 2 });
+  const { resourceMetrics } = await producer.collect();
+  const metrics = resourceMetrics.scopeMetrics[0]!.metrics;
+  const duration = metrics.find((m) => m.descriptor.name === CATALOGUE.requestDuration.name)!;
+  assert.equal(duration.dataPointType, DataPointType.HISTOGRAM);
+  const value = duration.dataPointType === DataPointType.HISTOGRAM ? duration.dataPoints[0]!.value : undefined;
+  // Boundaries are inclusive upper bounds (0.1 lands in the first bucket).
+  assert.deepEqual(value?.buckets, { boundaries: [0.1, 1], counts: [2, 0, 1] });
+  assert.equal(value?.count, 3);
+  assert.ok(Math.abs(value!.sum! - 3.15) < 1e-9);
+  assert.equal(value?.min, 0.05);
+  assert.equal(value?.max, 3);
+  const sizes = metrics.find((m) => m.descriptor.name === CATALOGUE.responseSize.name)!;
+  const sizeValue = sizes.dataPointType === DataPointType.HISTOGRAM ? sizes.dataPoints[0]!.value : undefined;
+  assert.deepEqual(sizeValue?.buckets.counts, [1, 1, 1]);
+  const active = metrics.find((m) => m.descriptor.name === CATALOGUE.activeRequests.name)!;
+  assert.equal(active.dataPoints[0]!.value, 2);
+  // No failures recorded: no empty failure metric either.
+  assert.equal(metrics.some((m) => m.descriptor.name === CATALOGUE.failedRequests.name), false);
+});
+
+test('bucket boundaries that are not strictly increasing are rejected with the option named', () => {
+  assert.throws(() => new RequestAccumulator({ durationBuckets: [1, 0.5], sizeBuckets: [1] }), /durationBuckets/);
+  assert.throws(() => new RequestAccumulator({ durationBuckets: [1], sizeBuckets: [Infinity] }), /sizeBuckets/);
+});
