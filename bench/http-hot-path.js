@@ -22,7 +22,11 @@
  *                  (what express-prom-bundle does)
  *   otel-sdk       @opentelemetry/sdk-metrics Counter + Histogram recorded from diagnostics_channel
  *
- * Prints req/s per round and the mean ratio of each variant to plain `http`. Exits 0.
+ * Prints req/s per round and, per variant, the mean and median req/s and their
+ * ratio to plain `http`. The load generator shares the machine, so throughput
+ * also moves with anything else running; the server child's CPU time per
+ * request (user + system, measured over the same window) is printed too, as a
+ * second figure that other load disturbs much less. Exits 0.
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -129,6 +133,16 @@ function runServer(kind) {
   server.listen(0, '127.0.0.1', () => {
     process.send({ port: server.address().port });
   });
+  let cpuStart;
+  process.on('message', (message) => {
+    if (message === 'cpu-start') {
+      cpuStart = process.cpuUsage();
+      process.send({ cpuStarted: true });
+    } else if (message === 'cpu-stop') {
+      const used = process.cpuUsage(cpuStart);
+      process.send({ cpuMicros: used.user + used.system });
+    }
+  });
   process.on('disconnect', () => process.exit(0));
 }
 
@@ -165,6 +179,19 @@ function startServer(kind, scratch) {
   });
 }
 
+function ask(child, message, key) {
+  return new Promise((resolve) => {
+    const onMessage = (m) => {
+      if (m && m[key] !== undefined) {
+        child.off('message', onMessage);
+        resolve(m[key]);
+      }
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
 function load(port, seconds, connections) {
   const autocannon = require('autocannon');
   return new Promise((resolve, reject) => {
@@ -190,11 +217,13 @@ async function measure(kind, options) {
     const { child, port } = await startServer(kind, scratch);
     try {
       if (options.warmup > 0) await load(port, options.warmup, options.connections);
+      await ask(child, 'cpu-start', 'cpuStarted');
       const result = await load(port, options.duration, options.connections);
+      const cpuMicros = await ask(child, 'cpu-stop', 'cpuMicros');
       if (result.non2xx > 0 || result.errors > 0) {
         console.log(`  ${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
       }
-      return result.requests.average;
+      return { rps: result.requests.average, cpuPerRequest: cpuMicros / Math.max(1, result.requests.total) };
     } finally {
       await stop(child);
     }
@@ -224,24 +253,42 @@ async function main() {
   for (let round = 1; round <= options.rounds; round++) {
     for (const kind of kinds) {
       try {
-        const rps = await measure(kind, options);
-        results.get(kind).push(rps);
-        console.log(`round ${round}  ${kind.padEnd(14)} ${Math.round(rps).toString().padStart(7)} req/s`);
+        const measured = await measure(kind, options);
+        results.get(kind).push(measured);
+        console.log(
+          `round ${round}  ${kind.padEnd(14)} ${Math.round(measured.rps).toString().padStart(7)} req/s  ` +
+            `${measured.cpuPerRequest.toFixed(2).padStart(6)} us server CPU/request`,
+        );
       } catch (error) {
         console.log(`round ${round}  ${kind.padEnd(14)} FAILED: ${String(error.message).split('\n').slice(0, 3).join(' | ')}`);
       }
     }
   }
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const plain = mean(results.get('plain') ?? []);
-  console.log('\nvariant          mean req/s   ratio to plain http');
+  const median = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const summary = (kind) => {
+    const xs = results.get(kind) ?? [];
+    if (xs.length === 0) return undefined;
+    const rps = xs.map((x) => x.rps);
+    return { mean: mean(rps), median: median(rps), cpu: mean(xs.map((x) => x.cpuPerRequest)) };
+  };
+  const plain = summary('plain');
+  const ratio = (a, b) => (b > 0 ? (a / b).toFixed(3) : 'n/a');
+  console.log('\nvariant          mean req/s  ratio   median req/s  ratio   server CPU us/req  plain/variant');
   for (const kind of kinds) {
-    const xs = results.get(kind);
-    if (xs.length === 0) {
+    const s = summary(kind);
+    if (s === undefined || plain === undefined) {
       console.log(`${kind.padEnd(16)} (no result)`);
       continue;
     }
-    const m = mean(xs);
-    console.log(`${kind.padEnd(16)} ${Math.round(m).toString().padStart(10)}   ${plain > 0 ? (m / plain).toFixed(3) : 'n/a'}`);
+    console.log(
+      `${kind.padEnd(16)} ${Math.round(s.mean).toString().padStart(10)}  ${ratio(s.mean, plain.mean)}   ` +
+        `${Math.round(s.median).toString().padStart(12)}  ${ratio(s.median, plain.median)}   ` +
+        `${s.cpu.toFixed(2).padStart(17)}  ${ratio(plain.cpu, s.cpu)}`,
+    );
   }
 }

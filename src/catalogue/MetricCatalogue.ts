@@ -27,6 +27,8 @@ export const LABEL = {
   store: 'store',
   operation: 'operation',
   exporter: 'exporter',
+  serviceName: 'service_name',
+  serviceInstanceId: 'service_instance_id',
 } as const;
 
 /** One metric of the catalogue. */
@@ -34,7 +36,11 @@ export interface MetricDefinition {
   /** OpenTelemetry instrument name; Prometheus adds `_total` to counters. */
   readonly name: string;
   readonly kind: MetricKind;
-  /** UCUM unit as OpenTelemetry expects it (`s`, `By`, `%`, `1`). */
+  /**
+   * UCUM unit as OpenTelemetry expects it (`s`, `By`, `%`, `1`). Gauges that
+   * count things use a `{annotation}` rather than `1`: a collector's Prometheus
+   * translation turns gauge unit `1` into a `_ratio` suffix, which would rename them.
+   */
   readonly unit: string;
   /**
    * Labels on the wire. For worker-recorded metrics the merge adds `worker_id`
@@ -155,7 +161,7 @@ export const CATALOGUE = {
   state: {
     name: 'gunicorn_worker_state',
     kind: 'gauge',
-    unit: '1',
+    unit: '{state}',
     labels: [LABEL.workerId, LABEL.state],
     help: 'Current state of the worker: 1 for the state it is in, 0 for the others.',
     recordedBy: 'primary',
@@ -200,7 +206,7 @@ export const CATALOGUE = {
   workers: {
     name: 'gunicorn_workers',
     kind: 'gauge',
-    unit: '1',
+    unit: '{worker}',
     labels: [],
     help: 'Live worker processes.',
     recordedBy: 'primary',
@@ -209,7 +215,7 @@ export const CATALOGUE = {
   activeRequests: {
     name: 'gunicorn_worker_active_requests',
     kind: 'gauge',
-    unit: '1',
+    unit: '{request}',
     labels: [LABEL.workerId],
     help: 'Requests in flight in the worker.',
     recordedBy: 'worker',
@@ -272,7 +278,7 @@ export const CATALOGUE = {
   storeUp: {
     name: 'otel_cluster_exporter_store_up',
     kind: 'gauge',
-    unit: '1',
+    unit: '{status}',
     labels: [LABEL.store],
     help: '1 when the last read of the snapshot store succeeded, 0 otherwise.',
     recordedBy: 'exporter',
@@ -284,6 +290,15 @@ export const CATALOGUE = {
     unit: '1',
     labels: [LABEL.exporter],
     help: 'Failed pushes of the merged view to an OTLP endpoint.',
+    recordedBy: 'exporter',
+    upstream: false,
+  },
+  identityConflicts: {
+    name: 'otel_cluster_exporter_identity_conflicts',
+    kind: 'counter',
+    unit: '1',
+    labels: [LABEL.serviceName, LABEL.serviceInstanceId],
+    help: 'Pairs of live processes found writing under the same service instance and worker slot (two instances claiming one identity).',
     recordedBy: 'exporter',
     upstream: false,
   },

@@ -9,6 +9,8 @@ import { loadConfig } from '../config/loadConfig';
 import { ConfigError } from '../config/ConfigError';
 import { runCheckConfig } from './checkConfig';
 import { startServe } from './serve';
+import { grafanaDashboard } from '../catalogue/grafanaDashboard';
+import { renderMetricTable } from '../catalogue/renderMetricTable';
 
 const USAGE = `usage: otel-cluster-exporter <command> [config.yaml]
 
@@ -16,6 +18,8 @@ commands:
   check-config [file]  validate the configuration (file, else $OTEL_CLUSTER_EXPORTER_CONFIG, plus the
                        environment) and print the effective settings with secrets masked
   serve [file]         serve the merged metrics of the configured store (embedded directory or Redis)
+  dashboard            print a Grafana dashboard (JSON) over every metric of the catalogue
+  metrics              print the metric catalogue as a markdown table
 `;
 
 function main(argv: readonly string[]): void {
@@ -27,6 +31,12 @@ function main(argv: readonly string[]): void {
       return;
     case 'serve':
       serve(rest[0]);
+      return;
+    case 'dashboard':
+      process.stdout.write(`${JSON.stringify(grafanaDashboard(), null, 2)}\n`);
+      return;
+    case 'metrics':
+      process.stdout.write(`${renderMetricTable()}\n`);
       return;
     case undefined:
     case '-h':

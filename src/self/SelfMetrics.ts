@@ -1,4 +1,4 @@
-import { CATALOGUE } from '../catalogue/MetricCatalogue';
+import { CATALOGUE, LABEL } from '../catalogue/MetricCatalogue';
 
 /**
  * Counters and gauges about the exporter itself (store errors, export errors,
@@ -10,6 +10,7 @@ export class SelfMetrics {
   private readonly storeErrors = new Map<string, number>();
   private readonly exportErrors = new Map<string, number>();
   private readonly storeUp = new Map<string, number>();
+  private readonly identityConflicts = new Map<string, number>();
   private lastScrapeSeconds: number | undefined;
 
   /** Count one failed store operation (`write`, `read`, `retire`, ...). */
@@ -21,6 +22,15 @@ export class SelfMetrics {
   /** Count one failed push to an exporter (`otlp`). */
   recordExportError(exporter: string): void {
     this.exportErrors.set(exporter, (this.exportErrors.get(exporter) ?? 0) + 1);
+  }
+
+  /**
+   * Count one newly found pair of live processes claiming the same identity
+   * (`service.instance.id` of `service`, same worker slot, different pid or start time).
+   */
+  recordIdentityConflict(instance: string, service: string): void {
+    const key = `${service}\u0000${instance}`;
+    this.identityConflicts.set(key, (this.identityConflicts.get(key) ?? 0) + 1);
   }
 
   /** Whether the last read of the store succeeded. */
@@ -45,6 +55,11 @@ export class SelfMetrics {
     }
     for (const [store, value] of this.storeUp) {
       points.push({ name: CATALOGUE.storeUp.name, kind: 'gauge', attributes: { store }, value });
+    }
+    for (const [key, value] of this.identityConflicts) {
+      const [service = '', instance = ''] = key.split('\u0000');
+      const attributes = { [LABEL.serviceName]: service, [LABEL.serviceInstanceId]: instance };
+      points.push({ name: CATALOGUE.identityConflicts.name, kind: 'counter', attributes, value });
     }
     if (this.lastScrapeSeconds !== undefined) {
       points.push({ name: CATALOGUE.scrapeDuration.name, kind: 'gauge', attributes: {}, value: this.lastScrapeSeconds });

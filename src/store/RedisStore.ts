@@ -14,6 +14,7 @@ import { RetiredMemory, type RememberedRetired } from './redis/RetiredMemory';
 import { combineRetired, decideRetired } from './redis/reconcileRetired';
 import { RESTORE_SCRIPT, RETIRE_SCRIPT, WRITE_SCRIPT } from './redis/scripts';
 import { WriterLife } from './redis/WriterLife';
+import { findIdentityConflicts } from './redis/findIdentityConflicts';
 
 /** Options of {@link RedisStore.fromConfig} beyond the configuration file. */
 export interface RedisStoreOptions {
@@ -50,6 +51,8 @@ const MAX_FENCES_PER_WRITE = 3;
 /** Writer lives kept per store (one per process it writes for; a worker has one or two). */
 const MAX_LIVES = 64;
 const HOUR_MS = 3_600_000;
+/** Conflicting pairs remembered as reported; past this the memory starts over (a pair may be counted again). */
+const MAX_REPORTED_CONFLICTS = 1_024;
 /** Numbers stores so each one logs its own connection outage once. */
 let storeSequence = 0;
 
@@ -80,6 +83,12 @@ let storeSequence = 0;
  * nothing counted after the fold is lost. Tombstones live `max(2 × TTL, 1 h)`
  * (24 h without TTL); a process paused longer than that would be counted twice.
  *
+ * **One identity, two claimants.** Every read checks each instance for two
+ * live processes of one slot that write at the same time (see
+ * {@link findIdentityConflicts}); that means two apps share a
+ * `service.instance.id`. It is logged once and counted in the self-metric
+ * `CATALOGUE.identityConflicts`, not silently merged away.
+ *
  * **Redis emptied.** Live workers rewrite everything on their next flush. The
  * store remembers the newest retired value of every slot it retired or read,
  * and puts back missing ones (with its tombstones) on the next read and on the
@@ -92,6 +101,8 @@ export class RedisStore implements SnapshotStore {
   private readonly lives = new Map<string, WriterLife>();
   private readonly retired = new RetiredMemory();
   private readonly registryRefreshedAt = new Map<string, number>();
+  /** Identity conflicts already counted and logged, by pair of process keys. */
+  private readonly reportedConflicts = new Set<string>();
   private readonly tombstoneTtlMs: number;
   private readonly registryRefreshMs: number;
   private readonly outageKey = `store-redis-connection-${++storeSequence}`;
@@ -347,9 +358,33 @@ export class RedisStore implements SnapshotStore {
       if (snapshot !== undefined) stored.push({ snapshot, live: leases[i] !== null && leases[i] !== undefined });
     }
     if (stale.length > 0) this.client.srem(index, ...stale).catch((error: unknown) => this.background('prune', error));
+    this.reportIdentityConflicts(stored);
     const retiredSnapshots = await this.reconcileInstance(instance, retired, members.length > 0 || retired.size > 0, now);
     for (const snapshot of retiredSnapshots) stored.push({ snapshot, live: false });
     return stored;
+  }
+
+  /**
+   * Two live processes writing as one instance and slot at once are two apps
+   * sharing a `service.instance.id`: their counts would be added together
+   * silently. Counted and logged once per pair; the merge itself is left as it
+   * is (it cannot tell which process is the rightful one).
+   */
+  private reportIdentityConflicts(stored: readonly StoredSnapshot[]): void {
+    for (const conflict of findIdentityConflicts(stored)) {
+      if (this.reportedConflicts.has(conflict.pairKey)) continue;
+      if (this.reportedConflicts.size >= MAX_REPORTED_CONFLICTS) this.reportedConflicts.clear();
+      this.reportedConflicts.add(conflict.pairKey);
+      const { service, instance, slot } = conflict.newer;
+      this.settings.selfMetrics?.recordIdentityConflict(instance, service);
+      warnOnce(
+        `store-redis-identity-${service}|${instance}`,
+        `redis store: two live processes write as service "${service}" instance "${instance}" slot ${slot} ` +
+          `(pid ${conflict.older.pid} started ${new Date(conflict.older.startTimeMs).toISOString()}, ` +
+          `pid ${conflict.newer.pid} started ${new Date(conflict.newer.startTimeMs).toISOString()}); ` +
+          'give each app instance its own service.instance.id (OTEL_RESOURCE_ATTRIBUTES) or their metrics are added together',
+      );
+    }
   }
 
   /**

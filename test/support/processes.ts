@@ -127,7 +127,8 @@ export async function startApp(
         await exited;
         clearTimeout(timer);
       }
-      rmSync(storeDir, { recursive: true, force: true });
+      // Workers may still be writing their last snapshot as they follow the primary out.
+      rmSync(storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
   try {

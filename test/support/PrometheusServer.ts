@@ -1,0 +1,92 @@
+/**
+ * A real Prometheus (Debian's `prometheus` package) for tests: scrapes given
+ * targets every second from a private data directory on a free loopback port.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, sleep } from './processes';
+
+export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
+
+/** Why a test that needs Prometheus cannot run here, or false when it can (CI installs it, so CI never skips). */
+export function prometheusUnavailable(): string | false {
+  if (existsSync(PROMETHEUS_BINARY) || process.env.CI === 'true') return false;
+  return `prometheus is not installed at ${PROMETHEUS_BINARY} (apt-get install prometheus)`;
+}
+
+/** One instant-vector sample of a query result. */
+export interface PromSample {
+  readonly metric: Record<string, string>;
+  readonly value: [number, string];
+}
+
+export class PrometheusServer {
+  private log = '';
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+    readonly apiBase: string,
+  ) {
+    child.stderr?.on('data', (chunk: Buffer) => (this.log = (this.log + chunk.toString()).slice(-4000)));
+  }
+
+  /** Start scraping `targets` (host:port) every second. */
+  static async start(targets: readonly string[]): Promise<PrometheusServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'ocx-prometheus-'));
+    const webPort = await freePort();
+    const config = join(dir, 'prometheus.yml');
+    writeFileSync(
+      config,
+      [
+        'global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}',
+        'scrape_configs:',
+        '  - job_name: app',
+        `    static_configs: [{targets: [${targets.map((t) => `'${t}'`).join(', ')}]}]`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(
+      PROMETHEUS_BINARY,
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${webPort}`],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    return new PrometheusServer(child, dir, `http://127.0.0.1:${webPort}`);
+  }
+
+  /** Run an instant query. */
+  async query(expression: string): Promise<PromSample[]> {
+    const response = await fetch(`${this.apiBase}/api/v1/query?query=${encodeURIComponent(expression)}`);
+    const body = (await response.json()) as { status: string; data: { result: PromSample[] }; error?: string };
+    if (body.status !== 'success') throw new Error(`query ${expression}: ${body.error ?? body.status}`);
+    return body.data.result;
+  }
+
+  /** Poll a query until it returns at least one sample. */
+  async eventually(expression: string, timeoutMs = 20000): Promise<PromSample[]> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`prometheus exited (${this.child.exitCode}):\n${this.log}`);
+      try {
+        const result = await this.query(expression);
+        if (result.length > 0) return result;
+      } catch (error) {
+        lastError = error;
+      }
+      await sleep(250);
+    }
+    throw new Error(`no data for ${expression} (last error: ${String(lastError)})\nprometheus log:\n${this.log}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null) {
+      const exited = new Promise((ok) => this.child.once('exit', ok));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
