@@ -19,6 +19,7 @@ if (cluster.isPrimary) {
   orders.get('/:orderId', (req, res) => res.json({ id: req.params.orderId }));
   orders.post('/', (req, res) => res.status(201).json({ created: true, items: (req.body.items || []).length }));
   app.use('/orders', orders);
+  app.get('/', (req, res) => res.send('orders service\n'));
   app.get('/health', (req, res) => res.send('ok'));
   app.get('/fail', () => {
     throw new Error('handler failed');

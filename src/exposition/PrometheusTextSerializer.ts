@@ -1,5 +1,6 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { warnOnce } from '../self/Logger';
 
 /**
  * Renders OpenTelemetry `ResourceMetrics` as Prometheus text exposition format
@@ -25,38 +26,82 @@ export class PrometheusTextSerializer {
   /** Sanitised label names by attribute key: the same few keys recur on every series. */
   private readonly labelNames = new Map<string, string>();
 
-  /** Render every metric of every scope, in the order the SDK produced them. */
+  /**
+   * Render every metric of every scope, in the order the SDK produced them,
+   * as one family per Prometheus name.
+   *
+   * Two instruments can end up with the same Prometheus name (`a.b` and `a_b`,
+   * or a counter `x` next to a gauge `x_total`). The text format allows one
+   * HELP/TYPE block per name with all its samples together; a second block
+   * makes Prometheus reject the whole scrape. So same-named metrics share the
+   * first one's block (HELP and UNIT from the first that has one), and a name
+   * used with two different types is dropped rather than mislabelled: this is
+   * what the OpenTelemetry exporter does from its 0.300 line on.
+   */
   serialize(resourceMetrics: ResourceMetrics): string {
     let out = '';
-    for (const scopeMetrics of resourceMetrics.scopeMetrics) {
-      for (const metric of scopeMetrics.metrics) {
-        out += this.serializeMetric(metric);
-      }
+    for (const family of this.families(resourceMetrics).values()) {
+      if (family !== undefined) out += this.serializeFamily(family);
     }
     // The OpenTelemetry exporter answers an empty registry with this comment
     // rather than an empty body; keep that so both look alike to scrapers.
     return out === '' ? NO_REGISTERED_METRICS : out;
   }
 
-  /** One metric family: HELP, optional UNIT, TYPE, then its samples. */
-  private serializeMetric(metric: MetricData): string {
-    const name = prometheusMetricName(metric);
-    if (name === undefined) return '';
-    const { description, unit } = metric.descriptor;
-    let out = `# HELP ${name} ${escapeText(description || 'description missing')}\n`;
-    if (unit) out += `# UNIT ${name} ${escapeText(unit)}\n`;
-    out += `# TYPE ${name} ${prometheusType(metric)}\n`;
-    switch (metric.dataPointType) {
-      case DataPointType.SUM:
-      case DataPointType.GAUGE:
-        return out + this.serializeNumberPoints(name, metric.dataPoints);
-      case DataPointType.HISTOGRAM:
-        return out + this.serializeHistogramPoints(name, metric.dataPoints);
-      default:
-        // Exponential histograms (and anything unknown) have no text-format
-        // rendering in the reference serializer: the family is announced empty.
-        return out;
+  /** Metrics grouped by Prometheus name in order of first appearance; `undefined` marks a dropped name. */
+  private families(resourceMetrics: ResourceMetrics): Map<string, Family | undefined> {
+    const families = new Map<string, Family | undefined>();
+    for (const scopeMetrics of resourceMetrics.scopeMetrics) {
+      for (const metric of scopeMetrics.metrics) {
+        const name = prometheusMetricName(metric);
+        if (name === undefined) continue;
+        const type = prometheusType(metric);
+        const { description, unit } = metric.descriptor;
+        if (!families.has(name)) {
+          families.set(name, { name, type, help: description, unit, metrics: [metric] });
+          continue;
+        }
+        const family = families.get(name);
+        if (family === undefined) continue;
+        if (family.type !== type) {
+          // One key for all names: a misnamed pair of instruments is reported once, not per scrape.
+          warnOnce(
+            'exposition.type-conflict',
+            `metric name "${name}" is used with types ${family.type} and ${type}; it is left out of the Prometheus output`,
+          );
+          families.set(name, undefined);
+          continue;
+        }
+        family.metrics.push(metric);
+        if (!family.help) family.help = description;
+        if (!family.unit) family.unit = unit;
+      }
     }
+    return families;
+  }
+
+  /** One metric family: HELP, optional UNIT, TYPE, then the samples of each of its metrics. */
+  private serializeFamily(family: Family): string {
+    const { name, help, unit, type } = family;
+    let out = `# HELP ${name} ${escapeText(help || 'description missing')}\n`;
+    if (unit) out += `# UNIT ${name} ${escapeText(unit)}\n`;
+    out += `# TYPE ${name} ${type}\n`;
+    for (const metric of family.metrics) {
+      switch (metric.dataPointType) {
+        case DataPointType.SUM:
+        case DataPointType.GAUGE:
+          out += this.serializeNumberPoints(name, metric.dataPoints);
+          break;
+        case DataPointType.HISTOGRAM:
+          out += this.serializeHistogramPoints(name, metric.dataPoints);
+          break;
+        default:
+          // Exponential histograms (and anything unknown) have no text-format
+          // rendering in the reference serializer: the family is announced empty.
+          break;
+      }
+    }
+    return out;
   }
 
   private serializeNumberPoints(name: string, points: readonly { attributes: Attributes; value: number }[]): string {
@@ -126,6 +171,15 @@ export class PrometheusTextSerializer {
 }
 
 type Attributes = MetricData['dataPoints'][number]['attributes'];
+
+/** The metrics that share one Prometheus name, with the block they are announced under. */
+interface Family {
+  readonly name: string;
+  readonly type: string;
+  help: string;
+  unit: string;
+  readonly metrics: MetricData[];
+}
 
 const NO_REGISTERED_METRICS = '# no registered metrics';
 const LABEL_NAME_CACHE_LIMIT = 10_000;

@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
 import type { Meter } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig } from '../config/Config';
 import { HttpInstrumentation, ERROR_HANDLER_ERROR } from '../worker/HttpInstrumentation';
 import { HttpMetricProducer } from '../worker/HttpMetricProducer';
@@ -8,15 +10,20 @@ import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
 import { RequestAccumulator } from '../worker/RequestAccumulator';
 import { RouteNormaliser } from '../worker/RouteNormaliser';
 
+const EMPTY_RESOURCE = emptyResource();
+
 /**
  * The worker's recording, assembled from configuration: HTTP traffic from
  * diagnostics_channel into the accumulator, handed to the reader as a
  * MetricProducer, and the process gauges on the process's Meter.
  */
 export class HttpRecording {
-  readonly producer: HttpMetricProducer;
+  /** What the reader collects: the HTTP series while recording, nothing once disabled. */
+  readonly producer: MetricProducer;
+  private readonly http: HttpMetricProducer;
   private readonly instrumentation: HttpInstrumentation;
   private processMetrics: ProcessMetricsHandle | undefined;
+  private recording = false;
 
   constructor(config: ExporterConfig) {
     const accumulator = new RequestAccumulator({
@@ -27,23 +34,24 @@ export class HttpRecording {
       accumulator,
       normaliser: new RouteNormaliser({ maxEndpoints: config.metrics.maxEndpoints }),
     });
-    this.producer = new HttpMetricProducer(this.instrumentation);
+    this.http = new HttpMetricProducer(this.instrumentation);
+    this.producer = { collect: () => this.collect() };
   }
 
   /** Start recording requests, and process stats on `meter`. */
   enable(meter: Meter): void {
+    this.recording = true;
     this.instrumentation.enable();
     this.processMetrics = registerProcessMetrics(meter);
   }
 
-  /** Stop recording. */
+  /**
+   * Stop recording: HTTP series and process gauges. A process that becomes a
+   * cluster primary does this, so its snapshot carries primary series only.
+   */
   disable(): void {
+    this.recording = false;
     this.instrumentation.disable();
-    this.stopProcessMetrics();
-  }
-
-  /** Stop the process gauges only (a process that became a cluster primary). */
-  stopProcessMetrics(): void {
     this.processMetrics?.stop();
     this.processMetrics = undefined;
   }
@@ -51,6 +59,11 @@ export class HttpRecording {
   /** Never count this server's requests (the exporter's own endpoint). */
   ignoreServer(server: Server): void {
     this.instrumentation.ignoreServer(server);
+  }
+
+  private async collect(): Promise<CollectionResult> {
+    if (this.recording) return this.http.collect();
+    return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
   }
 
   /** The process is dying of an uncaught exception: its requests in flight failed. */

@@ -80,7 +80,7 @@ export class InstrumentedProcess {
     const previous = this.identity();
     this.role = 'primary';
     this.slot = -1;
-    this.http?.stopProcessMetrics();
+    this.http?.disable();
     try {
       await this.options.store.remove(previous);
     } catch {

@@ -121,6 +121,9 @@ export interface HttpInstrumentationOptions {
 
 const clientErrorChannel = diagnosticsChannel.channel(CLIENT_ERROR_CHANNEL);
 
+/** Per-request state lives under one symbol on the response, so one instance records at a time. */
+let enabledInstance: HttpInstrumentation | undefined;
+
 function byteLengthOf(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') {
     return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
@@ -266,9 +269,17 @@ export class HttpInstrumentation {
     this.normaliser = options.normaliser;
   }
 
-  /** Start recording. Idempotent. */
+  /**
+   * Start recording. Idempotent. Only one instance per process records: while
+   * another is enabled this one stays off and says so once.
+   */
   enable(): void {
     if (this.enabled) return;
+    if (enabledInstance !== undefined) {
+      warnOnce('worker.http-instrumentation-twice', 'HTTP instrumentation is already enabled in this process; the second one stays off');
+      return;
+    }
+    enabledInstance = this;
     this.enabled = true;
     diagnosticsChannel.subscribe(REQUEST_START_CHANNEL, this.onRequestStart);
     diagnosticsChannel.subscribe(RESPONSE_FINISH_CHANNEL, this.onResponseFinish);
@@ -281,6 +292,7 @@ export class HttpInstrumentation {
   disable(): void {
     if (!this.enabled) return;
     this.enabled = false;
+    enabledInstance = undefined;
     diagnosticsChannel.unsubscribe(REQUEST_START_CHANNEL, this.onRequestStart);
     diagnosticsChannel.unsubscribe(RESPONSE_FINISH_CHANNEL, this.onResponseFinish);
     diagnosticsChannel.unsubscribe(SERVER_SOCKET_CHANNEL, this.onServerSocket);
@@ -300,6 +312,11 @@ export class HttpInstrumentation {
   /** Requests started and not yet finished or abandoned. */
   activeRequests(): number {
     return this.inFlight;
+  }
+
+  /** True while this instance records. */
+  get isEnabled(): boolean {
+    return this.enabled;
   }
 
   /** Exceptions caught inside this instrumentation since it was built. */

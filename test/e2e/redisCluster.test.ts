@@ -138,6 +138,9 @@ describe('two cluster instances on one Redis, served by a serve sidecar', () => 
     const folded = await scrape(serve.port);
     assert.equal(requestsOf(folded, 'shop-a'), startA + 25, 'shop-a after folding');
     assert.equal(requestsOf(folded, 'shop-b'), startB + 15, 'shop-b after folding');
+    // A replaced worker is not a second process claiming its identity.
+    assert.equal(folded.find(prometheusName(CATALOGUE.identityConflicts)).length, 0);
+    assert.doesNotMatch(serve.stderr(), /two live processes/);
   });
 
   test('the scope option: instance, service or everything under the prefix', async () => {

@@ -261,12 +261,73 @@ test('matches the OpenTelemetry serializer on hand-built data the SDK would not 
   assert.match(text, /^# HELP histogram_without_points No points at all\.\n# UNIT histogram_without_points s\n# TYPE histogram_without_points histogram\n# HELP counter_without_points_total/m);
 });
 
+/** Two metrics that share a Prometheus name, the second with a unit the first lacks. */
+function sameNameCorpus(secondType: DataPointType.HISTOGRAM | DataPointType.GAUGE): ResourceMetrics {
+  const base = { aggregationTemporality: AggregationTemporality.CUMULATIVE };
+  const first: MetricData = { ...base, descriptor: descriptor('queue.depth', '', ''), dataPointType: DataPointType.GAUGE, dataPoints: [point({ q: 'a' }, 1)] };
+  const between: MetricData = { ...base, descriptor: descriptor('other', 'Other.'), dataPointType: DataPointType.GAUGE, dataPoints: [point({}, 5)] };
+  const second: MetricData =
+    secondType === DataPointType.GAUGE
+      ? { ...base, descriptor: descriptor('queue_depth', 'Depth.', 'items'), dataPointType: DataPointType.GAUGE, dataPoints: [point({ q: 'b' }, 2)] }
+      : { ...base, descriptor: descriptor('queue_depth', 'Depth.'), dataPointType: DataPointType.HISTOGRAM, dataPoints: [point({ q: 'b' }, histogramValue([1], [1, 0], 0.5))] };
+  return { resource: resourceFromAttributes({}), scopeMetrics: [{ scope: { name: 's1' }, metrics: [first, between] }, { scope: { name: 's2' }, metrics: [second] }] };
+}
+
+/**
+ * The exporter's 0.2xx line (the one that runs on Node 20) repeats HELP/TYPE for
+ * same-named metrics; from 0.300 on it writes one family, as the text format
+ * requires and as ours does. Byte comparison with the installed oracle is only
+ * meaningful where the two agree.
+ */
+const ORACLE_GROUPS_FAMILIES = oracle(sameNameCorpus(DataPointType.GAUGE)).split('# TYPE queue_depth').length === 2;
+
+function familyNames(text: string): string[] {
+  return [...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!);
+}
+
+test('metrics that share a Prometheus name are rendered as one family', () => {
+  const text = new PrometheusTextSerializer().serialize(sameNameCorpus(DataPointType.GAUGE));
+  assert.equal(
+    text,
+    '# HELP queue_depth Depth.\n# UNIT queue_depth items\n# TYPE queue_depth gauge\nqueue_depth{q="a"} 1\nqueue_depth{q="b"} 2\n' +
+      '# HELP other Other.\n# TYPE other gauge\nother 5\n',
+  );
+  if (ORACLE_GROUPS_FAMILIES) assert.equal(text, oracle(sameNameCorpus(DataPointType.GAUGE)));
+});
+
+test('a name used with two different types is left out rather than mislabelled', () => {
+  const text = new PrometheusTextSerializer().serialize(sameNameCorpus(DataPointType.HISTOGRAM));
+  assert.equal(text, '# HELP other Other.\n# TYPE other gauge\nother 5\n');
+  if (ORACLE_GROUPS_FAMILIES) assert.equal(text, oracle(sameNameCorpus(DataPointType.HISTOGRAM)));
+});
+
 test('matches the OpenTelemetry serializer on randomly generated names, labels and values', () => {
+  let compared = 0;
   for (let seed = 1; seed <= 200; seed++) {
     const rm = randomCorpus(seed);
-    assert.equal(new PrometheusTextSerializer().serialize(rm), oracle(rm), `seed ${seed}`);
+    const ours = new PrometheusTextSerializer().serialize(rm);
+    const names = familyNames(ours);
+    // Whatever the oracle's version, no family is announced twice.
+    assert.equal(new Set(names).size, names.length, `seed ${seed}: a family is announced twice`);
+    if (ORACLE_GROUPS_FAMILIES) assert.equal(ours, oracle(rm), `seed ${seed}`);
+    // On either oracle line, the metrics whose names do not collide render identically.
+    const unique = withoutNameCollisions(rm);
+    compared += unique.scopeMetrics[0]!.metrics.length;
+    assert.equal(new PrometheusTextSerializer().serialize(unique), oracle(unique), `seed ${seed}, colliding names removed`);
   }
+  assert.ok(compared >= 1000, `only ${compared} metrics compared`);
 });
+
+/** The corpus minus every metric whose Prometheus name (as the oracle renders it) is shared with another. */
+function withoutNameCollisions(rm: ResourceMetrics): ResourceMetrics {
+  const { resource, scopeMetrics } = rm;
+  const metrics = scopeMetrics.flatMap((scope) => scope.metrics);
+  const nameOf = (metric: MetricData): string | undefined =>
+    familyNames(oracle({ resource, scopeMetrics: [{ scope: { name: 'one' }, metrics: [metric] }] }))[0];
+  const counts = new Map<string | undefined, number>();
+  for (const metric of metrics) counts.set(nameOf(metric), (counts.get(nameOf(metric)) ?? 0) + 1);
+  return { resource, scopeMetrics: [{ scope: { name: 'unique' }, metrics: metrics.filter((metric) => counts.get(nameOf(metric)) === 1) }] };
+}
 
 test('reuses one serializer across scrapes without carrying state between them', async () => {
   const serializer = new PrometheusTextSerializer();

@@ -8,7 +8,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const REGISTER = join(ROOT, 'dist', 'register.js');
@@ -75,7 +75,7 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Start `app` (a file in test/support/apps) with the preload, and wait until it serves and exports. */
+/** Start `app` (a file in test/support/apps, or an absolute path) with the preload, and wait until it serves and exports. */
 export async function startApp(
   app: string,
   env: Record<string, string> = {},
@@ -85,18 +85,21 @@ export async function startApp(
   const metricsPort = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'ocx-e2e-'));
   let stderr = '';
-  const child = fork(join(APPS, app), [], {
+  const child = fork(isAbsolute(app) ? app : join(APPS, app), [], {
     execArgv: [options.loader ?? '--require', REGISTER],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       APP_PORT: String(appPort),
+      PORT: String(appPort),
       PROMETHEUS_METRICS_PORT: String(metricsPort),
       PROMETHEUS_BIND_ADDRESS: '127.0.0.1',
       PROMETHEUS_MULTIPROC_DIR: storeDir,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // Its own process group, so stop() can end the primary and every worker together.
+    detached: true,
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
@@ -120,14 +123,7 @@ export async function startApp(
         child.send('pids');
       }),
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((ok) => child.once('exit', ok));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-      // Workers may still be writing their last snapshot as they follow the primary out.
+      await stopGroup(child);
       rmSync(storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
@@ -139,6 +135,36 @@ export async function startApp(
     throw new Error(`${String(error)}\napp stderr:\n${stderr}`);
   }
   return running;
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM a detached child's process group, SIGKILL it after 5 s, and wait until every member is gone. */
+export async function stopGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return; // already gone
+  }
+  const deadline = Date.now() + 5000;
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (groupAlive(pid)) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone in between
+    }
+    while (groupAlive(pid)) await sleep(50);
+  }
 }
 
 /** Scrape /metrics and parse it. */

@@ -326,3 +326,14 @@ test('disable stops recording', async () => {
   await request(port);
   assert.equal(sumOf(await collect(stack), R), 1);
 });
+
+test('a second instance cannot double-record while one is enabled', async () => {
+  const first = createStack();
+  const second = createStack();
+  assert.equal(first.instrumentation.isEnabled, true);
+  assert.equal(second.instrumentation.isEnabled, false);
+  const port = await serve(first, (_req, res) => res.end('ok'));
+  await request(port);
+  assert.equal(sumOf(await collect(first), R), 1);
+  assert.equal(sumOf(await collect(second), R), 0);
+});

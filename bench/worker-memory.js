@@ -1,0 +1,336 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Memory one worker pays for its metrics, side by side in ONE run.
+ *
+ *   npm run bench:memory                (builds dist/, then runs this file)
+ *   node bench/worker-memory.js [--rounds 3] [--requests 3] [--workloads 15x3,100x3] [--only plain,ours,prom-client]
+ *
+ * Every variant is the same hello-world `http` server in a child process
+ * started with --expose-gc:
+ *   plain          node:http, nothing else (the baseline)
+ *   ours           node --require ./dist/register.js: one process, embedded file
+ *                  store in a temp PROMETHEUS_MULTIPROC_DIR, metrics on a free
+ *                  PROMETHEUS_METRICS_PORT (worker recording + the merged view)
+ *   prom-client    Counter + 16-bucket Histogram (method, route, status) updated
+ *                  on res 'finish' (what express-prom-bundle does)
+ *   cluster-plain  node:cluster primary forking ONE worker, nothing else
+ *   cluster-ours   the same under --require ./dist/register.js: the worker only
+ *                  records and persists snapshots, the primary serves
+ *   (the cluster pair measures the worker process, the thing multiplied by the
+ *   worker count)
+ *
+ * A workload `ExS` sends `--requests` requests to each of E distinct endpoints
+ * (/svc/endpoint<i>) with each of S statuses (200, 302, 500, 201, ...), then
+ * scrapes (ours: GET /metrics; prom-client: registry.metrics()), so series
+ * exist and are exposed once, as in production. The child then runs gc() twice
+ * and reports process.memoryUsage(). Series are counted from the scrape (sample
+ * lines, so every histogram bucket counts, as Prometheus counts them).
+ * Variants are interleaved round by round; medians are reported.
+ *
+ * Prints, per workload: series per variant, median RSS / heap used / external
+ * per variant, and the RSS each instrumented variant adds over its plain
+ * counterpart, with ours / prom-client as a ratio. Exits 0.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const REGISTER = path.join(ROOT, 'dist', 'register.js');
+const STATUSES = [200, 302, 500, 201, 400, 503, 204, 401];
+const MB = 1024 * 1024;
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+}
+
+// ---------------------------------------------------------------- server side
+
+/** The route of a URL without its query: the label prom-client middleware would use. */
+function routeOf(url) {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** Status from `?s=NNN`, so one endpoint can answer with several. */
+function statusOf(url) {
+  const match = /[?&]s=(\d{3})/.exec(url);
+  return match ? Number(match[1]) : 200;
+}
+
+function memory() {
+  if (typeof global.gc === 'function') {
+    global.gc();
+    global.gc();
+  }
+  return process.memoryUsage();
+}
+
+function runServer(kind) {
+  const cluster = require('node:cluster');
+  if (kind.startsWith('cluster-') && cluster.isPrimary) {
+    runClusterPrimary();
+    return;
+  }
+  let scrape = async () => '';
+  let observe = () => {};
+  if (kind === 'prom-client') {
+    const client = require('prom-client');
+    const registry = new client.Registry();
+    const labelNames = ['method', 'route', 'status'];
+    const counter = new client.Counter({ name: 'http_requests_total', help: 'Requests.', labelNames, registers: [registry] });
+    const histogram = new client.Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Latency.',
+      labelNames,
+      // 16 buckets, as the catalogue's duration histogram has.
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60],
+      registers: [registry],
+    });
+    observe = (req, res) => {
+      const start = process.hrtime.bigint();
+      res.on('finish', () => {
+        const labels = { method: req.method, route: routeOf(req.url), status: String(res.statusCode) };
+        counter.inc(labels);
+        histogram.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+      });
+    };
+    scrape = () => registry.metrics();
+  }
+  const server = http.createServer((req, res) => {
+    observe(req, res);
+    res.statusCode = statusOf(req.url);
+    res.end('hello world');
+  });
+  server.listen(0, '127.0.0.1', () => {
+    // A cluster worker's process.send goes to its primary, which relays it to the bench.
+    const report = (message) => process.send(message);
+    process.on('message', async (message) => {
+      if (message.cmd === 'scrape') report({ cmd: 'scraped', text: await scrape() });
+      if (message.cmd === 'measure') report({ cmd: 'memory', pid: process.pid, usage: memory() });
+    });
+    report({ cmd: 'listening', port: server.address().port, pid: process.pid });
+  });
+}
+
+/** A primary that forks one worker and relays the bench's messages to it. */
+function runClusterPrimary() {
+  const cluster = require('node:cluster');
+  const worker = cluster.fork();
+  worker.on('message', (message) => process.send(message));
+  process.on('message', (message) => worker.send(message));
+  process.on('disconnect', () => worker.kill());
+}
+
+// ---------------------------------------------------------------- bench side
+
+const VARIANTS = {
+  plain: { flags: [] },
+  ours: { flags: ['--require', REGISTER], metricsEndpoint: true },
+  'prom-client': { flags: [] },
+  'cluster-plain': { flags: [] },
+  'cluster-ours': { flags: ['--require', REGISTER], metricsEndpoint: true },
+};
+const BASELINE = { ours: 'plain', 'prom-client': 'plain', 'cluster-ours': 'cluster-plain' };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One child process running one variant, talked to over IPC. */
+class Child {
+  static async start(kind) {
+    const variant = VARIANTS[kind];
+    const env = { ...process.env, OTEL_CLUSTER_EXPORTER_QUIET: 'true', OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS: '10000' };
+    let dir;
+    let metricsPort;
+    if (variant.metricsEndpoint) {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oce-bench-mem-'));
+      metricsPort = await freePort();
+      Object.assign(env, { PROMETHEUS_MULTIPROC_DIR: dir, PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' });
+    }
+    const child = spawn(process.execPath, ['--expose-gc', ...variant.flags, __filename, '--server', kind], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const self = new Child(kind, child, dir, metricsPort);
+    const ready = await self.next('listening');
+    self.port = ready.port;
+    self.pid = ready.pid;
+    return self;
+  }
+
+  constructor(kind, child, dir, metricsPort) {
+    this.kind = kind;
+    this.child = child;
+    this.dir = dir;
+    this.metricsPort = metricsPort;
+    this.waiting = [];
+    child.on('message', (message) => {
+      const i = this.waiting.findIndex((w) => w.cmd === message.cmd);
+      if (i !== -1) this.waiting.splice(i, 1)[0].resolve(message);
+    });
+    child.on('exit', (code, signal) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`${kind} exited (${code ?? signal})`));
+    });
+  }
+
+  next(cmd) {
+    return new Promise((resolve, reject) => this.waiting.push({ cmd, resolve, reject }));
+  }
+
+  async request(cmd, reply) {
+    const answer = this.next(reply);
+    this.child.send({ cmd });
+    return answer;
+  }
+
+  /** The exposition text: ours from its /metrics endpoint, prom-client from its registry, '' for plain. */
+  async scrape() {
+    if (this.metricsPort !== undefined) return get(this.metricsPort, '/metrics');
+    return (await this.request('scrape', 'scraped')).text;
+  }
+
+  async measure() {
+    return (await this.request('measure', 'memory')).usage;
+  }
+
+  async stop() {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+function get(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function drive(port, endpoints, statuses, requests) {
+  const urls = [];
+  for (let i = 0; i < endpoints; i++) {
+    for (const status of STATUSES.slice(0, statuses)) urls.push(`/svc/endpoint${i}?s=${status}`);
+  }
+  const queue = [];
+  for (let r = 0; r < requests; r++) queue.push(...urls);
+  const workers = Array.from({ length: 16 }, async () => {
+    while (queue.length > 0) await get(port, queue.pop());
+  });
+  await Promise.all(workers);
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function countSeries(text) {
+  let series = 0;
+  let http = 0;
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    series++;
+    if (/^(gunicorn_worker_request|http_request)/.test(line)) http++;
+  }
+  return { series, http };
+}
+
+async function measureOnce(kind, workload, requests) {
+  const child = await Child.start(kind);
+  try {
+    await drive(child.port, workload.endpoints, workload.statuses, requests);
+    // Let a snapshot be persisted (flush interval 500 ms) so the store holds it, then
+    // scrape as Prometheus would, run a second pass, and scrape again: steady state.
+    await sleep(700);
+    await child.scrape();
+    await drive(child.port, workload.endpoints, workload.statuses, requests);
+    await sleep(700);
+    const text = await child.scrape();
+    await sleep(200);
+    const usage = await child.measure();
+    return { usage, ...countSeries(text) };
+  } finally {
+    await child.stop();
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const mb = (bytes) => (bytes / MB).toFixed(1).padStart(6);
+
+async function main() {
+  if (!fs.existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run npm run build first`);
+  const rounds = Number(arg('rounds', '3'));
+  const requests = Number(arg('requests', '3'));
+  const workloads = arg('workloads', '15x3,100x3').split(',').map((w) => {
+    const [endpoints, statuses] = w.split('x').map(Number);
+    return { name: w, endpoints, statuses };
+  });
+  const kinds = arg('only', Object.keys(VARIANTS).join(',')).split(',');
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs; ${rounds} rounds, ${requests} requests per label set per pass, RSS after gc()`);
+  for (const workload of workloads) {
+    const results = Object.fromEntries(kinds.map((kind) => [kind, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of kinds) results[kind].push(await measureOnce(kind, workload, requests));
+    }
+    const sets = workload.endpoints * workload.statuses;
+    console.log(`\nworkload ${workload.name}: ${workload.endpoints} endpoints x ${workload.statuses} statuses = ${sets} label sets`);
+    console.log('variant          series  http-series     rss MB  heapUsed MB  external MB   rss samples');
+    const rss = {};
+    for (const kind of kinds) {
+      const runs = results[kind];
+      rss[kind] = median(runs.map((r) => r.usage.rss));
+      console.log(
+        `${kind.padEnd(15)} ${String(runs[0].series).padStart(7)} ${String(runs[0].http).padStart(12)}    ${mb(rss[kind])}       ${mb(
+          median(runs.map((r) => r.usage.heapUsed)),
+        )}       ${mb(median(runs.map((r) => r.usage.external)))}   ${runs.map((r) => mb(r.usage.rss).trim()).join(' ')}`,
+      );
+    }
+    const added = {};
+    for (const [kind, base] of Object.entries(BASELINE)) {
+      if (rss[kind] === undefined || rss[base] === undefined) continue;
+      added[kind] = rss[kind] - rss[base];
+      console.log(`  ${kind.padEnd(13)} adds ${mb(added[kind])} MB RSS over ${base}`);
+    }
+    if (added.ours !== undefined && added['prom-client'] !== undefined && added['prom-client'] > 0) {
+      console.log(`  ours / prom-client added RSS: ${(added.ours / added['prom-client']).toFixed(2)}`);
+    }
+  }
+}
+
+// The same file is the bench and, with --server, each variant's child.
+const SERVER_KIND = arg('server', undefined);
+if (SERVER_KIND !== undefined) {
+  runServer(SERVER_KIND);
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
