@@ -211,7 +211,10 @@ class Child {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await exited;
-    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    // A cluster worker may outlive its primary by a moment (and write one last snapshot).
+    for (let i = 0; i < 50 && this.pid !== this.child.pid && alive(this.pid); i++) await sleep(50);
+    if (alive(this.pid)) process.kill(this.pid, 'SIGKILL');
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
 
@@ -242,6 +245,15 @@ async function drive(port, endpoints, statuses, requests) {
   await Promise.all(workers);
 }
 
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -257,22 +269,34 @@ function countSeries(text) {
   return { series, http };
 }
 
-async function measureOnce(kind, workload, requests) {
-  const child = await Child.start(kind);
+/**
+ * One round: every variant's child is started, loaded and scraped in turn, then
+ * measured twice: right away ("hot") and after SETTLE_MS of idling ("settled"),
+ * when V8's memory reducer has handed back the young generation that start-up
+ * and the load grew. All children settle at the same time, so a round costs one
+ * settle period however many variants there are.
+ */
+async function round(kinds, workload, requests, settleMs) {
+  const children = [];
   try {
-    await drive(child.port, workload.endpoints, workload.statuses, requests);
-    // Let a snapshot be persisted (flush interval 500 ms) so the store holds it, then
-    // scrape as Prometheus would, run a second pass, and scrape again: steady state.
-    await sleep(700);
-    await child.scrape();
-    await drive(child.port, workload.endpoints, workload.statuses, requests);
-    await sleep(700);
-    const text = await child.scrape();
-    await sleep(200);
-    const usage = await child.measure();
-    return { usage, ...countSeries(text) };
+    for (const kind of kinds) children.push(await Child.start(kind));
+    const results = {};
+    for (const child of children) {
+      await drive(child.port, workload.endpoints, workload.statuses, requests);
+      // Let a snapshot be persisted (flush interval 500 ms), scrape as Prometheus
+      // would, run a second pass and scrape again: every series exists and has been exposed.
+      await sleep(600);
+      await child.scrape();
+      await drive(child.port, workload.endpoints, workload.statuses, requests);
+      await sleep(600);
+      const text = await child.scrape();
+      results[child.kind] = { hot: await child.measure(), ...countSeries(text) };
+    }
+    await sleep(settleMs);
+    for (const child of children) results[child.kind].settled = await child.measure();
+    return results;
   } finally {
-    await child.stop();
+    await Promise.all(children.map((child) => child.stop()));
   }
 }
 
@@ -288,38 +312,47 @@ async function main() {
   if (!fs.existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run npm run build first`);
   const rounds = Number(arg('rounds', '3'));
   const requests = Number(arg('requests', '3'));
+  const settleMs = Number(arg('settle', '12000'));
   const workloads = arg('workloads', '15x3,100x3').split(',').map((w) => {
     const [endpoints, statuses] = w.split('x').map(Number);
     return { name: w, endpoints, statuses };
   });
   const kinds = arg('only', Object.keys(VARIANTS).join(',')).split(',');
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs; ${rounds} rounds, ${requests} requests per label set per pass, RSS after gc()`);
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs; ${rounds} rounds, ${requests} requests per label set per pass; ` +
+      `RSS after gc(), "hot" right after the load and scrape, "settled" ${settleMs / 1000} s later`,
+  );
   for (const workload of workloads) {
-    const results = Object.fromEntries(kinds.map((kind) => [kind, []]));
-    for (let round = 0; round < rounds; round++) {
-      for (const kind of kinds) results[kind].push(await measureOnce(kind, workload, requests));
+    const runs = Object.fromEntries(kinds.map((kind) => [kind, []]));
+    for (let r = 0; r < rounds; r++) {
+      const results = await round(kinds, workload, requests, settleMs);
+      for (const kind of kinds) runs[kind].push(results[kind]);
     }
     const sets = workload.endpoints * workload.statuses;
-    console.log(`\nworkload ${workload.name}: ${workload.endpoints} endpoints x ${workload.statuses} statuses = ${sets} label sets`);
-    console.log('variant          series  http-series     rss MB  heapUsed MB  external MB   rss samples');
-    const rss = {};
+    console.log(`\nworkload ${workload.name}: ${workload.endpoints} endpoints x ${workload.statuses} statuses = ${sets} label sets (medians, MB)`);
+    console.log('variant          series  http   hot rss  settled rss  heapTotal  heapUsed  external   settled rss samples');
+    const rss = { hot: {}, settled: {} };
     for (const kind of kinds) {
-      const runs = results[kind];
-      rss[kind] = median(runs.map((r) => r.usage.rss));
+      const list = runs[kind];
+      const med = (when, field) => median(list.map((run) => run[when][field]));
+      rss.hot[kind] = med('hot', 'rss');
+      rss.settled[kind] = med('settled', 'rss');
       console.log(
-        `${kind.padEnd(15)} ${String(runs[0].series).padStart(7)} ${String(runs[0].http).padStart(12)}    ${mb(rss[kind])}       ${mb(
-          median(runs.map((r) => r.usage.heapUsed)),
-        )}       ${mb(median(runs.map((r) => r.usage.external)))}   ${runs.map((r) => mb(r.usage.rss).trim()).join(' ')}`,
+        `${kind.padEnd(15)} ${String(list[0].series).padStart(7)} ${String(list[0].http).padStart(5)}    ${mb(rss.hot[kind])}       ${mb(rss.settled[kind])}     ` +
+          `${mb(med('settled', 'heapTotal'))}    ${mb(med('settled', 'heapUsed'))}    ${mb(med('settled', 'external'))}   ` +
+          list.map((run) => mb(run.settled.rss).trim()).join(' '),
       );
     }
-    const added = {};
-    for (const [kind, base] of Object.entries(BASELINE)) {
-      if (rss[kind] === undefined || rss[base] === undefined) continue;
-      added[kind] = rss[kind] - rss[base];
-      console.log(`  ${kind.padEnd(13)} adds ${mb(added[kind])} MB RSS over ${base}`);
-    }
-    if (added.ours !== undefined && added['prom-client'] !== undefined && added['prom-client'] > 0) {
-      console.log(`  ours / prom-client added RSS: ${(added.ours / added['prom-client']).toFixed(2)}`);
+    for (const when of ['settled', 'hot']) {
+      const added = {};
+      for (const [kind, base] of Object.entries(BASELINE)) {
+        if (rss[when][kind] === undefined || rss[when][base] === undefined) continue;
+        added[kind] = rss[when][kind] - rss[when][base];
+      }
+      const parts = Object.entries(added).map(([kind, bytes]) => `${kind} +${(bytes / MB).toFixed(1)}`);
+      let line = `  RSS added (${when}, MB): ${parts.join(', ')}`;
+      if (added.ours !== undefined && added['prom-client'] > 0) line += `; ours / prom-client ${(added.ours / added['prom-client']).toFixed(2)}`;
+      console.log(line);
     }
   }
 }

@@ -6,6 +6,17 @@ import type { SelfMetrics } from '../self/SelfMetrics';
 import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
 import { selfMetricsSnapshot } from '../self/selfMetricsSnapshot';
 import { recovered, warnOnce } from '../self/Logger';
+import { ALL_METRICS } from '../catalogue/MetricCatalogue';
+
+/**
+ * Series only a worker records. A process that has become a cluster primary
+ * leaves them out: the SDK keeps reporting the last value of a cumulative
+ * instrument even after its callback is gone, and a primary's stale memory or
+ * request series must not appear beside its workers'.
+ */
+const WORKER_ONLY_METRICS: ReadonlySet<string> = new Set(
+  ALL_METRICS.filter((definition) => definition.recordedBy === 'worker').map((definition) => definition.name),
+);
 
 /** Options of {@link SnapshotReader}. */
 export interface SnapshotReaderOptions {
@@ -63,11 +74,23 @@ export class SnapshotReader extends MetricReader {
     return this.lastSnapshot;
   }
 
-  /** Write the latest snapshot synchronously where the store can; never throws. */
-  writeLatestSync(): void {
-    const snapshot = this.lastSnapshot;
+  /**
+   * Write the latest snapshot synchronously where the store can, with `fresh`
+   * metrics replacing their older copies (the dying process's HTTP series).
+   * Never throws.
+   */
+  writeLatestSync(fresh: readonly SnapshotMetric[] = []): void {
+    const latest = this.lastSnapshot;
     const { store } = this.options;
-    if (!snapshot || !store.writeSync) return;
+    if (!latest || !store.writeSync) return;
+    const freshNames = new Set(fresh.map((metric) => metric.name));
+    const snapshot: Snapshot = {
+      ...latest,
+      writtenAtMs: Date.now(),
+      metrics: [...latest.metrics.filter((metric) => !freshNames.has(metric.name)), ...fresh],
+    };
+    // Later synchronous writes (the 'exit' hook) must not put the older copy back.
+    this.lastSnapshot = snapshot;
     try {
       store.writeSync(snapshot);
     } catch {
@@ -79,7 +102,10 @@ export class SnapshotReader extends MetricReader {
   async takeSnapshot(): Promise<Snapshot> {
     const { resourceMetrics } = await this.collect();
     const identity = this.options.identity();
-    const metrics: SnapshotMetric[] = snapshotMetricsFromResourceMetrics(resourceMetrics);
+    let metrics: SnapshotMetric[] = snapshotMetricsFromResourceMetrics(resourceMetrics, (name, reason) =>
+      warnOnce(`skipped-${name}`, `metric ${name} is not persisted: ${reason}`),
+    );
+    if (identity.role === 'primary') metrics = metrics.filter((metric) => !WORKER_ONLY_METRICS.has(metric.name));
     metrics.push(...selfMetricsSnapshot(this.options.selfMetrics, identity.startTimeMs));
     return { identity, writtenAtMs: Date.now(), metrics };
   }

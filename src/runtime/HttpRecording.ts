@@ -3,6 +3,8 @@ import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig } from '../config/Config';
+import type { SnapshotMetric } from '../snapshot/Snapshot';
+import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
 import { HttpInstrumentation, ERROR_HANDLER_ERROR } from '../worker/HttpInstrumentation';
 import { HttpMetricProducer } from '../worker/HttpMetricProducer';
 import { registerProcessMetrics } from '../worker/ProcessMetrics';
@@ -66,8 +68,19 @@ export class HttpRecording {
     return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
   }
 
-  /** The process is dying of an uncaught exception: its requests in flight failed. */
-  failInFlight(): void {
+  /**
+   * The process is dying of an uncaught exception: its requests in flight
+   * failed. Returns the HTTP series as they stand now, synchronously, for the
+   * last snapshot the process leaves behind.
+   */
+  failInFlight(): SnapshotMetric[] {
+    if (!this.recording) return [];
     this.instrumentation.failInFlight(ERROR_HANDLER_ERROR);
+    return this.seriesNow();
+  }
+
+  /** The HTTP series as they stand now, synchronously (a process exiting). */
+  seriesNow(): SnapshotMetric[] {
+    return this.recording ? snapshotMetricsFromResourceMetrics(this.http.collectSync()) : [];
   }
 }

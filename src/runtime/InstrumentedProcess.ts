@@ -98,10 +98,21 @@ export class InstrumentedProcess {
     // A handler that throws kills the process: count its in-flight requests as
     // failed and leave a last snapshot behind, synchronously (nothing async runs now).
     process.on('uncaughtExceptionMonitor', () => {
-      this.http?.failInFlight();
-      this.reader.writeLatestSync();
+      // With an 'uncaughtException' handler the app lives on and its requests may still finish.
+      if (process.listenerCount('uncaughtException') > 0) return;
+      try {
+        this.reader.writeLatestSync(this.http?.failInFlight());
+      } catch {
+        // The process is dying of the app's error; ours must not replace it.
+      }
     });
-    process.once('exit', () => this.reader.writeLatestSync());
+    process.once('exit', () => {
+      try {
+        this.reader.writeLatestSync(this.http?.seriesNow());
+      } catch {
+        // Exiting anyway: the last periodic snapshot stands.
+      }
+    });
     // A cluster worker told to stop: persist before the event loop drains.
     process.once('disconnect', () => void this.reader.flush());
   }

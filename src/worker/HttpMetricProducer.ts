@@ -19,6 +19,7 @@ import {
   type HistogramMetricData,
   type MetricData,
   type MetricProducer,
+  type ResourceMetrics,
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import { CATALOGUE, LABEL, SCOPE_NAME, type MetricDefinition } from '../catalogue/MetricCatalogue';
@@ -100,10 +101,18 @@ export class HttpMetricProducer implements MetricProducer {
   /** Current cumulative totals; never rejects (a failure is returned in `errors`). */
   async collect(): Promise<CollectionResult> {
     try {
-      return { resourceMetrics: { resource: this.resource, scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics: this.metrics() }] }, errors: [] };
+      return { resourceMetrics: this.collectSync(), errors: [] };
     } catch (error) {
       return { resourceMetrics: { resource: this.resource, scopeMetrics: [] }, errors: [error] };
     }
+  }
+
+  /**
+   * The same totals, synchronously: for a process that is dying of an uncaught
+   * exception, where nothing asynchronous runs any more. May throw.
+   */
+  collectSync(): ResourceMetrics {
+    return { resource: this.resource, scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics: this.metrics() }] };
   }
 
   private metrics(): MetricData[] {

@@ -21,9 +21,14 @@ function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType)
   return meter.createObservableGauge(definition.name, { description: definition.help, unit: definition.unit, valueType });
 }
 
-/** Nanoseconds to seconds, with "no samples yet" (NaN) reported as 0. */
-function seconds(nanoseconds: number): number {
-  return Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0;
+/**
+ * A sample of `monitorEventLoopDelay` is the whole time between two ticks of
+ * its timer, which includes the timer's own period; the delay is what exceeds
+ * it. Nanoseconds in, seconds out, and "no samples yet" (NaN) reported as 0.
+ */
+function delaySeconds(sampleNanoseconds: number): number {
+  if (!Number.isFinite(sampleNanoseconds)) return 0;
+  return Math.max(0, sampleNanoseconds - EVENT_LOOP_RESOLUTION_MS * 1e6) / 1e9;
 }
 
 /**
@@ -58,8 +63,8 @@ export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
       lastWallMs = wallMs;
       result.observe(cpu, elapsedMicros > 0 ? (usedMicros / elapsedMicros) * 100 : 0);
       result.observe(uptime, process.uptime());
-      result.observe(loopMean, seconds(loop.mean));
-      result.observe(loopP99, seconds(loop.percentile(99)));
+      result.observe(loopMean, delaySeconds(loop.mean));
+      result.observe(loopP99, delaySeconds(loop.percentile(99)));
       loop.reset();
     } catch (error) {
       warnOnce('worker.process-metrics', `process metrics could not be sampled: ${String(error)}`);

@@ -104,3 +104,31 @@ describe('cluster app under the preload', () => {
     assert.equal(result.status, 0, `promtool check metrics: ${result.stdout.toString()}${result.stderr.toString()}`);
   });
 });
+
+describe('a worker killed by its own handler', () => {
+  let app: RunningApp;
+
+  before(async () => {
+    app = await startApp('cluster-app.js', { APP_WORKERS: '1' });
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  test('requests in flight when a handler throws are counted as failed handler errors, and the crash as a restart', async () => {
+    await sleep(VISIBILITY_MS);
+    const before = await scrape(app.metricsPort);
+    const hanging = httpRequest(app.appPort, '/hang').catch(() => 'reset');
+    await sleep(100);
+    const crashing = httpRequest(app.appPort, '/crash').catch(() => 'reset');
+    assert.equal(await crashing, 'reset', 'the client sees the connection drop');
+    assert.equal(await hanging, 'reset');
+    await waitFor('the replacement worker', async () => ((await app.workerPids()).length === 1 ? true : undefined));
+    await sleep(VISIBILITY_MS);
+    const after = await scrape(app.metricsPort);
+    const delta = (name: string, labels: Record<string, string>): number => after.sum(name, labels) - before.sum(name, labels);
+    assert.equal(delta(FAILED, { error_type: 'handler_error' }), 2);
+    assert.equal(delta(REQUESTS, { status: '500' }), 2);
+    assert.equal(delta(WORKER_RESTARTS, { reason: 'crash', worker_id: '0' }), 1);
+  });
+});

@@ -34,6 +34,14 @@ if (cluster.isPrimary) {
         res.end(JSON.stringify({ id: req.url.slice(7), pid: process.pid }));
         return;
       }
+      if (req.url === '/crash') {
+        // A handler whose exception escapes: the worker dies with this request in flight.
+        setTimeout(() => {
+          throw new Error('handler crashed');
+        }, 20);
+        return;
+      }
+      if (req.url === '/hang') return; // never answers; in flight until the worker dies
       if (req.url === '/echo') {
         const chunks = [];
         req.on('data', (c) => chunks.push(c));
