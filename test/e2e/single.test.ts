@@ -68,3 +68,27 @@ test('a bad configuration stops the app before it serves, naming the key', async
   assert.equal(listened, false, 'the app never started listening');
   assert.match(stderr, /PROMETHEUS_METRICS_PORT/);
 });
+
+test('start() in code instruments like the preload, and shutdown() releases the endpoint and lets the process exit', async () => {
+  const appPort = await freePort();
+  const metricsPort = await freePort();
+  const child = fork(join(APPS, 'programmatic-app.js'), [], {
+    env: { PATH: process.env.PATH ?? '', APP_PORT: String(appPort), PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  try {
+    await new Promise((ok) => child.once('message', ok));
+    const answer = await httpRequest(appPort, '/');
+    assert.equal(answer.body, 'role main\n');
+    await load(appPort, '/x', 4);
+    await sleep(VISIBILITY_MS);
+    assert.equal((await scrape(metricsPort)).sum(REQUESTS, { endpoint: '/x' }), 4);
+    const exited = new Promise<number | null>((ok) => child.once('exit', ok));
+    child.disconnect(); // the IPC channel would keep the process alive on its own
+    await httpRequest(appPort, '/shutdown');
+    assert.equal(await exited, 0, 'nothing of ours keeps the event loop alive after shutdown()');
+    await assert.rejects(httpRequest(metricsPort, '/metrics'), 'the endpoint is closed');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
