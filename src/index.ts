@@ -5,6 +5,7 @@
 import { loadConfig } from './config/loadConfig';
 import type { ExporterConfig } from './config/Config';
 import { Runtime } from './runtime/Runtime';
+import { withPm2Environment } from './runtime/pm2Environment';
 import type { ProcessRole } from './runtime/Runtime';
 
 export type { ExporterConfig } from './config/Config';
@@ -38,8 +39,9 @@ let runningConfig: ExporterConfig | undefined;
  */
 export function start(options: StartOptions = {}): StartedExporter {
   if (running && runningConfig) return { role: running.role, config: runningConfig };
-  const config = loadConfig({ file: options.configFile, env: options.env ?? process.env });
-  running = Runtime.start(config);
+  const env = withPm2Environment(options.env ?? process.env);
+  const config = loadConfig({ file: options.configFile, env });
+  running = Runtime.start(config, env);
   runningConfig = config;
   return { role: running.role, config };
 }

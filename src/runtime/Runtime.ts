@@ -62,7 +62,8 @@ export class Runtime {
   ) {}
 
   /** Start the package in this process according to its role. */
-  static start(config: ExporterConfig, role: ProcessRole = detectRole()): Runtime {
+  static start(config: ExporterConfig, env: NodeJS.ProcessEnv = process.env): Runtime {
+    const role = detectRole(env);
     const selfMetrics = new SelfMetrics();
     const resource = buildResource(config);
     const directory = config.redis.enabled ? undefined : resolveStoreDirectory(config, role === 'main' ? 'primary' : 'worker');
@@ -72,7 +73,7 @@ export class Runtime {
     }
     const store = openStore(config, directory?.path ?? '', selfMetrics);
     if (directory?.createdHere) removeAtExit(directory.path);
-    const slot = role === 'main' ? 0 : detectSlot(role);
+    const slot = role === 'main' ? 0 : detectSlot(role, env);
     const instrumented = InstrumentedProcess.start({ config, store, resource, selfMetrics, slot, recordHttp: true });
     if (role !== 'main') return new Runtime(role, store, directory, instrumented, undefined, undefined);
 

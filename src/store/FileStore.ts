@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { foldSnapshot } from '../merge/foldSnapshot';
@@ -103,6 +103,9 @@ export class FileStore implements SnapshotStore {
    */
   private readonly decoded = new Map<string, CachedDecode>();
 
+  /** Whether the directory has existed for this store: it is created at most once. */
+  private directoryKnown = false;
+
   constructor(options: FileStoreOptions) {
     this.directory = options.directory;
     this.selfMetrics = options.selfMetrics;
@@ -115,17 +118,15 @@ export class FileStore implements SnapshotStore {
     this.ownFiles.add(target);
   }
 
-  /** The synchronous form of {@link write}, for a process about to exit. Throws on I/O errors. */
+  /**
+   * The synchronous form of {@link write}, for a process about to exit. Throws
+   * on I/O errors. Never creates the directory: at exit a missing directory
+   * means its owner (a primary shutting down) removed it, and recreating it
+   * would leave a stray directory behind.
+   */
   writeSync(snapshot: Snapshot): void {
     const target = join(this.directory, snapshotFileName(snapshot.identity));
-    const text = encodeSnapshot(snapshot);
-    try {
-      writeAtomicSync(target, text);
-    } catch (error) {
-      if (!isCode(error, 'ENOENT')) throw error;
-      mkdirSync(this.directory, { recursive: true, mode: 0o700 });
-      writeAtomicSync(target, text);
-    }
+    writeAtomicSync(target, encodeSnapshot(snapshot));
     this.ownFiles.add(target);
   }
 
@@ -221,10 +222,13 @@ export class FileStore implements SnapshotStore {
   private async writeAtomic(target: string, text: string): Promise<void> {
     try {
       await writeAtomicAsync(target, text);
+      this.directoryKnown = true;
     } catch (error) {
-      // The directory does not exist yet, or was removed under us: create it and try once more.
-      if (!isCode(error, 'ENOENT')) throw error;
+      // Create a directory that does not exist yet, once. One that vanished after
+      // we wrote to it was removed by its owner (a primary shutting down): leave it gone.
+      if (!isCode(error, 'ENOENT') || this.directoryKnown) throw error;
       await mkdir(this.directory, { recursive: true, mode: 0o700 });
+      this.directoryKnown = true;
       await writeAtomicAsync(target, text);
     }
   }

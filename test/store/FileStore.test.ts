@@ -245,16 +245,18 @@ test('a failed write throws and leaves no temporary file behind', async () => {
   await assert.rejects(new FileStore({ directory: join(blocker, 'sub') }).write(workerSnapshot(id, 1)), /ENOTDIR/);
 });
 
-test('a store directory removed while running is recreated by the next write', async () => {
-  const dir = await freshDir();
+test('a missing directory is created by the first write, but one removed after use is left gone', async () => {
+  const parent = await freshDir();
+  const dir = join(parent, 'not-yet');
   const store = new FileStore({ directory: dir });
   const id = identity(0, process.pid);
   await store.write(workerSnapshot(id, 1));
+  assert.equal((await store.readAll())[0]?.snapshot.metrics[0]?.points[0]?.value, 1);
+  // Its owner (a primary shutting down) removes it: exiting workers must not leave a stray copy.
   await rm(dir, { recursive: true });
-  store.writeSync(workerSnapshot(id, 2));
-  await rm(dir, { recursive: true });
-  await store.write(workerSnapshot(id, 3));
-  assert.equal((await store.readAll())[0]?.snapshot.metrics[0]?.points[0]?.value, 3);
+  assert.throws(() => store.writeSync(workerSnapshot(id, 2)), /ENOENT/);
+  await assert.rejects(store.write(workerSnapshot(id, 3)), /ENOENT/);
+  await assert.rejects(stat(dir), /ENOENT/);
 });
 
 test('removeOwnFiles and remove delete only this process\'s snapshots', async () => {
