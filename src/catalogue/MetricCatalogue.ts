@@ -302,6 +302,15 @@ export const CATALOGUE = {
     recordedBy: 'exporter',
     upstream: false,
   },
+  instrumentationErrors: {
+    name: 'otel_cluster_exporter_instrumentation_errors',
+    kind: 'counter',
+    unit: '1',
+    labels: [LABEL.workerId],
+    help: 'Exceptions inside the HTTP instrumentation, caught before they could reach the app.',
+    recordedBy: 'exporter',
+    upstream: false,
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** A handle into {@link CATALOGUE}. */

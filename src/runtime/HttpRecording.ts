@@ -3,6 +3,7 @@ import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig } from '../config/Config';
+import type { SelfMetrics } from '../self/SelfMetrics';
 import type { SnapshotMetric } from '../snapshot/Snapshot';
 import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
 import { HttpInstrumentation, ERROR_HANDLER_ERROR } from '../worker/HttpInstrumentation';
@@ -27,7 +28,10 @@ export class HttpRecording {
   private processMetrics: ProcessMetricsHandle | undefined;
   private recording = false;
 
-  constructor(config: ExporterConfig) {
+  constructor(
+    config: ExporterConfig,
+    private readonly selfMetrics: SelfMetrics,
+  ) {
     const accumulator = new RequestAccumulator({
       durationBuckets: config.metrics.durationBuckets,
       sizeBuckets: config.metrics.sizeBuckets,
@@ -64,6 +68,7 @@ export class HttpRecording {
   }
 
   private async collect(): Promise<CollectionResult> {
+    this.selfMetrics.setInstrumentationErrors(this.instrumentation.internalErrors);
     if (this.recording) return this.http.collect();
     return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
   }

@@ -35,7 +35,7 @@ export class InstrumentedProcess {
 
   private constructor(private readonly options: InstrumentedProcessOptions) {
     this.slot = options.slot;
-    this.http = options.recordHttp ? new HttpRecording(options.config) : undefined;
+    this.http = options.recordHttp ? new HttpRecording(options.config, options.selfMetrics) : undefined;
     this.reader = new SnapshotReader({
       store: options.store,
       identity: () => this.identity(),

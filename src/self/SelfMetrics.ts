@@ -12,6 +12,7 @@ export class SelfMetrics {
   private readonly storeUp = new Map<string, number>();
   private readonly identityConflicts = new Map<string, number>();
   private lastScrapeSeconds: number | undefined;
+  private instrumentationErrors = 0;
 
   /** Count one failed store operation (`write`, `read`, `retire`, ...). */
   recordStoreError(store: string, operation: string): void {
@@ -31,6 +32,11 @@ export class SelfMetrics {
   recordIdentityConflict(instance: string, service: string): void {
     const key = `${service}\u0000${instance}`;
     this.identityConflicts.set(key, (this.identityConflicts.get(key) ?? 0) + 1);
+  }
+
+  /** The running total of exceptions the HTTP instrumentation caught (it keeps the count). */
+  setInstrumentationErrors(total: number): void {
+    this.instrumentationErrors = total;
   }
 
   /** Whether the last read of the store succeeded. */
@@ -60,6 +66,9 @@ export class SelfMetrics {
       const [service = '', instance = ''] = key.split('\u0000');
       const attributes = { [LABEL.serviceName]: service, [LABEL.serviceInstanceId]: instance };
       points.push({ name: CATALOGUE.identityConflicts.name, kind: 'counter', attributes, value });
+    }
+    if (this.instrumentationErrors > 0) {
+      points.push({ name: CATALOGUE.instrumentationErrors.name, kind: 'counter', attributes: {}, value: this.instrumentationErrors });
     }
     if (this.lastScrapeSeconds !== undefined) {
       points.push({ name: CATALOGUE.scrapeDuration.name, kind: 'gauge', attributes: {}, value: this.lastScrapeSeconds });
