@@ -4,7 +4,8 @@
  * Memory one worker pays for its metrics, side by side in ONE run.
  *
  *   npm run bench:memory                (builds dist/, then runs this file)
- *   node bench/worker-memory.js [--rounds 3] [--requests 3] [--workloads 15x3,100x3] [--only plain,ours,prom-client]
+ *   node bench/worker-memory.js [--rounds 3] [--requests 3] [--settle 12000] [--workloads 15x3,100x3]
+ *                               [--only plain,ours,prom-client,cluster-plain,cluster-ours] [--register dist/register.js]
  *
  * Every variant is the same hello-world `http` server in a child process
  * started with --expose-gc:
@@ -40,7 +41,8 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const REGISTER = path.join(ROOT, 'dist', 'register.js');
+// --register <file> measures another build of the package (e.g. an experiment) against the same baselines.
+const REGISTER = path.resolve(arg('register', path.join(ROOT, 'dist', 'register.js')));
 const STATUSES = [200, 302, 500, 201, 400, 503, 204, 401];
 const MB = 1024 * 1024;
 
@@ -68,7 +70,15 @@ function memory() {
     global.gc();
     global.gc();
   }
-  return process.memoryUsage();
+  const usage = process.memoryUsage();
+  // Where the V8 heap is: reserved (size) and live (used) bytes per space.
+  usage.spaces = Object.fromEntries(
+    require('node:v8')
+      .getHeapSpaceStatistics()
+      .filter((space) => space.space_size > 0)
+      .map((space) => [space.space_name.replace(/_space$/, ''), { size: space.space_size, used: space.space_used_size }]),
+  );
+  return usage;
 }
 
 function runServer(kind) {
@@ -342,6 +352,13 @@ async function main() {
           `${mb(med('settled', 'heapTotal'))}    ${mb(med('settled', 'heapUsed'))}    ${mb(med('settled', 'external'))}   ` +
           list.map((run) => mb(run.settled.rss).trim()).join(' '),
       );
+    }
+    for (const kind of kinds.filter((k) => k.endsWith('ours'))) {
+      const spaces = runs[kind][0].settled.spaces;
+      const text = Object.entries(spaces)
+        .map(([name, space]) => `${name} ${(space.size / MB).toFixed(1)}/${(space.used / MB).toFixed(1)}`)
+        .join(', ');
+      console.log(`  ${kind} settled V8 spaces, reserved/live MB (round 1): ${text}`);
     }
     for (const when of ['settled', 'hot']) {
       const added = {};

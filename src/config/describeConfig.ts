@@ -3,7 +3,7 @@
  * effective configuration as YAML with secrets masked (for `check-config` and
  * startup logs), and the markdown reference table for the README.
  */
-import { dump } from 'js-yaml';
+import type * as JsYaml from 'js-yaml';
 import type { ExporterConfig } from './Config';
 import { CONFIG_FILE_ENV, CONFIG_KEYS, CONFIG_RULES, envName, fieldPath, type ConfigKey, type EnvVariable, type SecretKind } from './schema';
 
@@ -77,6 +77,8 @@ export function formatEffectiveConfig(config: ExporterConfig): string {
   const masked = maskSecrets(config);
   const exporter: Tree = {};
   for (const key of CONFIG_KEYS) setIn(exporter, key.path.split('.'), getIn(masked, fieldPath(key.path)));
+  // Loaded here, not at the top: only `check-config` prints YAML.
+  const { dump } = require('js-yaml') as typeof JsYaml;
   return dump({ exporter }, { lineWidth: -1, noRefs: true, sortKeys: false });
 }
 

@@ -6,7 +6,7 @@
  * environment and the host name, which keeps this testable and lets
  * `check-config` and the runtime share one code path.
  */
-import { load as loadYaml, YAMLException } from 'js-yaml';
+import type * as JsYaml from 'js-yaml';
 import type { ExporterConfig } from './Config';
 import { ConfigError } from './ConfigError';
 import { CONFIG_KEYS, CONFIG_RULES, envName, fieldPath, type ConfigKey, type DefaultContext, type EnvVariable } from './schema';
@@ -87,11 +87,20 @@ function checked(key: ConfigKey, parsed: Parsed<unknown>, origin: Origin, file: 
 
 // ---------------------------------------------------------------- YAML layer
 
+/**
+ * js-yaml is loaded only when there is a file to read: most processes are
+ * configured by environment alone, and every worker would pay for it.
+ */
+function jsYaml(): typeof JsYaml {
+  return require('js-yaml') as typeof JsYaml;
+}
+
 function parseYamlText(text: string, file: string | undefined): unknown {
+  const yaml = jsYaml();
   try {
-    return loadYaml(text, file !== undefined ? { filename: file } : {});
+    return yaml.load(text, file !== undefined ? { filename: file } : {});
   } catch (error) {
-    if (!(error instanceof YAMLException)) throw error;
+    if (!(error instanceof yaml.YAMLException)) throw error;
     const line = error.mark.line + 1;
     return failYamlSyntax(file, line, error.mark.column + 1, error.reason);
   }

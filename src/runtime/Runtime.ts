@@ -11,7 +11,8 @@ import { FileStore } from '../store/FileStore';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { SelfMetrics } from '../self/SelfMetrics';
 import { warnOnce } from '../self/Logger';
-import { Exposition } from './Exposition';
+import type * as ExpositionModule from './Exposition';
+import type { Exposition } from './Exposition';
 import { InstrumentedProcess } from './InstrumentedProcess';
 import { openStore, resolveStoreDirectory } from './storeFactory';
 import type { StoreDirectory } from './storeFactory';
@@ -89,6 +90,8 @@ export class Runtime {
       workerStates: () => (supervisor.hasForked() ? supervisor.workerStates() : SINGLE_PROCESS_STATES),
     });
     supervisor.install();
+    // Only the serving process needs the endpoint and OTLP code; workers never load it.
+    const { Exposition } = require('./Exposition') as typeof ExpositionModule;
     const exposition: Exposition | undefined = Exposition.start({
       config,
       store,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ExporterConfig } from '../config/Config';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { FileStore } from '../store/FileStore';
-import { RedisStore } from '../store/RedisStore';
+import type * as RedisStoreModule from '../store/RedisStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
 
 /** The variable the upstream exporter and this package use for the embedded store's directory. */
@@ -46,6 +46,8 @@ export function openStore(
   selfMetrics: SelfMetrics,
 ): SnapshotStore {
   if (config.redis.enabled) {
+    // ioredis costs a worker several MB of RSS: load it only when Redis is the store.
+    const { RedisStore } = require('../store/RedisStore') as typeof RedisStoreModule;
     return RedisStore.fromConfig(
       config.redis,
       { service: config.otel.serviceName, instance: config.otel.instanceId },
