@@ -4,7 +4,7 @@
  */
 import { loadConfig } from './config/loadConfig';
 import type { ExporterConfig } from './config/Config';
-import { Runtime } from './runtime/Runtime';
+import { Runtime, detectRole } from './runtime/Runtime';
 import { withPm2Environment } from './runtime/pm2Environment';
 import type { ProcessRole } from './runtime/Runtime';
 
@@ -14,6 +14,8 @@ export { CATALOGUE, LABEL, prometheusName } from './catalogue/MetricCatalogue';
 export type { MetricDefinition, MetricKind } from './catalogue/MetricCatalogue';
 export type { Snapshot, SnapshotIdentity, StoredSnapshot } from './snapshot/Snapshot';
 export type { SnapshotStore } from './store/SnapshotStore';
+/** Name the route of a request for frameworks this package cannot see (Koa, Hapi, your own router). */
+export { setRequestRoute } from './worker/frameworkRoute';
 
 /** Options of {@link start}. */
 export interface StartOptions {
@@ -25,7 +27,9 @@ export interface StartOptions {
 
 /** What {@link start} reports back. */
 export interface StartedExporter {
+  /** What this process does: serve (`main`), record as a worker, or nothing (`inactive`, a child of an instrumented process). */
   readonly role: ProcessRole;
+  /** The effective configuration. */
   readonly config: ExporterConfig;
 }
 
@@ -41,6 +45,8 @@ export function start(options: StartOptions = {}): StartedExporter {
   if (running && runningConfig) return { role: running.role, config: runningConfig };
   const env = withPm2Environment(options.env ?? process.env);
   const config = loadConfig({ file: options.configFile, env });
+  const role = detectRole(env);
+  if (role === 'inactive') return { role, config };
   running = Runtime.start(config, env);
   runningConfig = config;
   return { role: running.role, config };

@@ -31,5 +31,5 @@ if (cluster.isPrimary) {
       res.end(`hello from worker ${cluster.worker.id}\n`);
     }
   });
-  server.listen(port, '127.0.0.1');
+  server.listen(port, '127.0.0.1', () => console.log(`worker ${cluster.worker.id} pid ${process.pid} listening`));
 }

@@ -21,7 +21,7 @@ export interface ServeHandle {
 export function startServe(config: ExporterConfig): ServeHandle {
   const selfMetrics = new SelfMetrics();
   const directory = resolveStoreDirectory(config, 'serve');
-  const store = openStore(config, directory.path, selfMetrics);
+  const store = openStore(config, directory.path, selfMetrics, config.serve.scope);
   const startTimeMs = Date.now();
   const ownSnapshot = (): Promise<Snapshot> =>
     Promise.resolve({
@@ -41,8 +41,9 @@ export function startServe(config: ExporterConfig): ServeHandle {
     store,
     resource: buildResource(config),
     selfMetrics,
-    // Several instances meet in Redis, and a shared directory may hold several apps: keep them apart.
+    // Several instances meet in Redis: keep their series apart. A directory belongs to one instance.
     labelInstance: config.redis.enabled,
+    keepProcessAlive: true,
     localSnapshot: ownSnapshot,
   });
   info(`serve: reading the ${store.kind} store${config.redis.enabled ? '' : ` at ${directory.path}`} (scope ${config.serve.scope})`);

@@ -24,6 +24,8 @@ export interface SlotExit {
 
 /** Callbacks of {@link ClusterSupervisor}. */
 export interface ClusterSupervisorEvents {
+  /** Variables added to every fork's environment (the store directory). */
+  readonly workerEnv: Readonly<Record<string, string>>;
   /** The first `cluster.fork()` happened: this process is a primary from now on. */
   onFirstFork(): void;
   onExit(exit: SlotExit): void;
@@ -45,6 +47,8 @@ type SlottedWorker = Worker & { [WORKER_SLOT]?: number };
 export class ClusterSupervisor {
   private readonly slots = new SlotAllocator();
   private readonly states = new Map<number, WorkerState>();
+  /** Which worker (cluster id) holds each slot, so a late event of a dead worker cannot touch its successor. */
+  private readonly holders = new Map<number, number>();
   private readonly events: ClusterSupervisorEvents;
   private originalFork: typeof cluster.fork | undefined;
   private forked = false;
@@ -59,9 +63,11 @@ export class ClusterSupervisor {
     const originalFork = cluster.fork;
     this.originalFork = originalFork;
     const acquireSlot = (): number => this.slots.acquire();
+    const workerEnv = this.events.workerEnv;
     const wrapped = function fork(this: typeof cluster, env?: NodeJS.ProcessEnv): Worker {
       const slot = acquireSlot();
-      const worker = originalFork.call(this, { ...env, [SLOT_ENV]: String(slot) }) as SlottedWorker;
+      // The app's own env wins over ours, except for the slot, which must be ours.
+      const worker = originalFork.call(this, { ...workerEnv, ...env, [SLOT_ENV]: String(slot) }) as SlottedWorker;
       worker[WORKER_SLOT] = slot;
       return worker;
     };
@@ -99,6 +105,7 @@ export class ClusterSupervisor {
   private readonly onFork = (worker: SlottedWorker): void => {
     const slot = worker[WORKER_SLOT];
     if (slot === undefined) return;
+    this.holders.set(slot, worker.id);
     this.states.set(slot, 'starting');
     if (!this.forked) {
       this.forked = true;
@@ -107,21 +114,30 @@ export class ClusterSupervisor {
   };
 
   private readonly onListening = (worker: SlottedWorker): void => {
-    const slot = worker[WORKER_SLOT];
-    if (slot !== undefined && this.states.has(slot)) this.states.set(slot, 'running');
+    const slot = this.slotHeldBy(worker);
+    if (slot !== undefined) this.states.set(slot, 'running');
   };
 
   private readonly onDisconnect = (worker: SlottedWorker): void => {
-    const slot = worker[WORKER_SLOT];
-    if (slot !== undefined && this.states.has(slot)) this.states.set(slot, 'stopping');
+    const slot = this.slotHeldBy(worker);
+    if (slot !== undefined) this.states.set(slot, 'stopping');
   };
+
+  /** The worker's slot if it still holds it. */
+  private slotHeldBy(worker: SlottedWorker): number | undefined {
+    const slot = worker[WORKER_SLOT];
+    return slot !== undefined && this.holders.get(slot) === worker.id ? slot : undefined;
+  }
 
   private readonly onExit = (worker: SlottedWorker, code: number | null, signal: string | null): void => {
     const slot = worker[WORKER_SLOT];
     if (slot === undefined) return;
     // Free the slot first: apps commonly fork the replacement from their own 'exit' listener.
+    if (this.holders.get(slot) === worker.id) {
+      this.holders.delete(slot);
+      this.states.delete(slot);
+    }
     this.slots.release(slot);
-    this.states.delete(slot);
     const { reason, restartType } = classifyExit({ code, signal, exitedAfterDisconnect: worker.exitedAfterDisconnect });
     this.events.onExit({ slot, pid: worker.process.pid, reason, restartType });
   };

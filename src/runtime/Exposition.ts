@@ -20,6 +20,11 @@ export interface ExpositionOptions {
   /** Several instances may share the store: label series with their instance. */
   readonly labelInstance: boolean;
   readonly localSnapshot?: () => Promise<Snapshot | undefined>;
+  /**
+   * False in an app's process: the endpoint must not keep the process alive
+   * (a script must still end, a graceful shutdown must still drain). True for `serve`.
+   */
+  readonly keepProcessAlive: boolean;
   /** Told about the endpoint's server so the HTTP instrumentation can ignore it. */
   readonly onServer?: (server: Server) => void;
 }
@@ -101,6 +106,10 @@ export class Exposition {
     });
     this.endpoint = endpoint;
     this.options.onServer?.(endpoint.server);
+    if (!this.options.keepProcessAlive) {
+      // A scraper's keep-alive connection must not hold the app open either.
+      endpoint.server.on('connection', (socket) => socket.unref());
+    }
     this.listen(endpoint);
   }
 
@@ -111,6 +120,7 @@ export class Exposition {
   private listen(endpoint: MetricsEndpoint): void {
     endpoint.start().then(
       ({ port }) => {
+        if (!this.options.keepProcessAlive) endpoint.server.unref();
         recovered('endpoint-listen', `metrics endpoint now listening on port ${port}`);
         if (process.env.OTEL_CLUSTER_EXPORTER_QUIET !== 'true') info(`serving merged metrics on http://${displayHost(this.options.config.prometheus.bindAddress)}:${port}/metrics`);
       },

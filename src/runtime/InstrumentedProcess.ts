@@ -1,5 +1,6 @@
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { onExit } from 'signal-exit';
 import type { Resource } from '@opentelemetry/resources';
 import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import type { ExporterConfig } from '../config/Config';
@@ -81,6 +82,8 @@ export class InstrumentedProcess {
     this.role = 'primary';
     this.slot = -1;
     this.http?.disable();
+    // A flush already under way still writes the worker-0 file: let it land before removing it.
+    await this.reader.flush();
     try {
       await this.options.store.remove(previous);
     } catch {
@@ -106,7 +109,9 @@ export class InstrumentedProcess {
         // The process is dying of the app's error; ours must not replace it.
       }
     });
-    process.once('exit', () => {
+    // On exit, and on a default-handled SIGTERM/SIGINT (signal-exit re-raises it afterwards):
+    // what was recorded since the last flush is written before the process goes.
+    onExit(() => {
       try {
         this.reader.writeLatestSync(this.http?.seriesNow());
       } catch {

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { rmSync } from 'node:fs';
+import { onExit } from 'signal-exit';
 import { rm } from 'node:fs/promises';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
@@ -7,15 +8,23 @@ import type { ExporterConfig } from '../config/Config';
 import { ClusterSupervisor, SLOT_ENV } from '../primary/ClusterSupervisor';
 import { PrimaryMetrics } from '../primary/PrimaryMetrics';
 import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
-import { FileStore } from '../store/FileStore';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { SelfMetrics } from '../self/SelfMetrics';
 import { warnOnce } from '../self/Logger';
 import type * as ExpositionModule from './Exposition';
 import type { Exposition } from './Exposition';
 import { InstrumentedProcess } from './InstrumentedProcess';
-import { openStore, resolveStoreDirectory } from './storeFactory';
+import { openStore, resolveStoreDirectory, STORE_DIR_ENV } from './storeFactory';
+import { cleanPreviousRun } from './startupCleanup';
 import type { StoreDirectory } from './storeFactory';
+
+/**
+ * Set by a serving process for its children. A non-cluster child that
+ * inherits it (a helper the app starts with child_process, which passes the
+ * preload on in execArgv) stays out of the way: no endpoint on the same port,
+ * no snapshot posing as worker 0.
+ */
+export const OWNER_ENV = 'OTEL_CLUSTER_EXPORTER_OWNER';
 
 /** What kind of process this is, decided once at startup. */
 export type ProcessRole =
@@ -24,12 +33,16 @@ export type ProcessRole =
   /** A cluster worker whose primary does not run this package (PM2 cluster mode): no endpoint. */
   | 'orphan-worker'
   /** Not a cluster worker: a single process, or a primary once it forks. Serves the merged view. */
-  | 'main';
+  | 'main'
+  /** A child process of an instrumented process, other than its cluster workers: does nothing. */
+  | 'inactive';
 
 /** Decide the role from the cluster module and the environment. */
 export function detectRole(env: NodeJS.ProcessEnv = process.env): ProcessRole {
-  if (!cluster.isWorker) return env.NODE_APP_INSTANCE !== undefined ? 'orphan-worker' : 'main';
-  return env[SLOT_ENV] !== undefined ? 'cluster-worker' : 'orphan-worker';
+  if (cluster.isWorker && env[SLOT_ENV] !== undefined) return 'cluster-worker';
+  if (env[OWNER_ENV] !== undefined) return 'inactive';
+  if (cluster.isWorker) return 'orphan-worker';
+  return env.NODE_APP_INSTANCE !== undefined ? 'orphan-worker' : 'main';
 }
 
 /** The slot of a worker: ours, else PM2's instance number, else Node's worker id. */
@@ -62,23 +75,27 @@ export class Runtime {
     private readonly supervisor: ClusterSupervisor | undefined,
   ) {}
 
-  /** Start the package in this process according to its role. */
+  /**
+   * Start the package in this process according to its role (not for
+   * `inactive` processes, which the caller leaves alone).
+   */
   static start(config: ExporterConfig, env: NodeJS.ProcessEnv = process.env): Runtime {
     const role = detectRole(env);
     const selfMetrics = new SelfMetrics();
     const resource = buildResource(config);
     const directory = config.redis.enabled ? undefined : resolveStoreDirectory(config, role === 'main' ? 'primary' : 'worker');
-    if (directory && role === 'main' && !directory.createdHere && config.cleanup.dbFiles) {
-      // A previous run's files would otherwise count again: start from a clean directory.
-      FileStore.cleanStale(directory.path).catch(() => undefined);
-    }
-    const store = openStore(config, directory?.path ?? '', selfMetrics);
+    if (directory && role === 'main' && !directory.createdHere && config.cleanup.dbFiles) cleanPreviousRun(directory.path);
+    // A primary serves its own instance; `serve` is the one that reads wider scopes.
+    const store = openStore(config, directory?.path ?? '', selfMetrics, 'instance');
     if (directory?.createdHere) removeAtExit(directory.path);
     const slot = role === 'main' ? 0 : detectSlot(role, env);
     const instrumented = InstrumentedProcess.start({ config, store, resource, selfMetrics, slot, recordHttp: true });
     if (role !== 'main') return new Runtime(role, store, directory, instrumented, undefined, undefined);
 
+    process.env[OWNER_ENV] = String(process.pid);
     const supervisor = new ClusterSupervisor({
+      // Workers learn the private directory from their fork, not from an environment every child inherits.
+      workerEnv: directory ? { [STORE_DIR_ENV]: directory.path } : {},
       onFirstFork: () => void instrumented.becomePrimary(),
       onExit: (exit) => {
         primaryMetrics.recordExit(exit);
@@ -98,6 +115,8 @@ export class Runtime {
       resource,
       selfMetrics,
       labelInstance: config.redis.enabled,
+      // The app decides when it exits, not our endpoint.
+      keepProcessAlive: false,
       localSnapshot: () => instrumented.reader.takeSnapshot(),
       onServer: (server) => instrumented.http?.ignoreServer(server),
     });
@@ -118,15 +137,23 @@ export class Runtime {
   }
 }
 
-/** A private directory goes with the process that made it, however it exits. */
+/**
+ * A private directory goes with the process that made it, however it exits:
+ * `signal-exit` also runs this on a default-handled SIGTERM or SIGINT (and
+ * re-raises the signal, so the exit looks exactly as it would have), but not
+ * while an app's own signal handler decides what happens.
+ */
 function removeAtExit(path: string): void {
-  process.once('exit', () => {
-    try {
-      rmSync(path, { recursive: true, force: true });
-    } catch {
-      // Best effort: the OS temp cleaner gets what is left.
-    }
-  });
+  onExit(
+    () => {
+      try {
+        rmSync(path, { recursive: true, force: true });
+      } catch {
+        // Best effort: the OS temp cleaner gets what is left.
+      }
+    },
+    { alwaysLast: true },
+  );
 }
 
 const SINGLE_PROCESS_STATES: ReadonlyMap<number, 'running'> = new Map([[0, 'running']]);

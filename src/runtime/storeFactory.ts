@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExporterConfig } from '../config/Config';
+import type { ExporterConfig, ServeScope } from '../config/Config';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { FileStore } from '../store/FileStore';
 import type * as RedisStoreModule from '../store/RedisStore';
@@ -26,14 +26,13 @@ export interface StoreDirectory {
 
 /**
  * Choose the embedded store's directory. A cluster primary with no
- * configured directory makes a private one and hands it to its workers through
- * the environment `cluster.fork()` passes on.
+ * configured directory makes a private one; the fork wrapper hands it to its
+ * workers (see ClusterSupervisor), so no other child of the app inherits it.
  */
 export function resolveStoreDirectory(config: ExporterConfig, role: 'primary' | 'worker' | 'serve'): StoreDirectory {
   if (config.prometheus.multiprocDir) return { path: config.prometheus.multiprocDir, createdHere: false };
   if (role === 'primary') {
     const path = mkdtempSync(join(tmpdir(), 'otel-cluster-exporter-'));
-    process.env[STORE_DIR_ENV] = path;
     return { path, createdHere: true };
   }
   return { path: sharedDefaultDirectory(), createdHere: false };
@@ -44,6 +43,7 @@ export function openStore(
   config: ExporterConfig,
   directory: string,
   selfMetrics: SelfMetrics,
+  scope: ServeScope,
 ): SnapshotStore {
   if (config.redis.enabled) {
     // ioredis costs a worker several MB of RSS: load it only when Redis is the store.
@@ -51,7 +51,7 @@ export function openStore(
     return RedisStore.fromConfig(
       config.redis,
       { service: config.otel.serviceName, instance: config.otel.instanceId },
-      { selfMetrics, scope: config.serve.scope },
+      { selfMetrics, scope },
     );
   }
   return new FileStore({ directory, selfMetrics });

@@ -93,6 +93,21 @@ describe('cluster app under the preload', () => {
     assert.ok(seriesCount(end.text) <= startSeries + 16, `series grew from ${startSeries} to ${seriesCount(end.text)}`);
   });
 
+  test('a worker stopped with SIGTERM right after serving leaves every request counted', async () => {
+    await sleep(VISIBILITY_MS);
+    const before = (await scrape(app.metricsPort)).sum(REQUESTS);
+    const [pid] = await app.workerPids();
+    // Keep-alive off and two workers: some of these land on the worker about to stop.
+    await load(app.appPort, '/', 40);
+    process.kill(pid ?? 0, 'SIGTERM'); // within one flush interval of the last request
+    await waitFor('the replacement worker', async () => {
+      const pids = await app.workerPids();
+      return pids.length === 2 && !pids.includes(pid ?? 0) ? true : undefined;
+    });
+    await sleep(VISIBILITY_MS);
+    assert.equal((await scrape(app.metricsPort)).sum(REQUESTS), before + 40);
+  });
+
   test('the exposition passes promtool check metrics', async (t) => {
     const probe = spawnSync('promtool', ['--version']);
     if (probe.error && process.env.CI !== 'true') {

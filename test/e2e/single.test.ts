@@ -92,3 +92,19 @@ test('start() in code instruments like the preload, and shutdown() releases the 
     child.kill('SIGKILL');
   }
 });
+
+test('a child process the app forks does not start a second exporter or pose as worker 0', async () => {
+  const app = await startApp('parent-with-child.js');
+  try {
+    const answer = await httpRequest(app.appPort, '/child');
+    assert.match(answer.body, /child says pong/);
+    await load(app.appPort, '/', 5);
+    await sleep(VISIBILITY_MS);
+    const exposition = await scrape(app.metricsPort);
+    assert.equal(exposition.sum(REQUESTS, { endpoint: '/' }), 5 + 1 /* the readiness probe */);
+    assert.equal(new Set(exposition.find(REQUESTS).map((s) => s.labels.worker_id)).size, 1);
+    assert.doesNotMatch(app.stderr(), /cannot listen|retrying/, 'the child never tried to bind the metrics port');
+  } finally {
+    await app.stop();
+  }
+});

@@ -1,0 +1,46 @@
+import { readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { isOwnFileName, parseClaimFileName, parseSnapshotFileName } from '../store/fileNames';
+
+/**
+ * `cleanup.db_files`: at a primary's startup, remove what a previous run of
+ * the app left in a configured store directory, so its counts do not join
+ * this run's.
+ *
+ * Synchronous on purpose: it runs before the app forks, so no new worker's
+ * file can be caught by it. It deletes only this package's files, and nothing
+ * at all while any writer in the directory still runs (another app, or the
+ * instance a `serve` sidecar is reading): their totals must not vanish.
+ * Returns how many files it removed.
+ */
+export function cleanPreviousRun(directory: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return 0; // no directory yet: nothing to clean
+  }
+  const ours = names.filter(isOwnFileName);
+  if (ours.some((name) => writerRuns(name))) return 0;
+  let removed = 0;
+  for (const name of ours) {
+    try {
+      unlinkSync(join(directory, name));
+      removed++;
+    } catch {
+      // Gone already, or not ours to remove after all: leave it.
+    }
+  }
+  return removed;
+}
+
+function writerRuns(name: string): boolean {
+  const pid = parseSnapshotFileName(name)?.pid ?? parseClaimFileName(name)?.claimerPid;
+  if (pid === undefined || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

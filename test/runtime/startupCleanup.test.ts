@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanPreviousRun } from '../../src/runtime/startupCleanup';
+import { retiredFileName, snapshotFileName } from '../../src/store/fileNames';
+
+function deadPid(): number {
+  // A pid far above the default pid_max is never in use.
+  return 4_000_000 + Math.floor(Math.random() * 100_000);
+}
+
+test("a previous run's files are removed at startup, and nothing that is not this package's", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocx-cleanup-'));
+  try {
+    const dead = snapshotFileName({ role: 'worker', slot: 0, pid: deadPid(), startTimeMs: 1 });
+    writeFileSync(join(dir, dead), '{}');
+    writeFileSync(join(dir, retiredFileName(0)), '{}');
+    writeFileSync(join(dir, 'someone-elses.db'), 'keep me');
+    assert.equal(cleanPreviousRun(dir), 2);
+    assert.deepEqual(readdirSync(dir), ['someone-elses.db']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('nothing is removed while any writer in the directory still runs (their totals must not vanish)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocx-cleanup-'));
+  const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+  try {
+    writeFileSync(join(dir, snapshotFileName({ role: 'worker', slot: 1, pid: live.pid ?? 0, startTimeMs: Date.now() })), '{}');
+    writeFileSync(join(dir, retiredFileName(0)), '{}');
+    assert.equal(cleanPreviousRun(dir), 0);
+    assert.equal(readdirSync(dir).length, 2);
+  } finally {
+    live.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a directory that does not exist yet is nothing to clean', () => {
+  assert.equal(cleanPreviousRun(join(tmpdir(), 'ocx-does-not-exist-', String(process.pid))), 0);
+});
