@@ -35,6 +35,7 @@ export const LABEL = {
 export interface MetricDefinition {
   /** OpenTelemetry instrument name; Prometheus adds `_total` to counters. */
   readonly name: string;
+  /** How it aggregates; decides the OpenTelemetry instrument, and so the Prometheus type. */
   readonly kind: MetricKind;
   /**
    * UCUM unit as OpenTelemetry expects it (`s`, `By`, `%`, `1`). Gauges that
@@ -49,7 +50,9 @@ export interface MetricDefinition {
   readonly labels: readonly string[];
   /** Default explicit bucket boundaries for histograms (configurable). */
   readonly buckets?: readonly number[];
+  /** One-sentence description: the instrument's description and the Prometheus `HELP` line. */
   readonly help: string;
+  /** Which process records it. */
   readonly recordedBy: RecordedBy;
   /** True when the name exists in the upstream Python exporter. */
   readonly upstream: boolean;

@@ -7,6 +7,7 @@
  */
 import { loadConfig } from '../config/loadConfig';
 import { ConfigError } from '../config/ConfigError';
+import { errorMessage } from '../self/errorMessage';
 import { runCheckConfig } from './checkConfig';
 import { startServe } from './serve';
 import { grafanaDashboard } from '../catalogue/grafanaDashboard';
@@ -55,7 +56,7 @@ function serve(file: string | undefined): void {
   try {
     handle = startServe(loadConfig({ file, env: process.env }));
   } catch (error) {
-    process.stderr.write(`${error instanceof ConfigError ? 'invalid configuration: ' : ''}${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof ConfigError ? 'invalid configuration: ' : ''}${errorMessage(error)}\n`);
     process.exitCode = 78;
     return;
   }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ExporterConfig } from './Config';
+import { errorMessage } from '../self/errorMessage';
 import { ConfigError } from './ConfigError';
 import { parseConfig } from './parseConfig';
 import { CONFIG_FILE_ENV } from './schema';
@@ -30,7 +31,8 @@ function readConfigFile(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    const reason = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '') : String(error);
+    // Node prefixes the code (`ENOENT: no such file ...`), which `code` already shows.
+    const reason = errorMessage(error).replace(/^[A-Z]+: /, '');
     throw new ConfigError({ file, keyPath: '', expected: 'a readable YAML file', actual: `${code} (${reason})` });
   }
 }

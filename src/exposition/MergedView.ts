@@ -1,19 +1,25 @@
 import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { CATALOGUE } from '../catalogue/MetricCatalogue';
-import { mergeSnapshots } from '../merge/SnapshotMerger';
+import { SnapshotMerger } from '../merge/SnapshotMerger';
+import { warnMergeConflict } from '../merge/warnMergeConflict';
 import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
 import { processKey } from '../snapshot/Snapshot';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { recovered, warnOnce } from '../self/Logger';
+import { errorMessage } from '../self/errorMessage';
+import { withTimeout } from '../self/withTimeout';
 
 /** Options of {@link MergedView}. */
 export interface MergedViewOptions {
+  /** Where the snapshots are read from. */
   readonly store: SnapshotStore;
+  /** The resource the merged view is reported under. */
   readonly resource: Resource;
   /** Add an `instance` label to every series (several instances share the store). */
   readonly labelInstance: boolean;
+  /** Where store failures and store health are recorded. */
   readonly selfMetrics: SelfMetrics;
   /** A store read slower than this serves the last good view instead. */
   readonly readTimeoutMs: number;
@@ -35,6 +41,8 @@ export interface MergedViewOptions {
 export class MergedView implements MetricProducer {
   private readonly options: MergedViewOptions;
   private lastGoodRead: StoredSnapshot[] = [];
+  /** Keeps the label order between scrapes, so a scrape does not re-sort from scratch. */
+  private readonly merger = new SnapshotMerger();
 
   constructor(options: MergedViewOptions) {
     this.options = options;
@@ -46,7 +54,7 @@ export class MergedView implements MetricProducer {
     const stored = await this.readStore();
     const local = await this.readLocal();
     const all = local ? replaceOwn(stored, local) : stored;
-    const resourceMetrics = mergeSnapshots(withSnapshotAge(all, nowMs), { resource, labelInstance, nowMs });
+    const resourceMetrics = this.merger.merge(withSnapshotAge(all, nowMs), { resource, labelInstance, nowMs, onConflict: warnMergeConflict });
     return { resourceMetrics, errors: [] };
   }
 
@@ -63,7 +71,7 @@ export class MergedView implements MetricProducer {
       selfMetrics.recordStoreError(store.kind, 'read');
       warnOnce(
         `store-read-${store.kind}`,
-        `reading the ${store.kind} store failed; serving the last good view: ${error instanceof Error ? error.message : String(error)}`,
+        `reading the ${store.kind} store failed; serving the last good view: ${errorMessage(error)}`,
       );
       return this.lastGoodRead;
     }
@@ -114,21 +122,4 @@ function withSnapshotAge(stored: StoredSnapshot[], nowMs: number): StoredSnapsho
     ],
   };
   return [...stored, { snapshot: ageSnapshot, live: true }];
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

@@ -1,11 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { constants as zlibConstants, gzip } from 'node:zlib';
 import type { EndpointTlsConfig } from '../config/Config';
+import { readTlsFile } from '../config/readTlsFile';
+import { errorMessage } from '../self/errorMessage';
 import { recovered, warnOnce } from '../self/Logger';
+import { withTimeout } from '../self/withTimeout';
 
 /** Options of {@link MetricsEndpoint}. */
 export interface MetricsEndpointOptions {
@@ -83,7 +85,7 @@ export class MetricsEndpoint {
     this.httpServer.on('error', (error) => {
       // Errors while listening are start()'s to report; later ones (accept
       // failures such as EMFILE) must not become an uncaught 'error' event.
-      if (!this.starting) warnOnce('metrics-endpoint-server', `metrics endpoint server error: ${describe(error)}`);
+      if (!this.starting) warnOnce('metrics-endpoint-server', `metrics endpoint server error: ${errorMessage(error)}`);
     });
   }
 
@@ -128,7 +130,7 @@ export class MetricsEndpoint {
       } catch (error) {
         throw new Error(
           `the metrics endpoint's TLS files are not a usable PEM certificate, key and CA ` +
-            `(PROMETHEUS_SSL_CERTFILE '${tls.certfile}', PROMETHEUS_SSL_KEYFILE '${tls.keyfile}', PROMETHEUS_SSL_CLIENT_CAFILE '${tls.clientCafile}'): ${describe(error)}`,
+            `(PROMETHEUS_SSL_CERTFILE '${tls.certfile}', PROMETHEUS_SSL_KEYFILE '${tls.keyfile}', PROMETHEUS_SSL_CLIENT_CAFILE '${tls.clientCafile}'): ${errorMessage(error)}`,
         );
       }
     }
@@ -197,7 +199,8 @@ export class MetricsEndpoint {
   /** The body for one scrape: a render that finished in time, else the last good one. */
   private async answer(): Promise<Answer> {
     const render = this.currentRender();
-    const result = await withinMs(render.result, this.renderTimeoutMs);
+    // A render never rejects (runRender catches), so a rejection here is the timeout.
+    const result = await withTimeout(render.result, this.renderTimeoutMs, 'rendering /metrics').catch(() => undefined);
     if (result === undefined) {
       warnOnce('metrics-endpoint-slow', `rendering /metrics took longer than ${this.renderTimeoutMs} ms; answering with the last good body`);
       if (this.lastGood === undefined) return { kind: 'unavailable' };
@@ -235,7 +238,7 @@ export class MetricsEndpoint {
       recovered('metrics-endpoint-render', 'rendering /metrics works again');
       return { ok: true, body };
     } catch (error) {
-      warnOnce('metrics-endpoint-render', `rendering /metrics failed: ${describe(error)}`);
+      warnOnce('metrics-endpoint-render', `rendering /metrics failed: ${errorMessage(error)}`);
       return { ok: false, error };
     }
   }
@@ -256,7 +259,7 @@ export class MetricsEndpoint {
       response.setHeader('content-encoding', 'gzip');
       return compressed;
     } catch (error) {
-      warnOnce('metrics-endpoint-gzip', `gzip of /metrics failed, answering uncompressed: ${describe(error)}`);
+      warnOnce('metrics-endpoint-gzip', `gzip of /metrics failed, answering uncompressed: ${errorMessage(error)}`);
       return Buffer.from(body, 'utf8');
     }
   }
@@ -276,7 +279,7 @@ export class MetricsEndpoint {
   }
 
   private internalError(response: http.ServerResponse, error: unknown): void {
-    warnOnce('metrics-endpoint-request', `metrics endpoint failed to answer a request: ${describe(error)}`);
+    warnOnce('metrics-endpoint-request', `metrics endpoint failed to answer a request: ${errorMessage(error)}`);
     try {
       if (!response.headersSent) sendText(response, 500, 'internal error\n');
       else response.destroy();
@@ -297,32 +300,11 @@ function createServer(tls: EndpointTlsConfig | undefined, handler: Handler): htt
 /** Read the certificate, key and client CA files, naming the setting behind any that fails. */
 async function loadSecureContext(tls: EndpointTlsConfig): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
   const [cert, key, ca] = await Promise.all([
-    readTlsFile(tls.certfile, 'PROMETHEUS_SSL_CERTFILE (prometheus.ssl.certfile)'),
-    readTlsFile(tls.keyfile, 'PROMETHEUS_SSL_KEYFILE (prometheus.ssl.keyfile)'),
-    tls.clientCafile === '' ? undefined : readTlsFile(tls.clientCafile, 'PROMETHEUS_SSL_CLIENT_CAFILE (prometheus.ssl.client_cafile)'),
+    readTlsFile('PROMETHEUS_SSL_CERTFILE (prometheus.ssl.certfile)', tls.certfile),
+    readTlsFile('PROMETHEUS_SSL_KEYFILE (prometheus.ssl.keyfile)', tls.keyfile),
+    tls.clientCafile === '' ? undefined : readTlsFile('PROMETHEUS_SSL_CLIENT_CAFILE (prometheus.ssl.client_cafile)', tls.clientCafile),
   ]);
   return ca === undefined ? { cert, key } : { cert, key, ca };
-}
-
-async function readTlsFile(path: string, setting: string): Promise<Buffer> {
-  if (path === '') throw new Error(`TLS is enabled for the metrics endpoint but ${setting} is empty; expected a PEM file path`);
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new Error(`cannot read ${setting} '${path}': ${describe(error)}`);
-  }
-}
-
-/** Resolves the promise's value, or undefined if it has not settled within `ms`. */
-function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    timer.unref();
-    void promise.then((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
 }
 
 /** Whether an Accept-Encoding header admits gzip (a `q=0` refuses it). */
@@ -357,10 +339,6 @@ function listenErrorMessage(error: Error, host: string, port: number): string {
     case 'EAI_AGAIN':
       return `metrics endpoint cannot listen on ${where}: no such local address; check PROMETHEUS_BIND_ADDRESS (prometheus.bind_address)`;
     default:
-      return `metrics endpoint cannot listen on ${where} (PROMETHEUS_BIND_ADDRESS, PROMETHEUS_METRICS_PORT): ${describe(error)}`;
+      return `metrics endpoint cannot listen on ${where} (PROMETHEUS_BIND_ADDRESS, PROMETHEUS_METRICS_PORT): ${errorMessage(error)}`;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

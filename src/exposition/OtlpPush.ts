@@ -7,6 +7,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { MetricsExporterName, OtlpConfig } from '../config/Config';
 import type { SelfMetrics } from '../self/SelfMetrics';
+import { withTimeout } from '../self/withTimeout';
 import { ExportGuard } from './otlp/ExportGuard';
 import { FanOutExporter } from './otlp/FanOutExporter';
 import { GatedProducer } from './otlp/GatedProducer';
@@ -20,6 +21,7 @@ export const DEFAULT_MAX_BACKOFF_MS = 300_000;
 
 /** What {@link startOtlpPush} needs. */
 export interface OtlpPushOptions {
+  /** The OTLP destination: endpoint, protocol, headers, compression, temporality. */
   readonly otlp: OtlpConfig;
   /** Push interval (`OTEL_METRIC_EXPORT_INTERVAL`), ms. */
   readonly intervalMs: number;
@@ -29,6 +31,7 @@ export interface OtlpPushOptions {
   readonly resource: Resource;
   /** The merged view; collected once per interval, only when something would be sent. */
   readonly producer: MetricProducer;
+  /** Where failed exports are counted. */
   readonly selfMetrics: SelfMetrics;
   /**
    * `OTEL_METRICS_EXPORTER` as parsed; the push serves its `otlp` and `console`
@@ -123,14 +126,5 @@ function validate(options: OtlpPushOptions): { intervalMs: number; deadlineMs: n
 
 /** Await `work` for at most `limitMs`, swallowing its failure: callers are shutdown paths. */
 async function settle(work: Promise<void>, limitMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, limitMs);
-    timer.unref();
-  });
-  try {
-    await Promise.race([work.catch(() => undefined), limit]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await withTimeout(work, limitMs, 'OTLP push').catch(() => undefined);
 }

@@ -1,6 +1,7 @@
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { warnOnce } from '../self/Logger';
+import { sameNumbers } from '../self/sameNumbers';
 
 /**
  * Renders OpenTelemetry `ResourceMetrics` as Prometheus text exposition format
@@ -211,15 +212,6 @@ class LeSuffixCache {
     }
     return labelled ? this.tails.labelled : this.tails.bare;
   }
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (!Object.is(a[i], b[i])) return false;
-  }
-  return true;
 }
 
 function formatLe(bound: number): string {

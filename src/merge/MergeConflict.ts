@@ -1,17 +1,20 @@
 /**
- * Data the merge had to leave out because two snapshots disagree about a
- * metric. Reported, never thrown: the rest of the merged view is still served.
+ * Two snapshots disagree about a metric, so the older one's data was left out
+ * (`kind`) or counted in other buckets (`boundaries`). Reported, never thrown:
+ * the rest of the merged view is still served.
  */
 export interface MergeConflict {
   /** The metric's (OpenTelemetry) name. */
   readonly metric: string;
   /**
-   * `kind`: the metric has another kind (counter, gauge, ...) in a newer snapshot.
-   * `boundaries`: its histogram buckets differ from those of a newer snapshot,
-   * so the counts cannot be added bucket by bucket.
+   * `kind`: the metric has another kind (counter, gauge, ...) in a newer
+   * snapshot; this snapshot's data of it was left out.
+   * `boundaries`: its histogram buckets differ from those of a newer snapshot;
+   * this snapshot's counts were re-bucketed into the newer boundaries (count
+   * and sum exact, each bucket moved to the first newer bound at or above it).
    */
   readonly reason: 'kind' | 'boundaries';
-  /** processKey() of the snapshot whose data was left out. */
+  /** processKey() of the snapshot whose data was left out or re-bucketed. */
   readonly process: string;
   /** A readable statement of both sides, for a log line. */
   readonly detail: string;

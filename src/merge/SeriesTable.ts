@@ -1,4 +1,5 @@
 import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotMetricKind, SnapshotPoint } from '../snapshot/Snapshot';
+import { compareKeys, LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
 import { canonicalAttributes, seriesKey } from './seriesKey';
 import type { KeyedAttributes } from './seriesKey';
@@ -45,45 +46,68 @@ export interface MergedMetric {
 }
 
 /**
+ * Where one snapshot's points of a metric go: its entry, and for a histogram
+ * recorded with other boundaries, which merged bucket each of its buckets
+ * counts in (see {@link bucketMapping}).
+ */
+export interface Accepted {
+  readonly entry: MergedMetric;
+  readonly buckets: readonly number[] | undefined;
+}
+
+/**
  * The accumulator both the merge and the fold are built on.
  *
- * Contributions must arrive newest snapshot first: the first snapshot to
- * contribute a metric fixes its descriptor (kind, unit, histogram boundaries),
- * later snapshots that disagree are left out and reported, and for
- * last-value kinds the first value of a series wins.
+ * Contributions must arrive newest first: the first snapshot to contribute a
+ * metric fixes its descriptor (kind, unit, histogram boundaries) and for
+ * last-value kinds the first value of a series wins. A later snapshot of
+ * another kind is left out and reported. A later histogram with other
+ * boundaries is re-bucketed into the newer ones and reported: its count and
+ * sum are kept exactly, so `_count` never goes down when buckets are
+ * reconfigured across restarts.
  */
 export class SeriesTable {
   private readonly metrics = new Map<string, MergedMetric>();
   private readonly labels = new Map<string, LabelSet>();
 
-  constructor(private readonly onConflict?: MergeConflictListener) {}
+  /**
+   * @param onConflict told about every snapshot whose data was left out or re-bucketed
+   * @param labelOrder orders label sets in {@link sorted}; pass one kept across calls to reuse its memory
+   */
+  constructor(
+    private readonly onConflict?: MergeConflictListener,
+    private readonly labelOrder: LabelOrder = new LabelOrder(),
+  ) {}
 
   /**
-   * The entry `metric`'s points go into, or undefined when they must be left
-   * out because a newer snapshot declared the metric differently.
+   * Where `metric`'s points go, or undefined when they must be left out
+   * because a newer snapshot declared the metric as another kind.
    */
-  accept(metric: SnapshotMetric, process: string): MergedMetric | undefined {
+  accept(metric: SnapshotMetric, process: string): Accepted | undefined {
     const known = this.metrics.get(metric.name);
     if (known === undefined) {
       const entry: MergedMetric = { descriptor: describe(metric), series: [] };
       this.metrics.set(metric.name, entry);
-      return entry;
+      return { entry, buckets: undefined };
     }
     const newer = known.descriptor;
     if (newer.kind !== metric.kind) {
-      this.report(metric.name, 'kind', process, `a ${metric.kind} here, a ${newer.kind} in a newer snapshot`);
+      this.report(metric.name, 'kind', process, `a ${metric.kind} here, a ${newer.kind} in a newer snapshot; left out`);
       return undefined;
     }
     if (newer.kind === 'histogram' && !sameNumbers(newer.boundaries, metric.boundaries)) {
+      const from = metric.boundaries ?? [];
+      const to = newer.boundaries ?? [];
       this.report(
         metric.name,
         'boundaries',
         process,
-        `buckets [${(metric.boundaries ?? []).join(', ')}] here, [${(newer.boundaries ?? []).join(', ')}] in a newer snapshot`,
+        `buckets [${from.join(', ')}] here, [${to.join(', ')}] in a newer snapshot; ` +
+          'counted in the newer buckets (count and sum exact, each bucket at the first newer boundary at or above its own)',
       );
-      return undefined;
+      return { entry: known, buckets: bucketMapping(from, to) };
     }
-    return known;
+    return { entry: known, buckets: undefined };
   }
 
   /**
@@ -100,15 +124,18 @@ export class SeriesTable {
     return label;
   }
 
-  /** Add a cumulative point (counter, histogram) into its series. */
-  add(entry: MergedMetric, label: LabelSet, point: SnapshotPoint): void {
+  /** Add a cumulative point (counter, histogram) into its series; `buckets` from {@link accept}. */
+  add(entry: MergedMetric, label: LabelSet, point: SnapshotPoint, buckets?: readonly number[]): void {
+    const counted = buckets === undefined || typeof point.value === 'number'
+      ? point
+      : { ...point, value: rebucket(point.value, buckets, (entry.descriptor.boundaries?.length ?? 0) + 1) };
     const series = entry.series[label.id];
     if (series === undefined) {
-      entry.series[label.id] = newSeries(label, point);
+      entry.series[label.id] = newSeries(label, counted);
       return;
     }
-    if (point.startTimeMs < series.startTimeMs) series.startTimeMs = point.startTimeMs;
-    const value = point.value;
+    if (counted.startTimeMs < series.startTimeMs) series.startTimeMs = counted.startTimeMs;
+    const value = counted.value;
     if (typeof value === 'number') series.value += value;
     else if (series.histogram !== undefined) addHistogram(series.histogram, value);
   }
@@ -121,7 +148,7 @@ export class SeriesTable {
   /** Every metric with at least one series, sorted by name; series sorted by canonical key. */
   sorted(): { descriptor: MergedDescriptor; series: MergedSeries[] }[] {
     // Metrics share most label sets: order the label sets once, then walk that order per metric.
-    const order = orderLabels([...this.labels.values()]);
+    const order = this.labelOrder.order([...this.labels.values()]);
     const result: { descriptor: MergedDescriptor; series: MergedSeries[] }[] = [];
     for (const entry of this.metrics.values()) {
       const series: MergedSeries[] = [];
@@ -131,32 +158,12 @@ export class SeriesTable {
       }
       if (series.length > 0) result.push({ descriptor: entry.descriptor, series });
     }
-    return result.sort((a, b) => compare(a.descriptor.name, b.descriptor.name));
+    return result.sort((a, b) => compareKeys(a.descriptor.name, b.descriptor.name));
   }
 
   private report(metric: string, reason: 'kind' | 'boundaries', process: string, detail: string): void {
-    this.onConflict?.({ metric, reason, process, detail: `${metric}: ${detail}; left out ${process}` });
+    this.onConflict?.({ metric, reason, process, detail: `${metric}: ${detail} (snapshot of ${process})` });
   }
-}
-
-/**
- * The key order of the previous merge. Scrapes merge the same label sets over
- * and over, and sorting thousands of long keys was the largest cost of a
- * merge: while no new key appears, the remembered ranks give the same order
- * in linear time. Only speed depends on it; the order is always the sorted one.
- */
-let previousRanks = new Map<string, number>();
-
-function orderLabels(labels: readonly LabelSet[]): LabelSet[] {
-  const ranks = previousRanks;
-  if (labels.every((label) => ranks.has(label.key))) {
-    const placed = new Array<LabelSet | undefined>(ranks.size);
-    for (const label of labels) placed[ranks.get(label.key) as number] = label;
-    return placed.filter((label): label is LabelSet => label !== undefined);
-  }
-  const sorted = [...labels].sort((a, b) => compare(a.key, b.key));
-  previousRanks = new Map(sorted.map((label, index) => [label.key, index]));
-  return sorted;
 }
 
 function describe(metric: SnapshotMetric): MergedDescriptor {
@@ -215,7 +222,31 @@ function sameNumbers(a: readonly number[] | undefined, b: readonly number[] | un
   return true;
 }
 
-/** Code-unit order, independent of locale, so output is identical on every host. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * For each bucket of a histogram recorded with boundaries `from`, the bucket
+ * of boundaries `to` it is counted in: the first whose upper bound is at or
+ * above its own (the overflow bucket for what lies above every bound). Every
+ * observation so stays below its new bucket's bound, so a cumulative bucket
+ * (`le`) never counts more than it truly holds and `+Inf` holds them all.
+ */
+export function bucketMapping(from: readonly number[], to: readonly number[]): number[] {
+  const mapping = new Array<number>(from.length + 1);
+  let target = 0;
+  for (let i = 0; i < from.length; i++) {
+    const bound = from[i] as number;
+    while (target < to.length && (to[target] as number) < bound) target++;
+    mapping[i] = target;
+  }
+  mapping[from.length] = to.length;
+  return mapping;
+}
+
+/** `value` counted in other buckets (see {@link bucketMapping}); count, sum, min and max unchanged. */
+function rebucket(value: HistogramValue, mapping: readonly number[], bucketCount: number): HistogramValue {
+  const counts = new Array<number>(bucketCount).fill(0);
+  for (let i = 0; i < value.counts.length; i++) {
+    const target = mapping[Math.min(i, mapping.length - 1)] as number;
+    counts[target] = (counts[target] as number) + (value.counts[i] as number);
+  }
+  return { ...value, counts };
 }

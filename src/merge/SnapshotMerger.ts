@@ -3,15 +3,28 @@ import type { HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram, MetricData, MetricDescriptor, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { LABEL, SCOPE_NAME } from '../catalogue/MetricCatalogue';
+import { ALL_METRICS, LABEL, SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import { processKey, slotKey } from '../snapshot/Snapshot';
 import type { SeriesAttributes, Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
+import { LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
+import { msToHrTime } from './msToHrTime';
 import { SeriesTable } from './SeriesTable';
 import type { LabelSet, MergedDescriptor, MergedSeries } from './SeriesTable';
 
 export { foldSnapshot, MAX_FOLDED_KEYS } from './foldSnapshot';
+export type { FoldOptions } from './foldSnapshot';
 export type { MergeConflict, MergeConflictListener } from './MergeConflict';
+export { msToHrTime } from './msToHrTime';
+
+/**
+ * Metrics the cluster primary records: they carry their own `worker_id` where
+ * they have one, so the merge never adds the slot's, even when a single
+ * process (a slot-0 worker snapshot) records them.
+ */
+const PRIMARY_RECORDED: ReadonlySet<string> = new Set(
+  ALL_METRICS.filter((definition) => definition.recordedBy === 'primary').map((definition) => definition.name),
+);
 
 /** Options of {@link mergeSnapshots}. */
 export interface MergeOptions {
@@ -33,7 +46,10 @@ interface Contribution {
   readonly cumulative: boolean;
   /** Provides gauges and up-down counters (live only; for workers, the newest of its slot). */
   readonly current: boolean;
+  /** Added to the snapshot's own attributes (see {@link extraLabels}). */
   readonly labels: SeriesAttributes | undefined;
+  /** Added to primary-recorded metrics: {@link labels} without `worker_id`. */
+  readonly primaryLabels: SeriesAttributes | undefined;
 }
 
 /**
@@ -45,8 +61,13 @@ interface Contribution {
  * snapshot lists as folded is not counted again. Gauges and up-down counters
  * come from live processes only, and of two live workers in one slot from the
  * newest, so a dead or replaced worker's gauges disappear. Worker and retired
- * series gain `worker_id` (the slot); with `labelInstance` every series gains
- * `instance`.
+ * series gain `worker_id` (the slot), except metrics the catalogue says the
+ * primary records; with `labelInstance` every series gains `instance`.
+ *
+ * Where snapshots disagree about a metric the newest process life (latest
+ * start time) wins: an older life's histogram recorded with other boundaries
+ * is re-bucketed into the newest's (count and sum exact), data of a changed
+ * kind is left out; both are told to `onConflict`.
  *
  * Pure and deterministic: the same input gives the same output, metrics sorted
  * by name and points by attributes. Data points look like those
@@ -54,14 +75,29 @@ interface Contribution {
  * exporter (Prometheus, OTLP) can serialize them.
  */
 export function mergeSnapshots(stored: readonly StoredSnapshot[], options: MergeOptions): ResourceMetrics {
-  const table = new SeriesTable(options.onConflict);
-  for (const contribution of contributions(stored, options.labelInstance)) addContribution(table, contribution);
-  const times = new PointTimes(options.nowMs);
-  const metrics: MetricData[] = table.sorted().map(({ descriptor, series }) => toMetricData(descriptor, series, times));
-  return { resource: options.resource, scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics }] };
+  return new SnapshotMerger().merge(stored, options);
 }
 
-/** Decide what each snapshot contributes; newest first, as the table expects. */
+/**
+ * {@link mergeSnapshots} for a caller that merges again and again (a merged
+ * view, at every scrape): it remembers the order of the label sets between
+ * merges, which saves most of the sorting while the set of series is
+ * unchanged. The output is the same as {@link mergeSnapshots}'s.
+ */
+export class SnapshotMerger {
+  private readonly labelOrder = new LabelOrder();
+
+  /** Merge `stored`: see {@link mergeSnapshots}. */
+  merge(stored: readonly StoredSnapshot[], options: MergeOptions): ResourceMetrics {
+    const table = new SeriesTable(options.onConflict, this.labelOrder);
+    for (const contribution of contributions(stored, options.labelInstance)) addContribution(table, contribution);
+    const times = new PointTimes(options.nowMs);
+    const metrics: MetricData[] = table.sorted().map(({ descriptor, series }) => toMetricData(descriptor, series, times));
+    return { resource: options.resource, scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics }] };
+  }
+}
+
+/** Decide what each snapshot contributes; newest life first, as the table expects. */
 function contributions(stored: readonly StoredSnapshot[], labelInstance: boolean): Contribution[] {
   const unique = newestPerProcess(stored);
   const folded = new Set<string>();
@@ -69,7 +105,7 @@ function contributions(stored: readonly StoredSnapshot[], labelInstance: boolean
     if (snapshot.identity.role === 'retired') for (const key of snapshot.folded ?? []) folded.add(key);
   }
   const current = currentPerSlot(unique);
-  return unique.sort(newestFirst).map(({ snapshot, live }) => {
+  return unique.sort(newestLifeFirst).map(({ snapshot, live }) => {
     const key = processKey(snapshot.identity);
     const retired = snapshot.identity.role === 'retired';
     return {
@@ -77,7 +113,8 @@ function contributions(stored: readonly StoredSnapshot[], labelInstance: boolean
       key,
       cumulative: retired || !folded.has(key),
       current: live && !retired && (snapshot.identity.role !== 'worker' || current.get(currentKey(snapshot)) === snapshot),
-      labels: extraLabels(snapshot, labelInstance),
+      labels: extraLabels(snapshot, labelInstance, true),
+      primaryLabels: extraLabels(snapshot, labelInstance, false),
     };
   });
 }
@@ -113,6 +150,18 @@ function currentKey(snapshot: Snapshot): string {
   return slotKey(snapshot.identity);
 }
 
+/**
+ * Latest process start first, then newest writtenAtMs, then process key: the
+ * newest life declares a metric (its configuration is the current one), and
+ * the order never depends on the store or on which worker flushed last, so a
+ * histogram's boundaries do not flip between scrapes during a rolling restart.
+ * Retired totals (start time 0) come last.
+ */
+function newestLifeFirst(a: Pick<StoredSnapshot, 'snapshot'>, b: Pick<StoredSnapshot, 'snapshot'>): number {
+  const byStart = b.snapshot.identity.startTimeMs - a.snapshot.identity.startTimeMs;
+  return byStart !== 0 ? byStart : newestFirst(a, b);
+}
+
 /** Newest writtenAtMs first; ties broken by process key so the order never depends on the store. */
 function newestFirst(a: Pick<StoredSnapshot, 'snapshot'>, b: Pick<StoredSnapshot, 'snapshot'>): number {
   const byTime = b.snapshot.writtenAtMs - a.snapshot.writtenAtMs;
@@ -123,31 +172,35 @@ function newestFirst(a: Pick<StoredSnapshot, 'snapshot'>, b: Pick<StoredSnapshot
 }
 
 /** The labels the merge adds: a primary records worker_id itself where it applies. */
-function extraLabels(snapshot: Snapshot, labelInstance: boolean): SeriesAttributes | undefined {
+function extraLabels(snapshot: Snapshot, labelInstance: boolean, workerId: boolean): SeriesAttributes | undefined {
   const { role, slot, instance } = snapshot.identity;
   const labels: Record<string, string> = {};
-  if (role !== 'primary' && slot >= 0) labels[LABEL.workerId] = String(slot);
+  if (workerId && role !== 'primary' && slot >= 0) labels[LABEL.workerId] = String(slot);
   if (labelInstance) labels[LABEL.instance] = instance;
   return Object.keys(labels).length === 0 ? undefined : labels;
 }
 
 function addContribution(table: SeriesTable, contribution: Contribution): void {
-  const { snapshot, key, cumulative, current, labels } = contribution;
+  const { snapshot, key, cumulative, current } = contribution;
   // Label sets are shared between a snapshot's metrics (the codec interns them): key each once.
-  const labelSets = new Map<SeriesAttributes, LabelSet>();
+  const workerLabelSets = new Map<SeriesAttributes, LabelSet>();
+  const primaryLabelSets = new Map<SeriesAttributes, LabelSet>();
   for (const metric of snapshot.metrics) {
     const summed = metric.kind === 'counter' || metric.kind === 'histogram';
     if (summed ? !cumulative : !current) continue;
-    const entry = table.accept(metric, key);
-    if (entry === undefined) continue;
+    const accepted = table.accept(metric, key);
+    if (accepted === undefined) continue;
+    const primary = PRIMARY_RECORDED.has(metric.name);
+    const labelSets = primary ? primaryLabelSets : workerLabelSets;
+    const labels = primary ? contribution.primaryLabels : contribution.labels;
     for (const point of metric.points) {
       let label = labelSets.get(point.attributes);
       if (label === undefined) {
         label = table.label(point.attributes, labels);
         labelSets.set(point.attributes, label);
       }
-      if (summed) table.add(entry, label, point);
-      else table.set(entry, label, point);
+      if (summed) table.add(accepted.entry, label, point, accepted.buckets);
+      else table.set(accepted.entry, label, point);
     }
   }
 }
@@ -229,11 +282,4 @@ function histogramPoint(series: MergedSeries, boundaries: number[], times: Point
   if (sum?.min !== undefined) value.min = sum.min;
   if (sum?.max !== undefined) value.max = sum.max;
   return { attributes: series.attributes, startTime: times.start(series.startTimeMs), endTime: times.end, value };
-}
-
-/** Milliseconds since the epoch to OpenTelemetry [seconds, nanoseconds]. */
-export function msToHrTime(ms: number): HrTime {
-  const seconds = Math.floor(ms / 1e3);
-  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1e3) * 1e6));
-  return [seconds, nanos];
 }

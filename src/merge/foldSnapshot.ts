@@ -1,8 +1,20 @@
 import { processKey, slotKey } from '../snapshot/Snapshot';
 import type { HistogramValue, Snapshot, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import { capEndpoints } from './capEndpoints';
 import type { MergeConflictListener } from './MergeConflict';
 import { SeriesTable } from './SeriesTable';
 import type { MergedSeries } from './SeriesTable';
+
+/** Options of {@link foldSnapshot}. */
+export interface FoldOptions {
+  /**
+   * Distinct `endpoint` values the retired totals keep per metric (see
+   * {@link capEndpoints}); the rest go to the overflow value. Unlimited when absent.
+   */
+  readonly maxEndpoints?: number;
+  /** Told about data left out (a metric whose kind changed) or re-bucketed (histogram boundaries changed). */
+  readonly onConflict?: MergeConflictListener;
+}
 
 /**
  * How many folded process keys a retired snapshot remembers. A fold is only
@@ -21,9 +33,18 @@ export const MAX_FOLDED_KEYS = 64;
  * dead process as folded it is returned unchanged, so a fold retried after a
  * crash never counts twice. Pure.
  *
+ * The dead process is the newer life, so where the two disagree its
+ * declaration wins: histograms of the retired totals recorded with other
+ * boundaries are re-bucketed into the dead process's (count and sum exact),
+ * the same boundaries the merged view already showed them in while it lived
+ * (the merge also lets the newest life's boundaries win), so neither `_count`
+ * nor any `_bucket` goes down at the fold. With `maxEndpoints`, the result
+ * keeps at most that many `endpoint` values per metric.
+ *
  * @throws Error when `retired` belongs to another slot (a caller bug, never data).
  */
-export function foldSnapshot(retired: Snapshot | undefined, dead: Snapshot, onConflict?: MergeConflictListener): Snapshot {
+export function foldSnapshot(retired: Snapshot | undefined, dead: Snapshot, options: FoldOptions = {}): Snapshot {
+  const { onConflict, maxEndpoints } = options;
   const deadKey = processKey(dead.identity);
   if (retired !== undefined) {
     if (slotKey(retired.identity) !== slotKey(dead.identity)) {
@@ -36,7 +57,7 @@ export function foldSnapshot(retired: Snapshot | undefined, dead: Snapshot, onCo
   addCumulative(table, dead, deadKey);
   if (retired !== undefined) addCumulative(table, retired, processKey(retired.identity));
   const folded = [...(retired?.folded ?? []), deadKey].slice(-MAX_FOLDED_KEYS);
-  return {
+  const summed: Snapshot = {
     identity: {
       service: dead.identity.service,
       instance: dead.identity.instance,
@@ -52,15 +73,16 @@ export function foldSnapshot(retired: Snapshot | undefined, dead: Snapshot, onCo
     }),
     folded,
   };
+  return maxEndpoints === undefined ? summed : capEndpoints(summed, maxEndpoints, retired);
 }
 
 function addCumulative(table: SeriesTable, snapshot: Snapshot, key: string): void {
   for (const metric of snapshot.metrics) {
     if (metric.kind !== 'counter' && metric.kind !== 'histogram') continue;
-    const entry = table.accept(metric, key);
-    if (entry === undefined) continue;
+    const accepted = table.accept(metric, key);
+    if (accepted === undefined) continue;
     for (const point of metric.points) {
-      table.add(entry, table.label(point.attributes, undefined), point);
+      table.add(accepted.entry, table.label(point.attributes, undefined), point, accepted.buckets);
     }
   }
 }

@@ -6,6 +6,7 @@ import type { SelfMetrics } from '../self/SelfMetrics';
 import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
 import { selfMetricsSnapshot } from '../self/selfMetricsSnapshot';
 import { recovered, warnOnce } from '../self/Logger';
+import { errorMessage } from '../self/errorMessage';
 import { ALL_METRICS } from '../catalogue/MetricCatalogue';
 
 /**
@@ -116,7 +117,7 @@ export class SnapshotReader extends MetricReader {
     try {
       snapshot = await this.takeSnapshot();
     } catch (error) {
-      warnOnce('collect', `collecting metrics failed: ${describe(error)}`);
+      warnOnce('collect', `collecting metrics failed: ${errorMessage(error)}`);
       return;
     }
     this.lastSnapshot = snapshot;
@@ -125,7 +126,7 @@ export class SnapshotReader extends MetricReader {
       recovered(`store-write-${store.kind}`, `writes to the ${store.kind} store recovered`);
     } catch (error) {
       selfMetrics.recordStoreError(store.kind, 'write');
-      warnOnce(`store-write-${store.kind}`, `writing a snapshot to the ${store.kind} store failed (will retry every flush): ${describe(error)}`);
+      warnOnce(`store-write-${store.kind}`, `writing a snapshot to the ${store.kind} store failed (will retry every flush): ${errorMessage(error)}`);
     }
   }
 
@@ -138,8 +139,4 @@ export class SnapshotReader extends MetricReader {
     this.timer = undefined;
     await this.flush();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -6,10 +6,11 @@ import { MetricsEndpoint } from '../exposition/MetricsEndpoint';
 import { PrometheusTextSerializer } from '../exposition/PrometheusTextSerializer';
 import { startOtlpPush } from '../exposition/OtlpPush';
 import type { OtlpPush } from '../exposition/OtlpPush';
-import type { Snapshot } from '../snapshot/Snapshot';
+import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { info, recovered, warnOnce } from '../self/Logger';
+import { errorMessage } from '../self/errorMessage';
 
 /** Options of {@link Exposition.start}. */
 export interface ExpositionOptions {
@@ -73,18 +74,36 @@ export class Exposition {
     return this.endpoint?.port;
   }
 
-  /** Fold dead workers' snapshots into their slots now. */
+  /**
+   * Fold dead workers' snapshots into their slots now. Each worker is folded
+   * on its own: one that fails (a corrupt retired file, a lock held too long)
+   * is counted, logged once and retried at the next reap, and never keeps the
+   * others from being folded.
+   */
   async reap(): Promise<void> {
-    const { store, selfMetrics } = this.options;
+    const { store } = this.options;
+    let stored: StoredSnapshot[];
     try {
-      const stored = await store.readAll();
-      for (const entry of stored) {
-        if (!entry.live && entry.snapshot.identity.role === 'worker') await store.retire(entry.snapshot.identity);
-      }
+      stored = await store.readAll();
     } catch (error) {
-      selfMetrics.recordStoreError(store.kind, 'retire');
-      warnOnce(`store-retire-${store.kind}`, `folding dead workers failed (will retry): ${message(error)}`);
+      this.retireFailed(error);
+      return;
     }
+    for (const entry of stored) {
+      if (entry.live || entry.snapshot.identity.role !== 'worker') continue;
+      try {
+        await store.retire(entry.snapshot.identity);
+      } catch (error) {
+        this.retireFailed(error);
+      }
+    }
+  }
+
+  /** Count and log (once per outage) a failed read or fold of the reaper. */
+  private retireFailed(error: unknown): void {
+    const { store, selfMetrics } = this.options;
+    selfMetrics.recordStoreError(store.kind, 'retire');
+    warnOnce(`store-retire-${store.kind}`, `folding dead workers failed (will retry): ${errorMessage(error)}`);
   }
 
   async close(): Promise<void> {
@@ -125,7 +144,7 @@ export class Exposition {
         if (process.env.OTEL_CLUSTER_EXPORTER_QUIET !== 'true') info(`serving merged metrics on http://${displayHost(this.options.config.prometheus.bindAddress)}:${port}/metrics`);
       },
       (error: unknown) => {
-        warnOnce('endpoint-listen', `${message(error)}; retrying every ${LISTEN_RETRY_MS / 1000} s`);
+        warnOnce('endpoint-listen', `${errorMessage(error)}; retrying every ${LISTEN_RETRY_MS / 1000} s`);
         if (this.closed) return;
         this.listenRetry = setTimeout(() => this.listen(endpoint), LISTEN_RETRY_MS);
         this.listenRetry.unref();
@@ -156,6 +175,3 @@ function displayHost(bindAddress: string): string {
   return bindAddress === '0.0.0.0' || bindAddress === '::' ? 'localhost' : bindAddress;
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -51,8 +51,8 @@ export function openStore(
     return RedisStore.fromConfig(
       config.redis,
       { service: config.otel.serviceName, instance: config.otel.instanceId },
-      { selfMetrics, scope },
+      { selfMetrics, scope, maxEndpoints: config.metrics.maxEndpoints },
     );
   }
-  return new FileStore({ directory, selfMetrics });
+  return new FileStore({ directory, selfMetrics, maxEndpoints: config.metrics.maxEndpoints });
 }

@@ -54,13 +54,13 @@ export class SelfMetrics {
     const points: { name: string; kind: 'counter' | 'gauge'; attributes: Record<string, string>; value: number }[] = [];
     for (const [key, value] of this.storeErrors) {
       const [store = '', operation = ''] = key.split('\u0000');
-      points.push({ name: CATALOGUE.storeErrors.name, kind: 'counter', attributes: { store, operation }, value });
+      points.push({ name: CATALOGUE.storeErrors.name, kind: 'counter', attributes: { [LABEL.store]: store, [LABEL.operation]: operation }, value });
     }
     for (const [exporter, value] of this.exportErrors) {
-      points.push({ name: CATALOGUE.exportErrors.name, kind: 'counter', attributes: { exporter }, value });
+      points.push({ name: CATALOGUE.exportErrors.name, kind: 'counter', attributes: { [LABEL.exporter]: exporter }, value });
     }
     for (const [store, value] of this.storeUp) {
-      points.push({ name: CATALOGUE.storeUp.name, kind: 'gauge', attributes: { store }, value });
+      points.push({ name: CATALOGUE.storeUp.name, kind: 'gauge', attributes: { [LABEL.store]: store }, value });
     }
     for (const [key, value] of this.identityConflicts) {
       const [service = '', instance = ''] = key.split('\u0000');

@@ -8,6 +8,7 @@ import type {
   SnapshotPoint,
   SnapshotRole,
 } from './Snapshot';
+import { errorMessage } from '../self/errorMessage';
 import { SnapshotFormatError } from './SnapshotFormatError';
 
 export { SnapshotFormatError } from './SnapshotFormatError';
@@ -136,8 +137,7 @@ export function decodeSnapshot(text: string, source: string): Snapshot {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new SnapshotFormatError(source, '', `not valid JSON (${reason}); a truncated or foreign file?`);
+    throw new SnapshotFormatError(source, '', `not valid JSON (${errorMessage(error)}); a truncated or foreign file?`);
   }
   return new Decoder(source).snapshot(document);
 }

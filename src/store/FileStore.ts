@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_MAX_ENDPOINTS } from '../merge/capEndpoints';
 import { foldSnapshot } from '../merge/foldSnapshot';
+import { warnMergeConflict } from '../merge/warnMergeConflict';
 import { warnOnce } from '../self/Logger';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from '../snapshot/SnapshotCodec';
@@ -18,7 +20,7 @@ import {
   snapshotFileName,
 } from './fileNames';
 import type { FileNameIdentity } from './fileNames';
-import { isProcessAlive } from './processLiveness';
+import { isProcessAlive, sightWriter } from './processLiveness';
 import { withFileLock } from './slotLock';
 
 /** Options of {@link FileStore}. */
@@ -27,6 +29,12 @@ export interface FileStoreOptions {
   readonly directory: string;
   /** Counts undecodable and unreadable files (`store_errors{store="file"}`). */
   readonly selfMetrics?: SelfMetrics;
+  /**
+   * Distinct `endpoint` values a slot's retired totals keep per metric; the
+   * rest of a dead worker's endpoints are summed into the overflow value, so
+   * restarts do not add series (`metrics.max_endpoints`). Default 100.
+   */
+  readonly maxEndpoints?: number;
 }
 
 /**
@@ -35,6 +43,14 @@ export interface FileStoreOptions {
  * was reused. A live process rewrites its file every flush (at most 1 s).
  */
 const SUPERSEDED_AFTER_MS = 30_000;
+/**
+ * A writer this host cannot see (its pid runs in another PID namespace, such
+ * as the app container next to a `serve` sidecar, or it exited) is live while
+ * its last write is at most this old. A live process rewrites its file every
+ * flush (at most 1 s), so only an event loop blocked this long is mistaken
+ * for a dead one; a dead one is folded this much later.
+ */
+export const UNSEEN_WRITER_LIVE_MS = 10_000;
 /** A listing whose files vanish while being read (a concurrent fold) is read again, this many times at most. */
 const READ_ATTEMPTS = 3;
 
@@ -80,20 +96,27 @@ interface ReadEntry {
  * Writes are atomic (a unique temporary file renamed over the target), so a
  * reader sees a process's previous snapshot or its new one, never half of one.
  * A writer is live when its pid runs on this host and is the process that
- * wrote the file (see {@link isProcessAlive}), and no newer process of its slot
- * has taken over while its file went stale. Folding a dead process into its
+ * wrote the file (see {@link sightWriter}), or, when this host cannot see it
+ * (another PID namespace, e.g. a `serve` sidecar in another container of the
+ * pod sharing the directory), when it wrote within the last 10 s
+ * ({@link UNSEEN_WRITER_LIVE_MS}); and in both cases no newer process of its
+ * slot has taken over while its file went stale. Folding a dead process into its
  * slot's `ocx-retired-<slot>-0-0.json` claims the dead file by rename, rewrites
  * the retired file under a per-slot lock file and only then removes the claim;
  * the retired file's `folded` list makes every step safe to repeat, so a crash
  * at any point neither loses nor double counts.
  *
  * Only file names of this package's pattern are ever read or deleted.
- * One host only: liveness relies on this host's pids. Use Redis across hosts.
+ * A slot's retired totals keep at most `maxEndpoints` distinct `endpoint`
+ * values per metric, so recycled workers do not grow the series count.
+ *
+ * One host only: liveness relies on this host's pids and clock. Use Redis across hosts.
  */
 export class FileStore implements SnapshotStore {
   readonly kind = 'file';
   readonly directory: string;
   private readonly selfMetrics: SelfMetrics | undefined;
+  private readonly maxEndpoints: number;
   /** Files this instance wrote, for {@link removeOwnFiles}. */
   private readonly ownFiles = new Set<string>();
   /**
@@ -109,6 +132,7 @@ export class FileStore implements SnapshotStore {
   constructor(options: FileStoreOptions) {
     this.directory = options.directory;
     this.selfMetrics = options.selfMetrics;
+    this.maxEndpoints = options.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS;
   }
 
   /** Atomically replace this process's snapshot file. Rejects on I/O errors, leaving no temporary file. */
@@ -136,13 +160,19 @@ export class FileStore implements SnapshotStore {
    * progress, or one interrupted by a crash) are returned as dead snapshots,
    * so their counts stay in the sum until the retired file lists them as folded.
    * A missing directory reads as empty.
+   *
+   * @throws Error when files kept vanishing between listing and reading (heavy
+   * folding) on every attempt: a set with them missing would make counters
+   * dip, so the caller serves its last good read instead.
    */
   async readAll(): Promise<StoredSnapshot[]> {
     for (let attempt = 1; ; attempt++) {
       const { entries, vanished } = await this.readEntries();
       // A file that vanished was being folded or replaced: read again for a consistent set.
-      if (vanished && attempt < READ_ATTEMPTS) continue;
-      return this.withLiveness(entries);
+      if (vanished === undefined) return this.withLiveness(entries);
+      if (attempt >= READ_ATTEMPTS) {
+        throw new Error(`${this.directory}: ${vanished} vanished while being read, ${READ_ATTEMPTS} times in a row (folds in progress)`);
+      }
     }
   }
 
@@ -233,16 +263,17 @@ export class FileStore implements SnapshotStore {
     }
   }
 
-  private async readEntries(): Promise<{ entries: ReadEntry[]; vanished: boolean }> {
+  /** The readable entries; `vanished` names a listed file that was gone when opened. */
+  private async readEntries(): Promise<{ entries: ReadEntry[]; vanished: string | undefined }> {
     const names = await listDirectory(this.directory);
-    let vanished = false;
+    let vanished: string | undefined;
     const results = await Promise.all(
       names.map(async (name) => {
         const claim = parseClaimFileName(name);
         const fromName = parseSnapshotFileName(claim?.snapshotName ?? name);
         if (fromName === undefined) return undefined;
         const entry = await this.readEntry(name, fromName, claim !== undefined);
-        if (entry === 'vanished') vanished = true;
+        if (entry === 'vanished') vanished ??= name;
         return entry === 'vanished' ? undefined : entry;
       }),
     );
@@ -257,7 +288,8 @@ export class FileStore implements SnapshotStore {
     try {
       read = await this.readIfChanged(name, path);
     } catch (error) {
-      if (isCode(error, 'ENOENT')) return 'vanished';
+      // Gone from the directory: folded or replaced meanwhile. Still listed (a dangling link): unreadable.
+      if (isCode(error, 'ENOENT') && !(await exists(path))) return 'vanished';
       this.skip(path, 'read', error);
       return undefined;
     }
@@ -302,6 +334,7 @@ export class FileStore implements SnapshotStore {
 
   private async withLiveness(entries: readonly ReadEntry[]): Promise<StoredSnapshot[]> {
     const newestStart = newestStartPerSlot(entries);
+    const nowMs = Date.now();
     return Promise.all(
       entries.map(async ({ snapshot, fromName, claimed }) => {
         if (claimed || fromName.role === 'retired') return { snapshot, live: false };
@@ -310,7 +343,9 @@ export class FileStore implements SnapshotStore {
           && newer.startTimeMs > snapshot.identity.startTimeMs
           && newer.writtenAtMs - snapshot.writtenAtMs > SUPERSEDED_AFTER_MS;
         if (superseded) return { snapshot, live: false };
-        return { snapshot, live: await isProcessAlive(fromName.pid, snapshot.identity.startTimeMs) };
+        const sighting = await sightWriter(fromName.pid, snapshot.identity.startTimeMs);
+        if (sighting !== 'unseen') return { snapshot, live: sighting === 'running' };
+        return { snapshot, live: nowMs - snapshot.writtenAtMs <= UNSEEN_WRITER_LIVE_MS };
       }),
     );
   }
@@ -352,7 +387,7 @@ export class FileStore implements SnapshotStore {
           'give each service its own store directory',
       );
     }
-    const next = foldSnapshot(retired, dead);
+    const next = foldSnapshot(retired, dead, { maxEndpoints: this.maxEndpoints, onConflict: warnMergeConflict });
     if (next !== retired) await this.writeAtomic(retiredPath, encodeSnapshot(next));
     await unlinkIfPresent(claimPath);
   }
@@ -433,6 +468,16 @@ async function listDirectory(directory: string): Promise<string[]> {
   } catch (error) {
     if (isCode(error, 'ENOENT')) return [];
     throw error;
+  }
+}
+
+/** Whether a directory entry exists (a dangling symbolic link does). */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

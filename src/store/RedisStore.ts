@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { RedisConfig, ServeScope } from '../config/Config';
+import { DEFAULT_MAX_ENDPOINTS } from '../merge/capEndpoints';
 import { foldSnapshot } from '../merge/foldSnapshot';
+import { warnMergeConflict } from '../merge/warnMergeConflict';
+import { errorMessage } from '../self/errorMessage';
 import { info, recovered, warnOnce } from '../self/Logger';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { processKey } from '../snapshot/Snapshot';
@@ -29,6 +32,12 @@ export interface RedisStoreOptions {
   readonly leaseMs?: number;
   /** Connection timeouts; the defaults reject within about a second when Redis is away. */
   readonly timings?: RedisTimings;
+  /**
+   * Distinct `endpoint` values a slot's retired totals keep per metric; the
+   * rest of a dead process's endpoints are summed into the overflow value, so
+   * restarts do not add series (`metrics.max_endpoints`). Default 100.
+   */
+  readonly maxEndpoints?: number;
 }
 
 /** Everything a {@link RedisStore} needs besides its connection. */
@@ -41,6 +50,8 @@ export interface RedisStoreSettings {
   readonly scope: ServeScope;
   readonly leaseMs: number;
   readonly selfMetrics?: SelfMetrics;
+  /** See {@link RedisStoreOptions.maxEndpoints}; default 100. */
+  readonly maxEndpoints?: number;
 }
 
 const DEFAULT_LEASE_MS = 5_000;
@@ -137,6 +148,7 @@ export class RedisStore implements SnapshotStore {
       scope: options.scope ?? 'instance',
       leaseMs,
       ...(options.selfMetrics ? { selfMetrics: options.selfMetrics } : {}),
+      ...(options.maxEndpoints !== undefined ? { maxEndpoints: options.maxEndpoints } : {}),
     };
     return new RedisStore(client, settings, options.timings?.connectTimeoutMs);
   }
@@ -153,10 +165,11 @@ export class RedisStore implements SnapshotStore {
     this.firstConnection = this.watchFirstConnection(connectTimeoutMs);
     // An 'error' event without a listener would crash the host app.
     client.on('error', (error: unknown) => {
-      warnOnce(this.outageKey, `Redis store unreachable, metrics are kept in memory and written when it returns: ${describe(error)}`);
+      warnOnce(this.outageKey, `Redis store unreachable, metrics are kept in memory and written when it returns: ${errorMessage(error)}`);
     });
     client.on('node error', () => undefined);
     client.on('ready', () => recovered(this.outageKey, 'Redis store reachable again'));
+    unrefConnections(client);
     client.connect().catch(() => undefined); // reconnects on its own (retryStrategy)
   }
 
@@ -226,7 +239,7 @@ export class RedisStore implements SnapshotStore {
       const base = retiredText !== null
         ? decodeSnapshot(retiredText, `${k.retired} field ${field}`)
         : this.rememberedSnapshot(k.instance, field); // emptied Redis: fold onto what it held
-      const next = foldSnapshot(base, dead);
+      const next = foldSnapshot(base, dead, { maxEndpoints: this.settings.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS, onConflict: warnMergeConflict });
       const nextText = encodeSnapshot(next);
       const tombstone = String(dead.writtenAtMs);
       const reply = await RETIRE_SCRIPT.run(this.client, [k.snapshot, k.lease, k.tombstone, k.index, k.retired], [
@@ -498,7 +511,7 @@ export class RedisStore implements SnapshotStore {
       return decodeSnapshot(text, source);
     } catch (error) {
       this.settings.selfMetrics?.recordStoreError(this.kind, 'decode');
-      warnOnce('store-redis-decode', `redis store: skipping an undecodable entry: ${describe(error)}`);
+      warnOnce('store-redis-decode', `redis store: skipping an undecodable entry: ${errorMessage(error)}`);
       return undefined;
     }
   }
@@ -506,7 +519,7 @@ export class RedisStore implements SnapshotStore {
   /** A failure nobody awaits: count it and log it once. */
   private background(operation: string, error: unknown): void {
     this.settings.selfMetrics?.recordStoreError(this.kind, operation);
-    warnOnce(`store-redis-${operation}`, `redis store: ${operation} failed (will retry): ${describe(error)}`);
+    warnOnce(`store-redis-${operation}`, `redis store: ${operation} failed (will retry): ${errorMessage(error)}`);
   }
 
   /** A remembered retired value not seen in Redis for this long belongs to an instance that expired. */
@@ -555,6 +568,20 @@ function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * The store's sockets must not keep the app alive: a script must still end,
+ * and a worker told to disconnect must still exit. Each connection is unref'd
+ * as it opens (for a cluster client, each node's).
+ */
+function unrefConnections(client: RedisClient): void {
+  const unref = (connection: { stream?: { unref?: () => void } }): void => {
+    connection.stream?.unref?.();
+  };
+  if ('nodes' in client && typeof client.nodes === 'function') {
+    client.on('+node', (node: { on(event: 'connect', listener: () => void): void; stream?: { unref?: () => void } }) => {
+      node.on('connect', () => unref(node));
+    });
+    return;
+  }
+  client.on('connect', () => unref(client as { stream?: { unref?: () => void } }));
 }

@@ -5,6 +5,13 @@ import { isProcessAlive } from './processLiveness';
 
 /** A lock older than this is taken to belong to a stuck or dead holder. */
 const STALE_LOCK_MS = 30_000;
+/**
+ * A lock whose holder this host cannot see is broken only once it is this
+ * old: the holder may run in another PID namespace (a `serve` sidecar and the
+ * app's primary both fold into one shared directory), and a fold takes
+ * milliseconds. Same window as the file store's unseen writers.
+ */
+const UNSEEN_HOLDER_MS = 10_000;
 /** How long a fold waits for another process's fold of the same slot. */
 const WAIT_LIMIT_MS = 5_000;
 const RETRY_DELAY_MS = 10;
@@ -15,8 +22,9 @@ const RETRY_DELAY_MS = 10;
  * the slot's retired file; without the lock two concurrent folds of different
  * dead workers would each overwrite the other's result.
  *
- * A lock whose holder pid is gone, or that is older than 30 s, is broken by
- * renaming it aside first, so two waiters cannot both break it and both enter.
+ * A lock older than 30 s, or older than 10 s with a holder pid this host
+ * cannot see (exited, or in another PID namespace), is broken by renaming it
+ * aside first, so two waiters cannot both break it and both enter.
  *
  * @throws Error when the lock stays held by a live process for 5 s.
  */
@@ -62,11 +70,12 @@ async function tryCreate(lockPath: string): Promise<boolean> {
 async function isStale(lockPath: string): Promise<boolean> {
   try {
     const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-    if (Date.now() - info.mtimeMs > STALE_LOCK_MS) return true;
+    const ageMs = Date.now() - info.mtimeMs;
+    if (ageMs > STALE_LOCK_MS) return true;
     const holder = Number(text);
     // An empty file is a holder between create and write: give it time.
     if (text === '' || !Number.isSafeInteger(holder)) return false;
-    return !(await isProcessAlive(holder, Date.now()));
+    return ageMs > UNSEEN_HOLDER_MS && !(await isProcessAlive(holder, Date.now()));
   } catch {
     // Released meanwhile: not stale, just retry.
     return false;

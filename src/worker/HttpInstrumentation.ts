@@ -18,6 +18,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { errorMessage } from '../self/errorMessage';
 import { warnOnce } from '../self/Logger';
 import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
 import type { RequestAccumulator } from './RequestAccumulator';
@@ -29,7 +30,7 @@ export const ERROR_HTTP_5XX = 'http_5xx';
 export const ERROR_CLIENT_ABORT = 'client_abort';
 /** `error_type` of requests whose connection failed with an error before the response finished. */
 export const ERROR_SOCKET_ERROR = 'socket_error';
-/** `error_type` the lead passes to {@link HttpInstrumentation.failInFlight} when a handler throws and the process dies. */
+/** `error_type` the runtime passes to {@link HttpInstrumentation.failInFlight} when a handler throws and the process dies. */
 export const ERROR_HANDLER_ERROR = 'handler_error';
 /** Status label of requests that ended without a response (nginx's convention). */
 export const STATUS_CLIENT_CLOSED = 499;
@@ -326,8 +327,9 @@ export class HttpInstrumentation {
 
   /**
    * Count every request in flight as failed with `errorType` (status label
-   * 500). The lead calls this from an `uncaughtExceptionMonitor` so requests
-   * that die with the process are not lost. Returns how many were counted.
+   * 500). The worker runtime calls this from an `uncaughtExceptionMonitor`
+   * so requests that die with the process are not lost. Returns how many
+   * were counted.
    */
   failInFlight(errorType: string): number {
     let counted = 0;
@@ -367,9 +369,11 @@ export class HttpInstrumentation {
   /** @internal Count and log once an exception caught in this instrumentation. */
   reportInternalError(error: unknown): void {
     this.errors++;
+    // The class name (`TypeError: ...`) tells a bug in this package from an I/O failure.
+    const kind = error instanceof Error ? `${error.name}: ` : '';
     warnOnce(
       'worker.http-instrumentation',
-      `HTTP instrumentation error, the request was served but may be missing from metrics: ${describe(error)}`,
+      `HTTP instrumentation error, the request was served but may be missing from metrics: ${kind}${errorMessage(error)}`,
     );
   }
 
@@ -522,8 +526,4 @@ function handledStreamError(error: unknown, failure: string | undefined): unknow
 function codeOf(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

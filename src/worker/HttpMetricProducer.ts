@@ -23,6 +23,7 @@ import {
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import { CATALOGUE, LABEL, SCOPE_NAME, type MetricDefinition } from '../catalogue/MetricCatalogue';
+import { msToHrTime } from '../merge/msToHrTime';
 import {
   CELL_BUCKETS,
   CELL_COUNT,
@@ -52,10 +53,8 @@ export interface HttpMetricProducerOptions {
   readonly now?: () => number;
 }
 
-function hrTime(epochMs: number): HrTime {
-  const seconds = Math.floor(epochMs / 1000);
-  return [seconds, Math.round((epochMs - seconds * 1000) * 1e6)];
-}
+/** One conversion for the package: see {@link msToHrTime} (never 1e9 nanoseconds). */
+const hrTime = msToHrTime;
 
 function descriptor(definition: MetricDefinition, valueType: ValueType): MetricData['descriptor'] {
   return { name: definition.name, description: definition.help, unit: definition.unit, valueType };

@@ -34,8 +34,11 @@ export const CELL_BUCKETS = 4;
 
 /** Cumulative totals of one (method, endpoint, status) combination. */
 export interface RequestSeries {
+  /** `method` label: the request method. */
   readonly method: string;
+  /** `endpoint` label: the normalised route. */
   readonly endpoint: string;
+  /** `status` label: the response status code as text. */
   readonly status: string;
   /** `status` as a number, compared on the hot path. */
   readonly statusCode: number;
@@ -43,18 +46,25 @@ export interface RequestSeries {
   readonly startTimeMs: number;
   /** Requests counted; equals the count cell of each histogram. */
   count: number;
+  /** Request duration histogram, seconds. */
   readonly duration: HistogramCells;
+  /** Request body size histogram, bytes. */
   readonly requestSize: HistogramCells;
+  /** Response body size histogram, bytes. */
   readonly responseSize: HistogramCells;
 }
 
 /** Cumulative count of one (method, endpoint, error_type) combination. */
 export interface ErrorSeries {
+  /** `method` label: the request method. */
   readonly method: string;
+  /** `endpoint` label: the normalised route. */
   readonly endpoint: string;
+  /** `error_type` label: what went wrong (an error code, class name or one of the `ERROR_*` values). */
   readonly errorType: string;
   /** Epoch milliseconds when the series was created. */
   readonly startTimeMs: number;
+  /** Errors counted. */
   value: number;
 }
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
 import { APPS, REGISTER, freePort, httpRequest, load, scrape, sleep, startApp } from '../support/processes';
@@ -108,3 +108,29 @@ test('a child process the app forks does not start a second exporter or pose as 
     await app.stop();
   }
 });
+
+for (const store of ['file', 'redis'] as const) {
+  test(`a script that finishes exits on its own under the preload (${store} store)`, async () => {
+    const metricsPort = await freePort();
+    const started = Date.now();
+    const script = "require('node:http').get('http://127.0.0.1:1/', () => {}).on('error', () => {}); console.log('done')";
+    const child = spawn(process.execPath, ['--require', REGISTER, '-e', script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PROMETHEUS_METRICS_PORT: String(metricsPort),
+        PROMETHEUS_BIND_ADDRESS: '127.0.0.1',
+        ...(store === 'redis' ? { REDIS_ENABLED: 'true', REDIS_KEY_PREFIX: `ocx-test:exit:${process.pid}` } : {}),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((ok) => child.once('exit', (c, s) => ok([c, s])));
+    clearTimeout(timer);
+    assert.equal(signal, null, 'it was not killed by the test timeout: nothing of ours kept it alive');
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started < 10000);
+    if (store === 'redis') {
+      spawnSync('sh', ['-c', `redis-cli --scan --pattern 'ocx-test:exit:${process.pid}*' | xargs -r redis-cli del`]);
+    }
+  });
+}

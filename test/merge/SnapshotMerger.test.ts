@@ -6,7 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { CATALOGUE, prometheusName, SCOPE_NAME } from '../../src/catalogue/MetricCatalogue';
-import { foldSnapshot, mergeSnapshots } from '../../src/merge/SnapshotMerger';
+import { foldSnapshot, mergeSnapshots, SnapshotMerger } from '../../src/merge/SnapshotMerger';
 import type { MergeConflict } from '../../src/merge/SnapshotMerger';
 import { processKey } from '../../src/snapshot/Snapshot';
 import type { Snapshot, StoredSnapshot } from '../../src/snapshot/Snapshot';
@@ -124,18 +124,36 @@ test('with labelInstance two hosts never collide; without it their counters add 
   assert.equal(valueOf(unlabelled, REQUESTS, { worker_id: '0' }), 12);
 });
 
-test('histograms with different boundaries are not summed: the newest wins and the conflict is reported', () => {
-  const oldBounds = snapshot(identity(0, 10), 100, [histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [0.2])]], [0.1, 0.5, 1])]);
-  const newBounds = snapshot(identity(1, 11), 200, [histogram(DURATION, [[GET, observe([1, 2], [1.5, 3])]], [1, 2])]);
+test('histograms with other boundaries are re-bucketed into the newest life\'s: count and sum exact, the conflict reported', () => {
+  const oldBounds = snapshot(identity(0, 10), 100, [histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [0.05, 0.2, 0.7, 5])]], [0.1, 0.5, 1])]);
+  const newBounds = snapshot(identity(1, 11), 200, [histogram(DURATION, [[GET, observe([0.25, 1], [0.2, 3])]], [0.25, 1])]);
   const conflicts: MergeConflict[] = [];
   const rm = merge([live(oldBounds), live(newBounds)], false, (c) => conflicts.push(c));
-  const data = metric(rm, DURATION)!;
-  const points = data.dataPoints as DataPoint<Histogram>[];
-  assert.deepEqual(points.map((p) => [p.attributes['worker_id'], p.value.buckets.boundaries, p.value.buckets.counts]), [['1', [1, 2], [0, 1, 1]]]);
+  const points = metric(rm, DURATION)!.dataPoints as DataPoint<Histogram>[];
+  assert.deepEqual(
+    points.map((p) => [p.attributes['worker_id'], p.value.buckets.boundaries, p.value.buckets.counts, p.value.count, p.value.sum]),
+    [
+      // 0.05 (<= 0.1) and 0.2 (<= 0.5) go to the first new bound at or above theirs: 0.25 and 1; 0.7 to 1; 5 to +Inf.
+      ['0', [0.25, 1], [1, 2, 1], 4, 5.95],
+      ['1', [0.25, 1], [1, 0, 1], 2, 3.2],
+    ],
+  );
   assert.equal(conflicts.length, 1);
   assert.equal(conflicts[0]?.reason, 'boundaries');
   assert.equal(conflicts[0]?.metric, DURATION);
   assert.equal(conflicts[0]?.process, processKey(oldBounds.identity));
+});
+
+test('the newest process life sets the boundaries, whichever worker flushed last', () => {
+  // A rolling restart: the old-config worker flushes after the new-config one in every other scrape.
+  const oldLife = (writtenAtMs: number): Snapshot =>
+    snapshot(identity(0, 10, { startTimeMs: 1_000 }), writtenAtMs, [histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [0.2])]], [0.1, 0.5, 1])]);
+  const newLife = (writtenAtMs: number): Snapshot =>
+    snapshot(identity(1, 11, { startTimeMs: 5_000 }), writtenAtMs, [histogram(DURATION, [[GET, observe([0.25, 1], [0.2])]], [0.25, 1])]);
+  for (const [a, b] of [[100, 200], [300, 250]] as const) {
+    const points = metric(merge([live(oldLife(a)), live(newLife(b))]), DURATION)!.dataPoints as DataPoint<Histogram>[];
+    assert.deepEqual(points.map((p) => p.value.buckets.boundaries), [[0.25, 1], [0.25, 1]]);
+  }
 });
 
 test('a metric whose kind changed keeps the newest kind and reports the older snapshot', () => {
@@ -210,4 +228,36 @@ test('merging does not modify the snapshots it reads', () => {
   merge([live(a), live(b)]);
   assert.equal(JSON.stringify([a, b]), before);
   assert.equal(total(merge([live(a)]), 'nothing'), 0);
+});
+
+test('a single process (a slot-0 worker) gets no worker_id on metrics the catalogue says the primary records', () => {
+  const single = snapshot(identity(0, 10), 100, [
+    gauge(CATALOGUE.workers.name, [[{}, 1]]),
+    gauge(CATALOGUE.state.name, [[{ worker_id: '0', state: 'running' }, 1]]),
+    counter(CATALOGUE.masterRestarts.name, [[{ reason: 'crash' }, 2]]),
+    counter(REQUESTS, [[GET, 4]]),
+  ]);
+  const rm = merge([live(single)], true);
+  const attributes = (name: string): unknown => metric(rm, name)?.dataPoints.map((p) => p.attributes);
+  assert.deepEqual(attributes(CATALOGUE.workers.name), [{ instance: 'host-a' }]);
+  assert.deepEqual(attributes(CATALOGUE.state.name), [{ instance: 'host-a', state: 'running', worker_id: '0' }]);
+  assert.deepEqual(attributes(CATALOGUE.masterRestarts.name), [{ instance: 'host-a', reason: 'crash' }]);
+  assert.deepEqual(attributes(REQUESTS), [{ ...GET, instance: 'host-a', worker_id: '0' }], 'worker-recorded metrics keep it');
+});
+
+test('a SnapshotMerger merging again and again gives what mergeSnapshots gives, as series come and go', () => {
+  const merger = new SnapshotMerger();
+  const options = { resource, labelInstance: false, nowMs: 2_000_000 };
+  const rounds = [['/a', '/b'], ['/a', '/b'], ['/c', '/a', '/b'], ['/b'], ['/d', '/a']];
+  for (const endpoints of rounds) {
+    const stored = [0, 1].map((slot) => live(snapshot(identity(slot, 10 + slot), 100, [
+      counter(REQUESTS, endpoints.map((endpoint, i): [Record<string, string>, number] => [{ ...GET, endpoint }, i + slot])),
+    ])));
+    // A fold between merges must not disturb the merger's order either.
+    foldSnapshot(undefined, snapshot(identity(0, 99), 1, [counter(REQUESTS, [[{ ...GET, endpoint: '/zz' }, 1]])]));
+    const expected = mergeSnapshots(stored, options);
+    assert.deepEqual(merger.merge(stored, options), expected);
+    const keys = (metric(expected, REQUESTS)?.dataPoints ?? []).map((p) => `${p.attributes['endpoint']}|${p.attributes['worker_id']}`);
+    assert.deepEqual(keys, [...keys].sort());
+  }
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -14,8 +14,10 @@ import { SelfMetrics } from '../../src/self/SelfMetrics';
 import { encodeSnapshot } from '../../src/snapshot/SnapshotCodec';
 import { processKey } from '../../src/snapshot/Snapshot';
 import type { Snapshot, SnapshotIdentity, StoredSnapshot } from '../../src/snapshot/Snapshot';
-import { FileStore } from '../../src/store/FileStore';
-import { counter, gauge, identity, MEMORY, REQUESTS, snapshot } from '../merge/fixtures';
+import { FileStore, UNSEEN_WRITER_LIVE_MS } from '../../src/store/FileStore';
+import { withFileLock } from '../../src/store/slotLock';
+import { OVERFLOW_ENDPOINT } from '../../src/worker/RouteNormaliser';
+import { counter, gauge, histogram, identity, MEMORY, observe, REQUESTS, snapshot } from '../merge/fixtures';
 
 let root: string;
 const children = new Set<ChildProcess>();
@@ -49,6 +51,27 @@ async function kill(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   await exited;
   children.delete(child);
+}
+
+/** Above any pid_max: no process here has it. */
+const INVISIBLE_PID = 9_000_001;
+
+/** Whether this test may create PID namespaces (root with util-linux unshare). */
+function canUnshare(): boolean {
+  if (process.platform !== 'linux') return false;
+  return spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+/** A pid number N such that N + 1 is not in use here. */
+function freePidNumber(): number {
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 10_000);
+    try {
+      process.kill(candidate + 1, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return candidate;
+    }
+  }
 }
 
 /** The pid of a process that has already exited (and been reaped). */
@@ -95,25 +118,84 @@ test('a missing directory reads as empty', async () => {
   assert.deepEqual(await new FileStore({ directory: join(root, 'does-not-exist') }).readAll(), []);
 });
 
-test('a SIGKILLed worker is not live; its counters still count until retired', async () => {
+test('a SIGKILLed worker is live while its last write is under 10 s old, then dead; its counters count throughout', async () => {
   const store = new FileStore({ directory: await freshDir() });
   const child = await startSleeper();
   const id = identity(0, child.pid, { startTimeMs: Date.now() });
   await store.write(workerSnapshot(id, 5));
   assert.equal((await store.readAll())[0]?.live, true);
   await kill(child);
+  // Gone from this host, but so is a writer in another PID namespace: a fresh file keeps it live.
+  assert.equal((await store.readAll())[0]?.live, true);
+  await store.write(workerSnapshot(id, 5, Date.now() - UNSEEN_WRITER_LIVE_MS - 1_000));
   const [entry] = await store.readAll();
   assert.equal(entry?.live, false);
   assert.equal(await mergedRequests(store), 5);
 });
 
-test('a reused pid does not make a dead writer live', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+test('a pid held by a process other than the writer tells nothing: fresh writes keep it live, silence makes it dead', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
   const store = new FileStore({ directory: await freshDir() });
   const child = await startSleeper();
-  // Claims to have started ten minutes before the process that now holds the pid.
-  await store.write(workerSnapshot(identity(0, child.pid, { startTimeMs: Date.now() - 600_000 }), 5));
-  assert.equal((await store.readAll())[0]?.live, false);
+  // Claims to have started ten minutes before the process that now holds the pid: a reused pid,
+  // or the writer's own pid number in another PID namespace (a sidecar's probe process).
+  const id = identity(0, child.pid, { startTimeMs: Date.now() - 600_000 });
+  await store.write(workerSnapshot(id, 5));
+  assert.equal((await store.readAll())[0]?.live, true, 'still writing: live, wherever it runs');
+  await store.write(workerSnapshot(id, 5, Date.now() - UNSEEN_WRITER_LIVE_MS - 1_000));
+  assert.equal((await store.readAll())[0]?.live, false, 'silent past the window: the pid was reused');
   await kill(child);
+});
+
+test('a writer whose pid this host cannot see is live within 10 s of its last write and dead after', async () => {
+  const store = new FileStore({ directory: await freshDir() });
+  const id = identity(0, INVISIBLE_PID, { startTimeMs: Date.now() - 60_000 });
+  await store.write(workerSnapshot(id, 5, Date.now() - UNSEEN_WRITER_LIVE_MS + 2_000));
+  assert.equal((await store.readAll())[0]?.live, true);
+  await store.write(workerSnapshot(id, 5, Date.now() - UNSEEN_WRITER_LIVE_MS - 2_000));
+  assert.equal((await store.readAll())[0]?.live, false);
+});
+
+test('a worker in another PID namespace stays live and its counters keep rising across reaps', { skip: !canUnshare() && 'needs root and unshare(1)' }, async () => {
+  const dir = await freshDir();
+  const script = join(root, 'namespace-writer.js');
+  const modulePath = resolve(__dirname, '../../src/store/FileStore.js');
+  await writeFile(script, `
+    const { FileStore } = require(${JSON.stringify(modulePath)});
+    const store = new FileStore({ directory: ${JSON.stringify(dir)} });
+    const identity = { service: 'svc', instance: 'host-a', slot: 0, pid: process.pid, startTimeMs: Math.round(performance.timeOrigin), role: 'worker' };
+    let requests = 0;
+    const flush = () => store.write({ identity, writtenAtMs: Date.now(), metrics: [{
+      name: ${JSON.stringify(REQUESTS)}, description: '', unit: '1', kind: 'counter', valueType: 'int',
+      points: [{ attributes: { method: 'GET' }, startTimeMs: identity.startTimeMs, value: ++requests }],
+    }] });
+    flush().then(() => console.log('ready ' + process.pid));
+    setInterval(flush, 100);`);
+  // A pid number taken in the new namespace that is free here, so this host cannot see the writer.
+  const lastPid = freePidNumber();
+  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'sh', '-c',
+    `echo ${lastPid} > /proc/sys/kernel/ns_last_pid; ${JSON.stringify(process.execPath)} ${JSON.stringify(script)}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  try {
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+    const writerPid = Number(/ready (\d+)/.exec(line.toString())?.[1]);
+    assert.equal(writerPid, lastPid + 1);
+    assert.throws(() => process.kill(writerPid, 0), /ESRCH/, 'the writer is invisible from here');
+
+    const store = new FileStore({ directory: dir });
+    const before = await mergedRequests(store);
+    for (let reap = 0; reap < 3; reap++) {
+      // What the exposition's reaper does every 5 s.
+      for (const entry of await store.readAll()) {
+        assert.equal(entry.live, true, 'a live worker in another namespace');
+        if (!entry.live) await store.retire(entry.snapshot.identity);
+      }
+      await new Promise((ok) => setTimeout(ok, 250));
+    }
+    const after = await mergedRequests(store);
+    assert.ok(after !== undefined && before !== undefined && after > before, `counters kept rising: ${before} -> ${after}`);
+  } finally {
+    await kill(child);
+  }
 });
 
 test('a stale file superseded by a newer process of its slot is not live, a fresh one is', async () => {
@@ -301,3 +383,142 @@ test('primary snapshots keep their own slot and are live while the primary runs'
   assert.equal(stored[0]?.snapshot.identity.role, 'primary');
   assert.equal(stored[0]?.live, true);
 });
+
+test('a slot lock whose holder this host cannot see is honoured for 10 s, then broken', async () => {
+  const dir = await freshDir();
+  const lockPath = join(dir, 'ocx-retired-0-0-0.json.lock');
+  // The holder may be a primary in another PID namespace folding into the shared directory right now.
+  await writeFile(lockPath, String(INVISIBLE_PID));
+  let entered = false;
+  const locked = withFileLock(lockPath, async () => {
+    entered = true;
+  });
+  await new Promise((ok) => setTimeout(ok, 300));
+  assert.equal(entered, false, 'a fresh lock of an unseen holder is not broken');
+  await rm(lockPath); // the holder finishes
+  await locked;
+  assert.equal(entered, true);
+
+  await writeFile(lockPath, String(INVISIBLE_PID));
+  const old = new Date(Date.now() - UNSEEN_WRITER_LIVE_MS - 2_000);
+  await utimes(lockPath, old, old);
+  await withFileLock(lockPath, async () => undefined); // broken at once: the holder is gone
+  assert.deepEqual(await readdir(dir), []);
+});
+
+test('under heavy folding the store total read back never dips: a read that keeps seeing files vanish is refused', async () => {
+  const dir = await freshDir();
+  const store = new FileStore({ directory: dir });
+  const modulePath = resolve(__dirname, '../../src/store/FileStore.js');
+  // Each child writes a dead worker's snapshot with one request and folds it, as fast as it can:
+  // the sum over the store rises by one per cycle and must never be seen going down.
+  const folders = [0, 1].map((slot) => {
+    const child = spawn(process.execPath, ['-e', `
+      const { FileStore } = require(${JSON.stringify(modulePath)});
+      const store = new FileStore({ directory: ${JSON.stringify(dir)} });
+      const until = Date.now() + 2000;
+      (async () => {
+        for (let i = 1; Date.now() < until; i++) {
+          const identity = { service: 'svc', instance: 'host-a', slot: ${slot}, pid: ${INVISIBLE_PID}, startTimeMs: i, role: 'worker' };
+          await store.write({ identity, writtenAtMs: Date.now() - 60000, metrics: [{ name: ${JSON.stringify(REQUESTS)}, description: '',
+            unit: '1', kind: 'counter', valueType: 'int', points: [{ attributes: {}, startTimeMs: 1, value: 1 }] }] });
+          await store.retire(identity);
+        }
+      })().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.add(child);
+    return once(child, 'exit').then(([code]) => {
+      children.delete(child);
+      assert.equal(code, 0);
+    });
+  });
+  let running = true;
+  void Promise.all(folders).finally(() => (running = false));
+  let previous = 0;
+  let reads = 0;
+  let refused = 0;
+  while (running) {
+    let stored: StoredSnapshot[];
+    try {
+      stored = await store.readAll();
+    } catch (error) {
+      assert.match(String(error), /vanished while being read/);
+      refused++;
+      continue;
+    }
+    reads++;
+    const total = [0, 1].reduce((sum, slot) => sum + totalOf(stored, slot), 0);
+    assert.ok(total >= previous, `read ${reads}: the total went from ${previous} to ${total}`);
+    previous = total;
+  }
+  await Promise.all(folders);
+  assert.ok(reads > 10 && previous > 10, `${reads} reads, total ${previous}, ${refused} refused`);
+});
+
+test('a dangling link named like a snapshot is skipped and counted, never taken for a vanishing file', async () => {
+  const dir = await freshDir();
+  const selfMetrics = new SelfMetrics();
+  const store = new FileStore({ directory: dir, selfMetrics });
+  await store.write(workerSnapshot(identity(0, process.pid), 5));
+  await symlink(join(dir, 'nowhere'), join(dir, 'ocx-worker-1-77-1077.json'));
+  assert.deepEqual((await store.readAll()).map((e) => e.snapshot.identity.pid), [process.pid]);
+  assert.equal(selfMetrics.toPoints().find((p) => p.attributes['operation'] === 'read')?.value, 1);
+});
+
+test('retired totals keep at most maxEndpoints endpoints however many workers die; the total is exact', async () => {
+  const store = new FileStore({ directory: await freshDir(), maxEndpoints: 3 });
+  let total = 0;
+  for (let life = 0; life < 4; life++) {
+    const id = identity(0, INVISIBLE_PID, { startTimeMs: life });
+    const points: [Record<string, string>, number][] = ['alpha', 'beta', 'gamma'].map((word, i) => [{ method: 'GET', endpoint: `/page-${word}${life}` }, i + 1]);
+    total += 6;
+    await store.write(snapshot(id, Date.now() - 60_000, [counter(REQUESTS, points)]));
+    await store.retire(id);
+  }
+  const stored = await store.readAll();
+  assert.deepEqual(stored.map((e) => e.snapshot.identity.role), ['retired']);
+  const points = stored[0]!.snapshot.metrics.find((m) => m.name === REQUESTS)!.points;
+  assert.deepEqual(points.map((p) => p.attributes['endpoint']).sort(), ['/page-alpha0', '/page-beta0', '/page-gamma0', OVERFLOW_ENDPOINT].sort());
+  assert.equal(await mergedRequestsTotal(store), total);
+});
+
+test('a fold across reconfigured histogram buckets keeps every count and logs one line per metric', async () => {
+  const store = new FileStore({ directory: await freshDir() });
+  const name = 'test_reconfigured_duration';
+  const lines = await captureStderr(async () => {
+    for (const [life, bounds] of [[0, [0.1, 1]], [1, [0.5, 2]], [2, [0.1, 1]]] as const) {
+      const id = identity(0, INVISIBLE_PID, { startTimeMs: life + 1 });
+      await store.write(snapshot(id, Date.now() - 60_000, [histogram(name, [[{}, observe(bounds, [0.3, 3])]], bounds)]));
+      await store.retire(id);
+    }
+  });
+  const retired = (await store.readAll())[0]!.snapshot.metrics.find((m) => m.name === name)!;
+  assert.equal((retired.points[0]!.value as { count: number }).count, 6);
+  assert.deepEqual(retired.boundaries, [0.1, 1]);
+  assert.equal(lines.filter((line) => line.includes(name)).length, 1, lines.join(''));
+});
+
+function totalOf(stored: readonly StoredSnapshot[], slot: number): number {
+  const rm = mergeSnapshots(stored, { resource: resourceFromAttributes({}), labelInstance: false, nowMs: Date.now() });
+  const data = rm.scopeMetrics[0]?.metrics.find((m) => m.descriptor.name === REQUESTS);
+  return ((data?.dataPoints ?? []) as DataPoint<number>[]).filter((p) => p.attributes['worker_id'] === String(slot)).reduce((sum, p) => sum + p.value, 0);
+}
+
+async function mergedRequestsTotal(store: FileStore): Promise<number> {
+  return totalOf(await store.readAll(), 0);
+}
+
+/** What the package writes to stderr while `work` runs. */
+async function captureStderr(work: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    await work();
+  } finally {
+    process.stderr.write = original;
+  }
+  return lines;
+}

@@ -95,3 +95,18 @@ test('bucket boundaries that are not strictly increasing are rejected with the o
   assert.throws(() => new RequestAccumulator({ durationBuckets: [1, 0.5], sizeBuckets: [1] }), /durationBuckets/);
   assert.throws(() => new RequestAccumulator({ durationBuckets: [1], sizeBuckets: [Infinity] }), /sizeBuckets/);
 });
+
+test('times a hair below a whole second become the next second, never 1e9 nanoseconds', async () => {
+  const accumulator = new RequestAccumulator({ durationBuckets: [0.1, 1], sizeBuckets: [10, 100] });
+  accumulator.recordRequest('GET', '/a', 200, 0.05, 0, 5);
+  const producer = new HttpMetricProducer({ accumulator, activeRequests: () => 0 }, { now: () => 1999.9999999 });
+  const { resourceMetrics } = await producer.collect();
+  const points = resourceMetrics.scopeMetrics[0]!.metrics.flatMap((m) => m.dataPoints as { startTime: [number, number]; endTime: [number, number] }[]);
+  assert.ok(points.length > 0);
+  for (const point of points) {
+    assert.deepEqual(point.endTime, [2, 0]);
+    for (const [, nanos] of [point.startTime, point.endTime]) assert.ok(nanos >= 0 && nanos < 1e9, `nanoseconds ${nanos}`);
+  }
+  const active = resourceMetrics.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === CATALOGUE.activeRequests.name)!;
+  assert.deepEqual(active.dataPoints[0]!.startTime, [2, 0]);
+});

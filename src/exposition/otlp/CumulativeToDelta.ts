@@ -20,6 +20,7 @@ interface Baseline {
 
 /** A converted batch, and the step that makes it the next baseline. */
 export interface DeltaBatch {
+  /** The batch with monotonic sums and histograms as deltas since the last committed batch. */
   readonly resourceMetrics: ResourceMetrics;
   /**
    * Remember this batch as delivered. Call it only when the export succeeded,

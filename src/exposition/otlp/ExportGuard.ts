@@ -1,8 +1,10 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { CATALOGUE, prometheusName } from '../../catalogue/MetricCatalogue';
+import { errorMessage } from '../../self/errorMessage';
 import { recovered, warnOnce } from '../../self/Logger';
 import type { SelfMetrics } from '../../self/SelfMetrics';
+import { withTimeout } from '../../self/withTimeout';
 import { CumulativeToDelta } from './CumulativeToDelta';
 
 /** What became of one offered batch. */
@@ -22,6 +24,7 @@ export interface ExportGuardOptions {
   readonly name: string;
   /** Where it sends, for the log line (an endpoint URL). */
   readonly target: string;
+  /** The exporter shielded; it sees at most one export at a time. */
   readonly exporter: PushMetricExporter;
   /** An export not finished after this long counts as failed and frees the slot. */
   readonly deadlineMs: number;
@@ -31,6 +34,7 @@ export interface ExportGuardOptions {
   readonly maxBackoffMs: number;
   /** Convert cumulative data to delta before sending. */
   readonly delta: boolean;
+  /** Where each failed export is counted. */
   readonly selfMetrics: SelfMetrics;
   /** Clock, in ms; injectable so tests need not wait for real backoff. */
   readonly now?: () => number;
@@ -106,22 +110,19 @@ export class ExportGuard {
   /** Resolves with the failure, or undefined on success; never rejects. */
   private exportWithDeadline(payload: ResourceMetrics): Promise<unknown> {
     const { deadlineMs, exporter } = this.options;
-    return new Promise<unknown>((resolve) => {
-      // The exporter may never call back (a collector that accepts and never
-      // answers): the deadline frees the slot regardless. A late callback is
-      // ignored because a promise settles once.
-      const timer = setTimeout(() => resolve(new Error(`export timed out after ${deadlineMs} ms`)), deadlineMs);
-      timer.unref();
+    const exported = new Promise<unknown>((resolve) => {
       try {
         exporter.export(payload, (result) => {
-          clearTimeout(timer);
           resolve(result.code === ExportResultCode.SUCCESS ? undefined : (result.error ?? new Error('export failed')));
         });
       } catch (error) {
-        clearTimeout(timer);
         resolve(error ?? new Error('export threw'));
       }
     });
+    // The exporter may never call back (a collector that accepts and never
+    // answers): the deadline frees the slot regardless. A late callback is
+    // ignored because a promise settles once.
+    return withTimeout(exported, deadlineMs, 'export').catch((timeout: unknown) => timeout);
   }
 
   private onSuccess(): void {
@@ -143,30 +144,24 @@ export class ExportGuard {
     this.nextAttemptAt = startedAt + backoff - intervalMs / 2;
     warnOnce(
       this.outageKey,
-      `${name} export to ${target} failed (${describe(error)}); retrying with backoff, ` +
+      `${name} export to ${target} failed (${summarise(error)}); retrying with backoff, ` +
         `failures are counted in ${prometheusName(CATALOGUE.exportErrors)} and not logged again until it recovers`,
     );
   }
 
+  /** Run a flush or shutdown step for at most the deadline, swallowing its failure. */
   private async bounded(step: () => Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.options.deadlineMs);
-      timer.unref();
-    });
     try {
-      await Promise.race([step().catch(() => undefined), deadline]);
+      await withTimeout(step(), this.options.deadlineMs, `${this.options.name} exporter`);
     } catch {
-      // step() threw synchronously: nothing to flush or close.
-    } finally {
-      clearTimeout(timer);
+      // Failed, timed out or threw synchronously: nothing more to flush or close.
     }
   }
 }
 
-/** A short, single-line description of an export failure. */
-function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message || error.name : String(error);
+/** A short, single-line description of an export failure, with its error code when the message lacks it. */
+function summarise(error: unknown): string {
+  const text = errorMessage(error) || (error instanceof Error ? error.name : '');
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   const withCode = code !== undefined && !text.includes(String(code)) ? `${text} [${String(code)}]` : text;
   const line = withCode.replace(/\s+/g, ' ').trim();

@@ -1,6 +1,8 @@
 import type { CollectionResult, MetricCollectOptions, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
+import { errorMessage } from '../../self/errorMessage';
 import { recovered, warnOnce } from '../../self/Logger';
+import { withTimeout } from '../../self/withTimeout';
 
 /**
  * Puts the merged-view producer behind two guards before the periodic reader
@@ -31,20 +33,13 @@ export class GatedProducer implements MetricProducer {
     // Keep the slot taken until the inner collect really settles, even after
     // the timeout below gave up on it: that is what bounds pending reads to one.
     collecting.then(this.release, this.release);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`collect timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-      timer.unref();
-    });
     try {
-      const result = await Promise.race([collecting, timeout]);
+      const result = await withTimeout(collecting, this.timeoutMs, 'collect');
       recovered('export:collect', 'collecting the merged view for export works again');
       return result;
     } catch (error) {
-      warnOnce('export:collect', `collecting the merged view for export failed (${error instanceof Error ? error.message : String(error)}); nothing is pushed until it works`);
+      warnOnce('export:collect', `collecting the merged view for export failed (${errorMessage(error)}); nothing is pushed until it works`);
       return empty(error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

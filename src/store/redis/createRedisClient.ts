@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../../config/Config';
+import { readTlsFileSync } from '../../config/readTlsFile';
 import type { RedisClient } from './LuaScript';
 
 /** Connection timings: short, so a missing Redis costs the caller milliseconds, not seconds. */
@@ -79,19 +79,10 @@ function tlsOptions(config: RedisConfig): ConnectionOptions | undefined {
   const wanted = config.tls.enabled || config.url.startsWith('rediss://');
   if (!wanted) return undefined;
   const options: ConnectionOptions = { rejectUnauthorized: config.tls.rejectUnauthorized };
-  if (config.tls.caFile) options.ca = readTlsFile('redis.tls.ca_file', config.tls.caFile);
-  if (config.tls.certFile) options.cert = readTlsFile('redis.tls.cert_file', config.tls.certFile);
-  if (config.tls.keyFile) options.key = readTlsFile('redis.tls.key_file', config.tls.keyFile);
+  if (config.tls.caFile) options.ca = readTlsFileSync('redis.tls.ca_file', config.tls.caFile);
+  if (config.tls.certFile) options.cert = readTlsFileSync('redis.tls.cert_file', config.tls.certFile);
+  if (config.tls.keyFile) options.key = readTlsFileSync('redis.tls.key_file', config.tls.keyFile);
   return options;
-}
-
-function readTlsFile(key: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${key}: cannot read "${path}" (expected a PEM file): ${reason}`);
-  }
 }
 
 /** A URL with its password hidden, for error messages. */
