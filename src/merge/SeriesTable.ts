@@ -1,18 +1,11 @@
-import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotMetricKind, SnapshotPoint } from '../snapshot/Snapshot';
+import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
 import { compareKeys, LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
 import { canonicalAttributes, seriesKey } from './seriesKey';
 import type { KeyedAttributes } from './seriesKey';
 
 /** What the merged output says about a metric: taken from the newest snapshot that contributed. */
-export interface MergedDescriptor {
-  readonly name: string;
-  readonly description: string;
-  readonly unit: string;
-  readonly kind: SnapshotMetricKind;
-  readonly valueType: 'int' | 'double';
-  readonly boundaries?: readonly number[];
-}
+export type MergedDescriptor = Omit<SnapshotMetric, 'points'>;
 
 /** A histogram being summed. `counts` is copied only when a second contribution arrives. */
 export interface HistogramSum {
