@@ -67,7 +67,11 @@ function stop() {
   stopping = true;
   app.kill('SIGTERM');
 }
-process.on('SIGINT', stop);
+// Ctrl-C reaches the app's processes too; give them a moment to stop on their own before a SIGTERM.
+process.on('SIGINT', () => {
+  stopping = true;
+  setTimeout(() => app.kill('SIGTERM'), 2000).unref();
+});
 process.on('SIGTERM', stop);
 app.on('exit', (code, signal) => process.exit(signal === 'SIGTERM' || code === 0 ? 0 : code || 1));
 main();

@@ -15,7 +15,7 @@ import type * as ExpositionModule from './Exposition';
 import type { Exposition } from './Exposition';
 import { InstrumentedProcess } from './InstrumentedProcess';
 import { openStore, resolveStoreDirectory, STORE_DIR_ENV } from './storeFactory';
-import { cleanPreviousRun } from './startupCleanup';
+import { cleanPreviousRun, sweepAbandonedDirectories } from './startupCleanup';
 import type { StoreDirectory } from './storeFactory';
 
 /**
@@ -86,8 +86,11 @@ export class Runtime {
     const directory = config.redis.enabled ? undefined : resolveStoreDirectory(config, role === 'main' ? 'primary' : 'worker');
     if (directory && role === 'main' && !directory.createdHere && config.cleanup.dbFiles) cleanPreviousRun(directory.path);
     // A primary serves its own instance; `serve` is the one that reads wider scopes.
-    const store = openStore(config, directory?.path ?? '', selfMetrics, 'instance');
-    if (directory?.createdHere) removeAtExit(directory.path);
+    const store = openStore(config, directory?.path ?? '', selfMetrics, 'instance', role !== 'cluster-worker');
+    if (directory?.createdHere) {
+      removeAtExit(directory.path);
+      sweepAbandonedDirectories();
+    }
     const slot = role === 'main' ? 0 : detectSlot(role, env);
     const instrumented = InstrumentedProcess.start({ config, store, resource, selfMetrics, slot, recordHttp: true });
     if (role !== 'main') return new Runtime(role, store, directory, instrumented, undefined, undefined);
@@ -142,18 +145,21 @@ export class Runtime {
  * `signal-exit` also runs this on a default-handled SIGTERM or SIGINT (and
  * re-raises the signal, so the exit looks exactly as it would have), but not
  * while an app's own signal handler decides what happens.
+ *
+ * Registered before the process's own last-snapshot hook, so it runs first:
+ * a second signal arriving meanwhile (Ctrl-C to the group, then a supervisor's
+ * SIGTERM) kills the process at once, and the removal must not be the part
+ * that never ran. The primary's own last write into it is moot anyway.
  */
 function removeAtExit(path: string): void {
-  onExit(
-    () => {
-      try {
-        rmSync(path, { recursive: true, force: true });
-      } catch {
-        // Best effort: the OS temp cleaner gets what is left.
-      }
-    },
-    { alwaysLast: true },
-  );
+  onExit(() => {
+    try {
+      // Workers stopped by the same Ctrl-C write their last snapshots meanwhile: retry a non-empty directory.
+      rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 10 });
+    } catch {
+      // Best effort: the OS temp cleaner gets what is left.
+    }
+  });
 }
 
 const SINGLE_PROCESS_STATES: ReadonlyMap<number, 'running'> = new Map([[0, 'running']]);

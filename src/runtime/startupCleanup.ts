@@ -1,4 +1,5 @@
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isOwnFileName, parseClaimFileName, parseSnapshotFileName } from '../store/fileNames';
 
@@ -43,4 +44,43 @@ function writerRuns(name: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The prefix of the private directories primaries make with mkdtemp. */
+export const PRIVATE_DIRECTORY_PREFIX = 'otel-cluster-exporter-';
+
+/**
+ * Remove private store directories that earlier primaries on this host left
+ * behind because they were killed before their exit hook could run (SIGKILL,
+ * or a second signal during shutdown). Only directories with this package's
+ * prefix, holding nothing but this package's files, none written by a process
+ * that still runs, and not empty. Returns how many it removed.
+ */
+export function sweepAbandonedDirectories(parent: string = tmpdir()): number {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!name.startsWith(PRIVATE_DIRECTORY_PREFIX)) continue;
+    const path = join(parent, name);
+    let entries: string[];
+    try {
+      entries = readdirSync(path);
+    } catch {
+      continue; // not a directory, or not ours to read
+    }
+    // An empty one may be a primary that started a moment ago and has not written yet: leave it.
+    if (entries.length === 0 || !entries.every(isOwnFileName) || entries.some(writerRuns)) continue;
+    try {
+      rmSync(path, { recursive: true, force: true });
+      removed++;
+    } catch {
+      // Someone else's after all, or busy: leave it.
+    }
+  }
+  return removed;
 }

@@ -38,12 +38,17 @@ export function resolveStoreDirectory(config: ExporterConfig, role: 'primary' | 
   return { path: sharedDefaultDirectory(), createdHere: false };
 }
 
-/** Open the configured store: Redis when enabled, the embedded file store otherwise. */
+/**
+ * Open the configured store: Redis when enabled, the embedded file store
+ * otherwise. `createDirectory` is false for cluster workers, whose directory
+ * is their primary's to create and remove.
+ */
 export function openStore(
   config: ExporterConfig,
   directory: string,
   selfMetrics: SelfMetrics,
   scope: ServeScope,
+  createDirectory = true,
 ): SnapshotStore {
   if (config.redis.enabled) {
     // ioredis costs a worker several MB of RSS: load it only when Redis is the store.
@@ -54,5 +59,5 @@ export function openStore(
       { selfMetrics, scope, maxEndpoints: config.metrics.maxEndpoints },
     );
   }
-  return new FileStore({ directory, selfMetrics, maxEndpoints: config.metrics.maxEndpoints });
+  return new FileStore({ directory, selfMetrics, maxEndpoints: config.metrics.maxEndpoints, createDirectory });
 }

@@ -35,6 +35,12 @@ export interface FileStoreOptions {
    * restarts do not add series (`metrics.max_endpoints`). Default 100.
    */
   readonly maxEndpoints?: number;
+  /**
+   * Whether this store may create a missing directory (default true). A
+   * cluster worker's directory belongs to its primary: a worker forked just as
+   * the primary shuts down must not recreate it after the primary removed it.
+   */
+  readonly createDirectory?: boolean;
 }
 
 /**
@@ -128,11 +134,13 @@ export class FileStore implements SnapshotStore {
 
   /** Whether the directory has existed for this store: it is created at most once. */
   private directoryKnown = false;
+  private readonly createDirectory: boolean;
 
   constructor(options: FileStoreOptions) {
     this.directory = options.directory;
     this.selfMetrics = options.selfMetrics;
     this.maxEndpoints = options.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS;
+    this.createDirectory = options.createDirectory ?? true;
   }
 
   /** Atomically replace this process's snapshot file. Rejects on I/O errors, leaving no temporary file. */
@@ -256,7 +264,7 @@ export class FileStore implements SnapshotStore {
     } catch (error) {
       // Create a directory that does not exist yet, once. One that vanished after
       // we wrote to it was removed by its owner (a primary shutting down): leave it gone.
-      if (!isCode(error, 'ENOENT') || this.directoryKnown) throw error;
+      if (!isCode(error, 'ENOENT') || this.directoryKnown || !this.createDirectory) throw error;
       await mkdir(this.directory, { recursive: true, mode: 0o700 });
       this.directoryKnown = true;
       await writeAtomicAsync(target, text);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanPreviousRun } from '../../src/runtime/startupCleanup';
+import { PRIVATE_DIRECTORY_PREFIX, cleanPreviousRun, sweepAbandonedDirectories } from '../../src/runtime/startupCleanup';
 import { retiredFileName, snapshotFileName } from '../../src/store/fileNames';
 
 function deadPid(): number {
@@ -42,4 +42,26 @@ test('nothing is removed while any writer in the directory still runs (their tot
 
 test('a directory that does not exist yet is nothing to clean', () => {
   assert.equal(cleanPreviousRun(join(tmpdir(), 'ocx-does-not-exist-', String(process.pid))), 0);
+});
+
+test('private directories of killed primaries are swept; live, empty and foreign ones are left', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'ocx-sweep-'));
+  const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+  try {
+    const make = (name: string, files: string[]): void => {
+      const dir = join(parent, name);
+      mkdirSync(dir);
+      for (const file of files) writeFileSync(join(dir, file), '{}');
+    };
+    make(`${PRIVATE_DIRECTORY_PREFIX}dead01`, [snapshotFileName({ role: 'primary', slot: -1, pid: deadPid(), startTimeMs: 1 })]);
+    make(`${PRIVATE_DIRECTORY_PREFIX}live01`, [snapshotFileName({ role: 'worker', slot: 0, pid: live.pid ?? 0, startTimeMs: Date.now() })]);
+    make(`${PRIVATE_DIRECTORY_PREFIX}empty1`, []);
+    make(`${PRIVATE_DIRECTORY_PREFIX}other1`, ['notes.txt']);
+    make('unrelated-dir', [snapshotFileName({ role: 'worker', slot: 0, pid: deadPid(), startTimeMs: 1 })]);
+    assert.equal(sweepAbandonedDirectories(parent), 1);
+    assert.deepEqual(readdirSync(parent).sort(), [`${PRIVATE_DIRECTORY_PREFIX}empty1`, `${PRIVATE_DIRECTORY_PREFIX}live01`, `${PRIVATE_DIRECTORY_PREFIX}other1`, 'unrelated-dir']);
+  } finally {
+    live.kill('SIGKILL');
+    rmSync(parent, { recursive: true, force: true });
+  }
 });
