@@ -9,7 +9,7 @@ import { assertExportMatches } from '../support/otlp/compareExport';
 import type { ExportRecorder, ReceivedExport } from '../support/otlp/ExportRecorder';
 import { OtlpGrpcReceiver } from '../support/otlp/OtlpGrpcReceiver';
 import { OtlpHttpReceiver } from '../support/otlp/OtlpHttpReceiver';
-import { exportErrors, otlpConfig, testResource } from '../support/otlp/pushTesting';
+import { exportErrors, otlpConfig, startManualPush, testResource } from '../support/otlp/pushTesting';
 
 /** A hung test fails instead of holding up the whole run. */
 const TEST_TIMEOUT_MS = 30_000;
@@ -150,21 +150,9 @@ test('console and otlp together: one collect per interval feeds both', { timeout
 });
 
 test('an endpoint with a path is used as given', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const receiver = await OtlpHttpReceiver.start();
-  const producer = new CatalogueProducer();
-  const push = startOtlpPush({
-    otlp: otlpConfig({ endpoint: `${receiver.endpoint}/custom/metrics`, protocol: 'http/json' }),
-    intervalMs: 60_000,
-    timeoutMs: 5_000,
-    resource: testResource(),
-    producer,
-    selfMetrics: new SelfMetrics(),
-  });
-  t.after(async () => {
-    await push.shutdown();
-    await producer.shutdown();
-    await receiver.close();
-  });
+  const { receiver, producer, push } = await startManualPush(t, (endpoint) =>
+    otlpConfig({ endpoint: `${endpoint}/custom/metrics`, protocol: 'http/json' }),
+  );
   recordTraffic(producer, 0);
   await push.forceFlush();
   const [received] = await receiver.waitForExports(1);

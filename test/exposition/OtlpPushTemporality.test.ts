@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CATALOGUE, LABEL } from '../../src/catalogue/MetricCatalogue';
-import { SelfMetrics } from '../../src/self/SelfMetrics';
-import { startOtlpPush } from '../../src/exposition/OtlpPush';
-import { CatalogueProducer } from '../support/otlp/CatalogueProducer';
 import { nanos } from '../support/otlp/compareExport';
-import { OtlpHttpReceiver } from '../support/otlp/OtlpHttpReceiver';
 import type { ReceivedExport } from '../support/otlp/ExportRecorder';
 import { TEMPORALITY, type ReceivedMetric } from '../support/otlp/ReceivedMetrics';
-import { exportErrors, LogCapture, otlpConfig, testResource } from '../support/otlp/pushTesting';
+import { exportErrors, LogCapture, otlpConfig, startManualPush } from '../support/otlp/pushTesting';
 
 /** A hung test fails instead of holding up the whole run. */
 const TEST_TIMEOUT_MS = 30_000;
@@ -26,24 +22,11 @@ function worker(found: ReceivedMetric, workerId: string): NonNullable<ReceivedMe
 }
 
 test('delta: each export carries the increase since the previous one, starting where it ended', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const receiver = await OtlpHttpReceiver.start();
-  const producer = new CatalogueProducer();
-  const selfMetrics = new SelfMetrics();
   const logs = new LogCapture();
-  const push = startOtlpPush({
-    otlp: otlpConfig({ endpoint: receiver.endpoint, protocol: 'http/json', temporality: 'delta' }),
-    intervalMs: 60_000,
-    timeoutMs: 5_000,
-    resource: testResource(),
-    producer,
-    selfMetrics,
-  });
-  t.after(async () => {
-    await push.shutdown();
-    logs.stop();
-    await producer.shutdown();
-    await receiver.close();
-  });
+  t.after(() => logs.stop());
+  const { receiver, producer, selfMetrics, push } = await startManualPush(t, (endpoint) =>
+    otlpConfig({ endpoint, protocol: 'http/json', temporality: 'delta' }),
+  );
 
   for (let i = 0; i < 3; i += 1) producer.recordRequest('1', 0.01);
   producer.setMemory('1', 1000);
@@ -82,21 +65,7 @@ test('delta: each export carries the increase since the previous one, starting w
 });
 
 test('cumulative (default): running totals with the producer start time', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const receiver = await OtlpHttpReceiver.start();
-  const producer = new CatalogueProducer();
-  const push = startOtlpPush({
-    otlp: otlpConfig({ endpoint: receiver.endpoint }),
-    intervalMs: 60_000,
-    timeoutMs: 5_000,
-    resource: testResource(),
-    producer,
-    selfMetrics: new SelfMetrics(),
-  });
-  t.after(async () => {
-    await push.shutdown();
-    await producer.shutdown();
-    await receiver.close();
-  });
+  const { receiver, producer, push } = await startManualPush(t, (endpoint) => otlpConfig({ endpoint }));
   for (let i = 0; i < 3; i += 1) producer.recordRequest('1', 0.01);
   await push.forceFlush();
   for (let i = 0; i < 2; i += 1) producer.recordRequest('1', 0.01);

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { OtlpConfig } from '../../../src/config/Config';
 import { CATALOGUE } from '../../../src/catalogue/MetricCatalogue';
-import type { SelfMetrics } from '../../../src/self/SelfMetrics';
+import type { TestContext } from 'node:test';
+import { SelfMetrics } from '../../../src/self/SelfMetrics';
+import { startOtlpPush } from '../../../src/exposition/OtlpPush';
+import type { OtlpPush } from '../../../src/exposition/OtlpPush';
+import { CatalogueProducer } from './CatalogueProducer';
+import { OtlpHttpReceiver } from './OtlpHttpReceiver';
 
 /** The package's log prefix (src/self/Logger.ts). */
 const LOG_PREFIX = '[otel-cluster-exporter]';
@@ -76,4 +81,29 @@ export class LogCapture {
   stop(): void {
     process.stderr.write = this.original;
   }
+}
+
+/** A push that only exports when the test calls forceFlush, into a fresh loopback HTTP receiver. */
+export interface ManualPush {
+  readonly receiver: OtlpHttpReceiver;
+  readonly producer: CatalogueProducer;
+  readonly selfMetrics: SelfMetrics;
+  readonly push: OtlpPush;
+}
+
+/**
+ * Start a receiver, a producer and a push whose interval never fires during a
+ * test; everything is closed when the test ends.
+ */
+export async function startManualPush(t: TestContext, otlp: (endpoint: string) => OtlpConfig): Promise<ManualPush> {
+  const receiver = await OtlpHttpReceiver.start();
+  const producer = new CatalogueProducer();
+  const selfMetrics = new SelfMetrics();
+  const push = startOtlpPush({ otlp: otlp(receiver.endpoint), intervalMs: 60_000, timeoutMs: 5_000, resource: testResource(), producer, selfMetrics });
+  t.after(async () => {
+    await push.shutdown();
+    await producer.shutdown();
+    await receiver.close();
+  });
+  return { receiver, producer, selfMetrics, push };
 }
