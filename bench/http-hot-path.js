@@ -32,25 +32,14 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { arg, benchOrServer, median } = require('./support');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
-}
 
 // ---------------------------------------------------------------- server side
-const SERVER_KIND = arg('server', undefined);
-if (SERVER_KIND !== undefined) {
-  runServer(SERVER_KIND);
-} else {
-  main().catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+benchOrServer(runServer, main);
 
 function helloHandler(_req, res) {
   res.end('hello world');
@@ -265,11 +254,6 @@ async function main() {
     }
   }
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const median = (xs) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  };
   const summary = (kind) => {
     const xs = results.get(kind) ?? [];
     if (xs.length === 0) return undefined;

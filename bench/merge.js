@@ -6,6 +6,7 @@
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
+const { median } = require('./support');
 const { performance } = require('node:perf_hooks');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { encodeSnapshot, decodeSnapshot } = require('../dist/snapshot/SnapshotCodec');
@@ -52,10 +53,6 @@ function workerSnapshot(slot, pid, now) {
   };
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 /** The encoded store contents: each live worker, plus (when withRetired) one retired snapshot per slot. */
 function buildTexts(now, withRetired) {

@@ -21,6 +21,7 @@
 const cluster = require('node:cluster');
 const http = require('node:http');
 const path = require('node:path');
+const { median } = require('./support');
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { performance } = require('node:perf_hooks');
@@ -84,11 +85,6 @@ const { mergeSnapshots } = require(path.join(dist, 'merge/SnapshotMerger'));
 const { MetricsEndpoint } = require(path.join(dist, 'exposition/MetricsEndpoint'));
 const { PrometheusTextSerializer } = require(path.join(dist, 'exposition/PrometheusTextSerializer'));
 
-function median(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 

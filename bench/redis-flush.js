@@ -19,8 +19,8 @@
  * Env: BENCH_SERIES (2000), BENCH_FLUSHES (30), BENCH_READS (11), BENCH_BASELINE_FLUSHES (2).
  */
 const { spawn } = require('node:child_process');
-const net = require('node:net');
 const path = require('node:path');
+const { freePort, median } = require('./support');
 const { performance } = require('node:perf_hooks');
 const { Redis } = require('ioredis');
 
@@ -39,17 +39,6 @@ const INSTANCES = 4;
 const WORKERS = 16;
 const BOUNDARIES = [...DEFAULT_DURATION_BUCKETS];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = net.createServer();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
 
 async function startRedis() {
   const port = await freePort();
@@ -104,7 +93,6 @@ async function serverStats(admin) {
   return { commands: read('total_commands_processed'), bytesIn: read('total_net_input_bytes'), bytesOut: read('total_net_output_bytes') };
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const p95 = (values) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.95))];
 const ms = (value) => `${value.toFixed(2)} ms`;
 const kb = (value) => `${(value / 1024).toFixed(1)} KiB`;

@@ -36,9 +36,9 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { arg, benchOrServer, freePort, median } = require('./support');
 
 const ROOT = path.resolve(__dirname, '..');
 // --register <file> measures another build of the package (e.g. an experiment) against the same baselines.
@@ -46,10 +46,6 @@ const REGISTER = path.resolve(arg('register', path.join(ROOT, 'dist', 'register.
 const STATUSES = [200, 302, 500, 201, 400, 503, 204, 401];
 const MB = 1024 * 1024;
 
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
-}
 
 // ---------------------------------------------------------------- server side
 
@@ -148,16 +144,6 @@ const VARIANTS = {
 };
 const BASELINE = { ours: 'plain', 'prom-client': 'plain', 'cluster-ours': 'cluster-plain' };
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One child process running one variant, talked to over IPC. */
 class Child {
@@ -310,11 +296,6 @@ async function round(kinds, workload, requests, settleMs) {
   }
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 const mb = (bytes) => (bytes / MB).toFixed(1).padStart(6);
 
@@ -375,12 +356,4 @@ async function main() {
 }
 
 // The same file is the bench and, with --server, each variant's child.
-const SERVER_KIND = arg('server', undefined);
-if (SERVER_KIND !== undefined) {
-  runServer(SERVER_KIND);
-} else {
-  main().catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+benchOrServer(runServer, main);
