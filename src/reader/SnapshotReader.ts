@@ -70,11 +70,6 @@ export class SnapshotReader extends MetricReader {
     return this.flushing;
   }
 
-  /** The most recent snapshot taken, for a synchronous last write when the process dies. */
-  latestSnapshot(): Snapshot | undefined {
-    return this.lastSnapshot;
-  }
-
   /**
    * Write the latest snapshot synchronously where the store can, with `fresh`
    * metrics replacing their older copies (the dying process's HTTP series).

@@ -100,11 +100,9 @@ export class Runtime {
       // Workers learn the private directory from their fork, not from an environment every child inherits.
       workerEnv: directory ? { [STORE_DIR_ENV]: directory.path } : {},
       onFirstFork: () => void instrumented.becomePrimary(),
-      onExit: (exit) => {
-        primaryMetrics.recordExit(exit);
-        // The dead worker's last snapshot is final now: fold it into its slot.
-        void exposition?.reap();
-      },
+      // Folding the dead worker's snapshot is the reaper's: its file reads as live for a few
+      // seconds after its last write (see FileStore), so a reap right now would find nothing.
+      onExit: (exit) => primaryMetrics.recordExit(exit),
     });
     const primaryMetrics = new PrimaryMetrics(instrumented.meterProvider.getMeter(SCOPE_NAME), {
       workerStates: () => (supervisor.hasForked() ? supervisor.workerStates() : SINGLE_PROCESS_STATES),

@@ -1,7 +1,9 @@
-import { readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FileStore } from '../store/FileStore';
 import { isOwnFileName, parseClaimFileName, parseSnapshotFileName } from '../store/fileNames';
+import { pidExists } from '../store/processLiveness';
 
 /**
  * `cleanup.db_files`: at a primary's startup, remove what a previous run of
@@ -21,29 +23,14 @@ export function cleanPreviousRun(directory: string): number {
   } catch {
     return 0; // no directory yet: nothing to clean
   }
-  const ours = names.filter(isOwnFileName);
-  if (ours.some((name) => writerRuns(name))) return 0;
-  let removed = 0;
-  for (const name of ours) {
-    try {
-      unlinkSync(join(directory, name));
-      removed++;
-    } catch {
-      // Gone already, or not ours to remove after all: leave it.
-    }
-  }
-  return removed;
+  if (names.filter(isOwnFileName).some(writerRuns)) return 0;
+  return FileStore.cleanStale(directory);
 }
 
+/** Whether the process named in a snapshot or claim file still runs (not this one). */
 function writerRuns(name: string): boolean {
   const pid = parseSnapshotFileName(name)?.pid ?? parseClaimFileName(name)?.claimerPid;
-  if (pid === undefined || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid !== undefined && pid > 0 && pid !== process.pid && pidExists(pid);
 }
 
 /** The prefix of the private directories primaries make with mkdtemp. */

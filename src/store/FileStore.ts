@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MAX_ENDPOINTS } from '../merge/capEndpoints';
@@ -123,8 +123,6 @@ export class FileStore implements SnapshotStore {
   readonly directory: string;
   private readonly selfMetrics: SelfMetrics | undefined;
   private readonly maxEndpoints: number;
-  /** Files this instance wrote, for {@link removeOwnFiles}. */
-  private readonly ownFiles = new Set<string>();
   /**
    * Decoded snapshots by file name. Every write renames a new file into place,
    * so an unchanged inode, size and mtime means unchanged content: retired
@@ -147,7 +145,6 @@ export class FileStore implements SnapshotStore {
   async write(snapshot: Snapshot): Promise<void> {
     const target = join(this.directory, snapshotFileName(snapshot.identity));
     await this.writeAtomic(target, encodeSnapshot(snapshot));
-    this.ownFiles.add(target);
   }
 
   /**
@@ -159,7 +156,6 @@ export class FileStore implements SnapshotStore {
   writeSync(snapshot: Snapshot): void {
     const target = join(this.directory, snapshotFileName(snapshot.identity));
     writeAtomicSync(target, encodeSnapshot(snapshot));
-    this.ownFiles.add(target);
   }
 
   /**
@@ -213,7 +209,6 @@ export class FileStore implements SnapshotStore {
   async remove(identity: SnapshotIdentity): Promise<void> {
     const target = join(this.directory, snapshotFileName(identity));
     await unlinkIfPresent(target);
-    this.ownFiles.delete(target);
   }
 
   /** Nothing to release: every operation opens and closes its own files. */
@@ -221,41 +216,37 @@ export class FileStore implements SnapshotStore {
     // No timers or handles are held between calls.
   }
 
-  /** Delete the snapshot files this instance wrote (a clean shutdown of a process that is not folded). */
-  async removeOwnFiles(): Promise<void> {
-    const files = [...this.ownFiles];
-    this.ownFiles.clear();
-    await Promise.all(files.map(unlinkIfPresent));
-  }
 
-  /** The synchronous form of {@link removeOwnFiles}, for `process.on('exit')`. Never throws. */
-  removeOwnFilesSync(): void {
-    for (const file of this.ownFiles) {
-      try {
-        unlinkSync(file);
-      } catch {
-        // Already gone, or the directory is: nothing left to clean.
-      }
-    }
-    this.ownFiles.clear();
-  }
 
   /**
    * Delete every file of this package's pattern in `directory` (snapshots,
    * retired totals, temporary, claim and lock files) and nothing else.
-   * Run by the primary at startup so a previous run's counts are not added again.
+   * Synchronous: the primary runs it at startup, before the app forks, so a
+   * previous run's counts are not added again (see runtime/startupCleanup.ts,
+   * which first makes sure no writer in the directory still runs).
    *
    * @returns how many files were deleted; 0 when the directory does not exist.
    */
-  static async cleanStale(directory: string): Promise<number> {
-    const names = await listDirectory(directory);
+  static cleanStale(directory: string): number {
+    let names: string[];
+    try {
+      names = readdirSync(directory);
+    } catch {
+      return 0; // no directory: nothing to clean
+    }
     let removed = 0;
     for (const name of names) {
       if (!isOwnFileName(name)) continue;
-      if (await unlinkIfPresent(join(directory, name))) removed++;
+      try {
+        unlinkSync(join(directory, name));
+        removed++;
+      } catch {
+        // Gone meanwhile: nothing to remove.
+      }
     }
     return removed;
   }
+
 
   private async writeAtomic(target: string, text: string): Promise<void> {
     try {

@@ -54,7 +54,8 @@ export async function isProcessAlive(pid: number, startedBeforeMs: number): Prom
   return holder.startedMs === undefined || holder.startedMs <= startedBeforeMs + START_TIME_SLACK_MS;
 }
 
-function pidExists(pid: number): boolean {
+/** Whether a process with this pid exists on this host (EPERM: it does, another user's). */
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -137,30 +137,27 @@ type WriteFn = (this: ServerResponse, chunk: unknown, encoding?: unknown, callba
 type EndFn = (this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) => ServerResponse;
 type PushFn = (this: IncomingMessage, chunk: unknown, encoding?: unknown) => boolean;
 
+/** Add a chunk the app writes to its response's byte count, unless the response is already over. */
+function countResponseBytes(res: ServerResponse & TrackedMessage, chunk: unknown, encoding: unknown): void {
+  const state = res[kState];
+  if (state === undefined || res.writableEnded || res.destroyed) return;
+  try {
+    state.responseBytes += byteLengthOf(chunk, encoding);
+  } catch (error) {
+    state.owner.reportInternalError(error);
+  }
+}
+
 /** Count the body bytes the app writes; the prototype's method (whatever class) does the real work. */
 function countingWrite(this: ServerResponse & TrackedMessage, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-  const state = this[kState];
-  if (state !== undefined && !this.writableEnded && !this.destroyed) {
-    try {
-      state.responseBytes += byteLengthOf(chunk, encoding);
-    } catch (error) {
-      state.owner.reportInternalError(error);
-    }
-  }
+  countResponseBytes(this, chunk, encoding);
   const write = (Object.getPrototypeOf(this) as { write: WriteFn }).write;
   return write.call(this, chunk, encoding, callback);
 }
 
 /** Count the final chunk passed to `res.end`, if any. */
 function countingEnd(this: ServerResponse & TrackedMessage, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
-  const state = this[kState];
-  if (state !== undefined && chunk != null && typeof chunk !== 'function' && !this.writableEnded && !this.destroyed) {
-    try {
-      state.responseBytes += byteLengthOf(chunk, encoding);
-    } catch (error) {
-      state.owner.reportInternalError(error);
-    }
-  }
+  if (chunk != null && typeof chunk !== 'function') countResponseBytes(this, chunk, encoding);
   const end = (Object.getPrototypeOf(this) as { end: EndFn }).end;
   return end.call(this, chunk, encoding, callback);
 }

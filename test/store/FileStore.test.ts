@@ -341,7 +341,7 @@ test('a missing directory is created by the first write, but one removed after u
   await assert.rejects(stat(dir), /ENOENT/);
 });
 
-test('removeOwnFiles and remove delete only this process\'s snapshots', async () => {
+test('remove deletes only the named process\'s snapshot, and twice is harmless', async () => {
   const dir = await freshDir();
   const mine = new FileStore({ directory: dir });
   const other = new FileStore({ directory: dir });
@@ -349,7 +349,7 @@ test('removeOwnFiles and remove delete only this process\'s snapshots', async ()
   const b = identity(1, deadPid());
   await mine.write(workerSnapshot(a, 1));
   await other.write(workerSnapshot(b, 1));
-  await mine.removeOwnFiles();
+  await mine.remove(a);
   assert.deepEqual(await readdir(dir), [`ocx-worker-1-${b.pid}-${b.startTimeMs}.json`]);
   await other.remove(b);
   await other.remove(b);

@@ -56,29 +56,42 @@ export class PrometheusServer {
     return new PrometheusServer(child, dir, `http://127.0.0.1:${webPort}`);
   }
 
-  /** Run an instant query. */
-  async query(expression: string): Promise<PromSample[]> {
-    const response = await fetch(`${this.apiBase}/api/v1/query?query=${encodeURIComponent(expression)}`);
-    const body = (await response.json()) as { status: string; data: { result: PromSample[] }; error?: string };
-    if (body.status !== 'success') throw new Error(`query ${expression}: ${body.error ?? body.status}`);
-    return body.data.result;
+  /** GET a Prometheus HTTP API path (`/api/v1/...`) and return its `data`. */
+  async api<T>(path: string): Promise<T> {
+    const response = await fetch(`${this.apiBase}${path}`);
+    const body = (await response.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`${path}: ${body.error ?? body.status}`);
+    return body.data;
   }
 
-  /** Poll a query until it returns at least one sample. */
-  async eventually(expression: string, timeoutMs = 20000): Promise<PromSample[]> {
+  /** Run an instant query. */
+  async query(expression: string): Promise<PromSample[]> {
+    return (await this.api<{ result: PromSample[] }>(`/api/v1/query?query=${encodeURIComponent(expression)}`)).result;
+  }
+
+  /** Poll `probe` until it returns a value, failing with Prometheus' own log if it never does. */
+  async until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`prometheus exited (${this.child.exitCode}):\n${this.log}`);
       try {
-        const result = await this.query(expression);
-        if (result.length > 0) return result;
+        const value = await probe();
+        if (value !== undefined) return value;
       } catch (error) {
-        lastError = error;
+        lastError = error; // not listening yet, or no data yet
       }
       await sleep(250);
     }
-    throw new Error(`no data for ${expression} (last error: ${String(lastError)})\nprometheus log:\n${this.log}`);
+    throw new Error(`timed out waiting for ${what} (last error: ${String(lastError)})\nprometheus log:\n${this.log}`);
+  }
+
+  /** Poll a query until it returns at least one sample. */
+  eventually(expression: string, timeoutMs = 20000): Promise<PromSample[]> {
+    return this.until(`data for ${expression}`, async () => {
+      const result = await this.query(expression);
+      return result.length > 0 ? result : undefined;
+    }, timeoutMs);
   }
 
   async stop(): Promise<void> {

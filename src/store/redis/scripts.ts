@@ -41,6 +41,24 @@ return result
 `);
 
 /**
+ * Compare-and-set of one hash field, shared by the retire and restore scripts:
+ * write `text` only if the field still holds what the caller read (SHA-1 of it,
+ * '' for absent), then refresh the hash's TTL (0 keeps it forever).
+ */
+const SET_FIELD_IF_UNCHANGED = `
+local function set_field_if_unchanged(key, field, expected_sha, text, ttl)
+  local current = redis.call('HGET', key, field)
+  local sha = ''
+  if current then sha = redis.sha1hex(current) end
+  if sha ~= expected_sha then return false end
+  redis.call('HSET', key, field, text)
+  ttl = tonumber(ttl)
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+  return true
+end
+`;
+
+/**
  * Fold a dead process into its slot: compare-and-set on both the snapshot that
  * was read and the retired value it was folded into (SHA-1 of each), then in
  * one step write the new retired value, drop the snapshot and lease, leave a
@@ -51,20 +69,14 @@ return result
  *       tombstone value, tombstone ttlMs, process member.
  * Returns 1 folded, 0 nothing to fold (already gone), -1 conflict (re-read and retry).
  */
-export const RETIRE_SCRIPT = new LuaScript('retire', `
+export const RETIRE_SCRIPT = new LuaScript('retire', `${SET_FIELD_IF_UNCHANGED}
 local snap = redis.call('GET', KEYS[1])
 if not snap then
   redis.call('SREM', KEYS[4], ARGV[8])
   return 0
 end
 if redis.sha1hex(snap) ~= ARGV[1] then return -1 end
-local current = redis.call('HGET', KEYS[5], ARGV[2])
-local sha = ''
-if current then sha = redis.sha1hex(current) end
-if sha ~= ARGV[3] then return -1 end
-redis.call('HSET', KEYS[5], ARGV[2], ARGV[4])
-local ttl = tonumber(ARGV[5])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[5], ttl) end
+if not set_field_if_unchanged(KEYS[5], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) then return -1 end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 redis.call('SREM', KEYS[4], ARGV[8])
@@ -83,15 +95,9 @@ return 1
  * ARGV: field, expected sha ('' = absent), text, ttlMs, then per tombstone: value, pttl.
  * Returns 1 written, 0 instance gone, -1 conflict.
  */
-export const RESTORE_SCRIPT = new LuaScript('restore', `
+export const RESTORE_SCRIPT = new LuaScript('restore', `${SET_FIELD_IF_UNCHANGED}
 if redis.call('EXISTS', KEYS[2]) == 0 and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-local sha = ''
-if current then sha = redis.sha1hex(current) end
-if sha ~= ARGV[2] then return -1 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-local ttl = tonumber(ARGV[4])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+if not set_field_if_unchanged(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) then return -1 end
 for i = 3, #KEYS do
   redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'PX', ARGV[2 * i], 'NX')
 end
