@@ -1,13 +1,15 @@
 /**
- * A configuration problem, reported in terms the user can act on: which file,
+ * Configuration problems, reported in terms the user can act on: which file,
  * which key (or environment variable), what was expected and what was found.
+ * One {@link ConfigError} carries every problem found, so a user fixes them
+ * all in one round.
  *
- * The message reads like
+ * A problem reads like
  * `config.yaml: exporter.redis.port: expected an integer from 1 to 65535, got "abc"`.
  */
 
-/** What a {@link ConfigError} is built from. */
-export interface ConfigErrorDetails {
+/** One configuration problem. */
+export interface ConfigIssue {
   /** The YAML file the value came from (absent for environment variables and defaults). */
   readonly file?: string;
   /** `exporter.redis.port`, an environment variable name such as `REDIS_PORT`, or `line 3, column 5`. */
@@ -24,11 +26,16 @@ export interface ConfigErrorDetails {
   readonly hint?: string;
 }
 
+/** @deprecated the former name of {@link ConfigIssue}. */
+export type ConfigErrorDetails = ConfigIssue;
+
 const MAX_ACTUAL_CHARS = 80;
+/** Values looked at to describe a list or mapping; a YAML alias bomb must not be expanded into a message. */
+const MAX_PREVIEW_VALUES = 40;
 
 /**
  * Renders the offending value for a message: strings quoted (so an empty
- * string is visible), mappings and lists named rather than dumped.
+ * string is visible), mappings and lists shown briefly, never expanded in full.
  */
 export function describeActual(actual: unknown): string {
   if (actual === undefined) return 'nothing';
@@ -36,24 +43,29 @@ export function describeActual(actual: unknown): string {
   if (typeof actual === 'string') return truncate(JSON.stringify(actual));
   if (typeof actual === 'number' || typeof actual === 'boolean' || typeof actual === 'bigint') return String(actual);
   if (actual instanceof Date) return `a date (${actual.toISOString()})`;
-  if (Array.isArray(actual)) return truncate(`a list ${safeJson(actual)}`);
-  if (typeof actual === 'object') return truncate(`a mapping ${safeJson(actual)}`);
+  if (Array.isArray(actual)) return truncate(`a list ${preview(actual, { left: MAX_PREVIEW_VALUES })}`);
+  if (typeof actual === 'object') return truncate(`a mapping ${preview(actual, { left: MAX_PREVIEW_VALUES })}`);
   return typeof actual;
 }
 
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? '';
-  } catch {
-    return '';
+/** JSON-like text of a value, visiting at most `budget.left` values. */
+function preview(value: unknown, budget: { left: number }): string {
+  if (budget.left-- <= 0) return '…';
+  if (Array.isArray(value)) return `[${value.map((item) => preview(item, budget)).join(',')}]`;
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    return `{${Object.entries(value)
+      .map(([k, item]) => `${JSON.stringify(k)}:${preview(item, budget)}`)
+      .join(',')}}`;
   }
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 function truncate(text: string): string {
   return text.length > MAX_ACTUAL_CHARS ? `${text.slice(0, MAX_ACTUAL_CHARS - 1)}…` : text;
 }
 
-function composeMessage(d: ConfigErrorDetails): string {
+/** One problem as a line of text. */
+export function formatIssue(d: ConfigIssue): string {
   const where = [d.file, d.keyPath].filter((part): part is string => part !== undefined && part !== '');
   const prefix = where.length > 0 ? `${where.join(': ')}: ` : '';
   const problem = d.problem !== undefined ? `${d.problem}; ` : '';
@@ -61,21 +73,36 @@ function composeMessage(d: ConfigErrorDetails): string {
   return `${prefix}${problem}expected ${d.expected}, got ${describeActual(d.actual)}${hint}`;
 }
 
-/** Thrown by configuration parsing and loading for any invalid input. */
+function composeMessage(issues: readonly ConfigIssue[]): string {
+  if (issues.length === 1) return formatIssue(issues[0] as ConfigIssue);
+  return `${issues.length} problems:\n${issues.map((issue) => `  - ${formatIssue(issue)}`).join('\n')}`;
+}
+
+/**
+ * Thrown by configuration parsing and loading for invalid input, with every
+ * problem found in {@link ConfigError.issues}. The other fields describe the
+ * first problem.
+ */
 export class ConfigError extends Error {
+  /** Every problem, in the order of the file, then the environment, then the cross-key rules and resources. */
+  readonly issues: readonly ConfigIssue[];
   readonly file?: string;
   readonly keyPath: string;
   readonly expected: string;
   readonly actual: unknown;
   readonly line?: number;
 
-  constructor(details: ConfigErrorDetails) {
-    super(composeMessage(details));
+  constructor(issues: ConfigIssue | readonly ConfigIssue[]) {
+    const list: readonly ConfigIssue[] = Array.isArray(issues) ? issues : [issues as ConfigIssue];
+    const first = list[0];
+    if (first === undefined) throw new Error('ConfigError needs at least one issue');
+    super(composeMessage(list));
     this.name = 'ConfigError';
-    if (details.file !== undefined) this.file = details.file;
-    this.keyPath = details.keyPath;
-    this.expected = details.expected;
-    this.actual = details.actual;
-    if (details.line !== undefined) this.line = details.line;
+    this.issues = list;
+    if (first.file !== undefined) this.file = first.file;
+    this.keyPath = first.keyPath;
+    this.expected = first.expected;
+    this.actual = first.actual;
+    if (first.line !== undefined) this.line = first.line;
   }
 }

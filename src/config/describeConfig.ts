@@ -5,7 +5,7 @@
  */
 import type * as JsYaml from 'js-yaml';
 import type { ExporterConfig } from './Config';
-import { CONFIG_FILE_ENV, CONFIG_KEYS, CONFIG_RULES, envName, fieldPath, type ConfigKey, type EnvVariable, type SecretKind } from './schema';
+import { CONFIG_FILE_ENV, CONFIG_KEYS, CONFIG_RULES, envName, type ConfigKey, type EnvVariable, type SecretKind } from './schema';
 
 /** What replaces a secret in any output. */
 export const SECRET_MASK = '***';
@@ -62,8 +62,7 @@ export function maskSecrets(config: ExporterConfig): unknown {
   const copy = JSON.parse(JSON.stringify(config)) as Tree;
   for (const key of CONFIG_KEYS) {
     if (key.secret === undefined) continue;
-    const fields = fieldPath(key.path);
-    setIn(copy, fields, mask(key.secret, getIn(copy, fields)));
+    setIn(copy, key.fields, mask(key.secret, getIn(copy, key.fields)));
   }
   return copy;
 }
@@ -76,7 +75,7 @@ export function maskSecrets(config: ExporterConfig): unknown {
 export function formatEffectiveConfig(config: ExporterConfig): string {
   const masked = maskSecrets(config);
   const exporter: Tree = {};
-  for (const key of CONFIG_KEYS) setIn(exporter, key.path.split('.'), getIn(masked, fieldPath(key.path)));
+  for (const key of CONFIG_KEYS) setIn(exporter, key.path.split('.'), getIn(masked, key.fields));
   // Loaded here, not at the top: only `check-config` prints YAML.
   const { dump } = require('js-yaml') as typeof JsYaml;
   return dump({ exporter }, { lineWidth: -1, noRefs: true, sortKeys: false });
@@ -98,7 +97,7 @@ function envCell(variables: readonly EnvVariable[]): string {
 function defaultCell(key: ConfigKey): string {
   if (key.defaultText !== undefined) return key.defaultText;
   if (typeof key.default === 'function') return 'computed';
-  return code(key.type.show(key.default));
+  return code(key.kind.show(key.default));
 }
 
 function keyCell(key: ConfigKey): string {
@@ -113,7 +112,7 @@ function keyCell(key: ConfigKey): string {
  */
 export function renderConfigReference(): string {
   const rows = CONFIG_KEYS.map((key) =>
-    `| ${[keyCell(key), envCell(key.env), key.type.label, defaultCell(key), key.description].map(cell).join(' | ')} |`,
+    `| ${[keyCell(key), envCell(key.env), key.kind.label, defaultCell(key), key.description].map(cell).join(' | ')} |`,
   );
   const rules = CONFIG_RULES.map((rule) => `- ${code(rule.path)}: ${rule.expected}.`);
   return [
@@ -131,6 +130,15 @@ export function renderConfigReference(): string {
     ...rules,
     '',
   ].join('\n');
+}
+
+/**
+ * Every key as plain text for `check-config --help`, generated from the
+ * schema like the README table: YAML path, type and environment variables.
+ */
+export function renderKeyList(): string {
+  const width = Math.max(...CONFIG_KEYS.map((key) => key.path.length));
+  return CONFIG_KEYS.map((key) => `  ${key.path.padEnd(width)}  ${key.kind.label}; ${key.env.map(envName).join(', ')}`).join('\n');
 }
 
 /** Names of every environment variable the schema reads, for tooling and tests. */

@@ -1,17 +1,17 @@
 /**
- * Pure configuration parsing: defaults < YAML < environment, every value
- * read, checked and documented through the table in `schema.ts`.
+ * Pure configuration parsing: defaults < YAML < environment, every value read
+ * and checked by the schema in `schema.ts`, every problem collected.
  *
  * No file system, no process globals: the caller passes the YAML text, the
  * environment and the host name, which keeps this testable and lets
  * `check-config` and the runtime share one code path.
  */
 import type * as JsYaml from 'js-yaml';
+import * as v from 'valibot';
 import type { ExporterConfig } from './Config';
-import { ConfigError } from './ConfigError';
-import { CONFIG_KEYS, CONFIG_RULES, envName, fieldPath, type ConfigKey, type DefaultContext, type EnvVariable } from './schema';
+import { ConfigError, type ConfigIssue } from './ConfigError';
+import { CONFIG_KEYS, EXPORTER_SCHEMA, envName, type ConfigKey, type DefaultContext, type EnvVariable } from './schema';
 import { closestMatch } from './suggest';
-import type { Parsed } from './valueTypes';
 
 /** Input of {@link parseConfig}. */
 export interface ParseConfigInput {
@@ -24,22 +24,25 @@ export interface ParseConfigInput {
   readonly hostname: string;
 }
 
-/** Where a value came from; errors point there. */
-type Origin =
-  | { readonly kind: 'default' }
-  | { readonly kind: 'yaml'; readonly writtenPath: string }
-  | { readonly kind: 'env'; readonly variable: EnvVariable };
+/** At most this many values (scalars, lists, mappings) after YAML aliases are expanded. */
+export const MAX_YAML_VALUES = 10_000;
+
+/** Where a value came from; problems point there. */
+type Origin = { readonly kind: 'default' } | { readonly kind: 'yaml'; readonly writtenPath: string } | { readonly kind: 'env'; readonly variable: EnvVariable };
 
 interface Setting {
   readonly value: unknown;
   readonly origin: Origin;
+  /** False when the value failed its key's check (already reported); it is kept so rules reading it stay silent. */
+  readonly valid: boolean;
 }
 
-/** Values of one layer (YAML or environment) by canonical schema path. */
+/** Values of one layer (YAML or environment) by snake_case schema path. */
 type Layer = Map<string, Setting>;
 
 const MASK = '***';
 const KEY_BY_PATH = new Map<string, ConfigKey>(CONFIG_KEYS.map((k) => [k.path, k]));
+const KEY_BY_FIELDS = new Map<string, ConfigKey>(CONFIG_KEYS.map((k) => [k.fields.join('.'), k]));
 const KEY_BY_YAML_PATH = new Map<string, ConfigKey>(CONFIG_KEYS.flatMap((k) => [k.path, ...(k.aliases ?? [])].map((p) => [p, k] as const)));
 
 /** Section path ('' is the inside of `exporter:`) → names allowed directly in it. */
@@ -49,40 +52,52 @@ function buildSections(paths: readonly string[]): Map<string, string[]> {
   const sections = new Map<string, string[]>();
   for (const path of paths) {
     const segments = path.split('.');
-    for (let depth = 0; depth < segments.length; depth++) {
+    segments.forEach((child, depth) => {
       const parent = segments.slice(0, depth).join('.');
       const children = sections.get(parent) ?? [];
-      const child = segments[depth] as string;
       if (!children.includes(child)) children.push(child);
       sections.set(parent, children);
-    }
+    });
   }
   return sections;
-}
-
-function keyOf(path: string): ConfigKey {
-  const found = KEY_BY_PATH.get(path);
-  if (found === undefined) throw new Error(`configuration schema has no key ${path}`);
-  return found;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
-/** Builds the error for a value of `key` that came from `origin`. */
-function valueError(key: ConfigKey, origin: Origin, file: string | undefined, expected: string, actual: unknown, detail?: string): ConfigError {
-  // Never echo a secret back into logs, even a malformed one.
-  const shown = key.secret !== undefined ? MASK : actual;
-  const hint = detail !== undefined && key.secret === undefined ? { hint: detail } : {};
-  if (origin.kind === 'env') return new ConfigError({ keyPath: envName(origin.variable), expected, actual: shown, ...hint });
-  const keyPath = `exporter.${origin.kind === 'yaml' ? origin.writtenPath : key.path}`;
-  return new ConfigError({ ...(file !== undefined ? { file } : {}), keyPath, expected, actual: shown, ...hint });
+/** Collects every problem of one parse. */
+class Problems {
+  readonly list: ConfigIssue[] = [];
+
+  constructor(private readonly file: string | undefined) {}
+
+  /** A problem in the file (or, without one, in the defaults). */
+  inFile(issue: Omit<ConfigIssue, 'file'>): void {
+    this.list.push(this.file !== undefined ? { ...issue, file: this.file } : issue);
+  }
+
+  /** A problem with the value of `key` that came from `origin`. */
+  value(key: ConfigKey, origin: Origin, expected: string, actual: unknown, hint?: string): void {
+    // Never echo a secret back into logs, even a malformed one.
+    const shown = key.secret !== undefined ? MASK : actual;
+    const extra = hint !== undefined && key.secret === undefined ? { hint } : {};
+    if (origin.kind === 'env') this.list.push({ keyPath: envName(origin.variable), expected, actual: shown, ...extra });
+    else this.inFile({ keyPath: `exporter.${origin.kind === 'yaml' ? origin.writtenPath : key.path}`, expected, actual: shown, ...extra });
+  }
 }
 
-function checked(key: ConfigKey, parsed: Parsed<unknown>, origin: Origin, file: string | undefined, raw: unknown): unknown {
-  if (parsed.ok) return parsed.value;
-  throw valueError(key, origin, file, key.type.expected, raw, parsed.detail);
+/** A detail worth showing from a failed check: the messages this package wrote, not valibot's generic ones. */
+function detailOf(issues: readonly v.BaseIssue<unknown>[]): string | undefined {
+  return issues.find((issue) => !issue.message.startsWith('Invalid '))?.message;
+}
+
+/** Checks one raw value with its key's schema; a failure is reported and the raw value kept, marked invalid. */
+function read(key: ConfigKey, raw: unknown, origin: Origin, problems: Problems): Setting {
+  const result = v.safeParse(key.schema, raw);
+  if (result.success) return { value: result.output, origin, valid: true };
+  problems.value(key, origin, key.kind.expected, raw, detailOf(result.issues));
+  return { value: raw, origin, valid: false };
 }
 
 // ---------------------------------------------------------------- YAML layer
@@ -95,120 +110,117 @@ function jsYaml(): typeof JsYaml {
   return require('js-yaml') as typeof JsYaml;
 }
 
-function parseYamlText(text: string, file: string | undefined): unknown {
+function parseYamlText(text: string, problems: Problems): unknown {
   const yaml = jsYaml();
   try {
-    return yaml.load(text, file !== undefined ? { filename: file } : {});
+    return yaml.load(text);
   } catch (error) {
     if (!(error instanceof yaml.YAMLException)) throw error;
     const line = error.mark.line + 1;
-    return failYamlSyntax(file, line, error.mark.column + 1, error.reason);
+    problems.inFile({ keyPath: `line ${line}, column ${error.mark.column + 1}`, line, expected: 'valid YAML', actual: error.reason });
+    return undefined;
   }
 }
 
-function failYamlSyntax(file: string | undefined, line: number, column: number, reason: string): never {
-  throw new ConfigError({ ...(file !== undefined ? { file } : {}), keyPath: `line ${line}, column ${column}`, line, expected: 'valid YAML', actual: reason });
+/** True when the document stays within {@link MAX_YAML_VALUES} once aliases are expanded (an alias bomb does not). */
+function withinValueBudget(doc: unknown): boolean {
+  let left = MAX_YAML_VALUES;
+  const visit = (node: unknown): boolean => {
+    if (--left < 0) return false;
+    if (Array.isArray(node)) return node.every(visit);
+    return isMapping(node) ? Object.values(node).every(visit) : true;
+  };
+  return visit(doc);
 }
 
-function readYamlLayer(text: string, file: string | undefined): Layer {
+function readYamlLayer(text: string, problems: Problems): Layer {
   const layer: Layer = new Map();
-  const doc = parseYamlText(text, file);
+  const doc = parseYamlText(text, problems);
   if (doc === null || doc === undefined) return layer;
-  const at = file !== undefined ? { file } : {};
-  if (!isMapping(doc)) throw new ConfigError({ ...at, keyPath: '(document)', expected: 'a mapping with the root key "exporter"', actual: doc });
+  if (!withinValueBudget(doc)) {
+    problems.inFile({ keyPath: '(document)', expected: `at most ${MAX_YAML_VALUES} values once YAML aliases are expanded`, actual: 'more (an alias expanding too far?)' });
+    return layer;
+  }
+  if (!isMapping(doc)) {
+    problems.inFile({ keyPath: '(document)', expected: 'a mapping with the root key "exporter"', actual: doc });
+    return layer;
+  }
   for (const [name, value] of Object.entries(doc)) {
-    if (name !== 'exporter') throw unknownRootKey(name, file);
-    if (value === null) continue;
-    if (!isMapping(value)) throw new ConfigError({ ...at, keyPath: 'exporter', expected: `a mapping of ${childList('')}`, actual: value });
-    walkSection(value, '', layer, file);
+    if (name !== 'exporter') problems.inFile(unknownRootKey(name));
+    else if (isMapping(value)) walkSection(value, '', layer, problems);
+    else if (value !== null) problems.inFile({ keyPath: 'exporter', expected: `a mapping of ${childList('')}`, actual: value });
   }
   return layer;
 }
 
-function unknownRootKey(name: string, file: string | undefined): ConfigError {
+function unknownRootKey(name: string): Omit<ConfigIssue, 'file'> {
   const misplaced = SECTION_CHILDREN.get('')?.includes(name) === true;
-  return new ConfigError({
-    ...(file !== undefined ? { file } : {}),
-    keyPath: name,
-    problem: 'unknown root key',
-    expected: 'the single root key "exporter"',
-    actual: name,
-    hint: misplaced
-      ? `did you mean "exporter.${name}"? (sections live under "exporter:")`
-      : closestMatch(name, ['exporter']) !== undefined
-        ? 'did you mean "exporter"?'
-        : 'move the settings under "exporter:"',
-  });
+  const hint = misplaced
+    ? `did you mean "exporter.${name}"? (sections live under "exporter:")`
+    : closestMatch(name, ['exporter']) !== undefined
+      ? 'did you mean "exporter"?'
+      : 'move the settings under "exporter:"';
+  return { keyPath: name, problem: 'unknown root key', expected: 'the single root key "exporter"', actual: name, hint };
 }
 
 function childList(section: string): string {
   return (SECTION_CHILDREN.get(section) ?? []).join(', ');
 }
 
-function walkSection(node: Record<string, unknown>, prefix: string, layer: Layer, file: string | undefined): void {
+function walkSection(node: Record<string, unknown>, prefix: string, layer: Layer, problems: Problems): void {
   for (const [name, value] of Object.entries(node)) {
     const path = prefix === '' ? name : `${prefix}.${name}`;
     const key = KEY_BY_YAML_PATH.get(path);
-    if (key !== undefined) {
-      setYamlValue(layer, key, path, value, file);
-    } else if (SECTION_CHILDREN.has(path)) {
-      if (value === null) continue;
-      if (!isMapping(value)) {
-        throw new ConfigError({ ...(file !== undefined ? { file } : {}), keyPath: `exporter.${path}`, expected: `a mapping of ${childList(path)}`, actual: value });
-      }
-      walkSection(value, path, layer, file);
-    } else {
-      throw unknownKey(name, prefix, file);
-    }
+    if (key !== undefined) setYamlValue(layer, key, path, value, problems);
+    else if (!SECTION_CHILDREN.has(path)) problems.inFile(unknownKey(name, prefix));
+    else if (isMapping(value)) walkSection(value, path, layer, problems);
+    else if (value !== null) problems.inFile({ keyPath: `exporter.${path}`, expected: `a mapping of ${childList(path)}`, actual: value });
   }
 }
 
-function unknownKey(name: string, prefix: string, file: string | undefined): ConfigError {
+function unknownKey(name: string, prefix: string): Omit<ConfigIssue, 'file'> {
   const here = prefix === '' ? 'exporter' : `exporter.${prefix}`;
   const sibling = closestMatch(name, SECTION_CHILDREN.get(prefix) ?? []);
   const elsewhere = sibling === undefined ? closestPathByLeaf(name) : undefined;
   const suggestion = sibling !== undefined ? `${here}.${sibling}` : elsewhere !== undefined ? `exporter.${elsewhere}` : undefined;
-  return new ConfigError({
-    ...(file !== undefined ? { file } : {}),
+  return {
     keyPath: `${here}.${name}`,
     problem: 'unknown key',
     expected: `one of ${childList(prefix)}`,
     actual: name,
     ...(suggestion !== undefined ? { hint: `did you mean "${suggestion}"?` } : {}),
-  });
+  };
 }
 
 /** A key placed in the wrong section: suggest the path whose last segment matches. */
 function closestPathByLeaf(name: string): string | undefined {
-  const paths = [...KEY_BY_PATH.keys()];
-  const leaves = paths.map((p) => p.split('.').pop() as string);
-  const leaf = closestMatch(name, leaves);
-  return leaf === undefined ? undefined : paths[leaves.indexOf(leaf)];
+  const leaves = new Map(CONFIG_KEYS.map((k) => [k.path.slice(k.path.lastIndexOf('.') + 1), k.path]));
+  const leaf = closestMatch(name, [...leaves.keys()]);
+  return leaf === undefined ? undefined : leaves.get(leaf);
 }
 
-function setYamlValue(layer: Layer, key: ConfigKey, writtenPath: string, raw: unknown, file: string | undefined): void {
+function setYamlValue(layer: Layer, key: ConfigKey, writtenPath: string, raw: unknown, problems: Problems): void {
   const origin: Origin = { kind: 'yaml', writtenPath };
-  const value = checked(key, key.type.parseYaml(raw), origin, file, raw);
+  const setting = read(key, raw, origin, problems);
   const previous = layer.get(key.path);
-  // An alias and its canonical path may both appear; only a disagreement is an error.
-  if (previous !== undefined && JSON.stringify(previous.value) !== JSON.stringify(value)) {
+  // An alias and its canonical path may both appear; only a disagreement is a problem.
+  if (previous !== undefined && previous.valid && setting.valid && JSON.stringify(previous.value) !== JSON.stringify(setting.value)) {
     const other = previous.origin.kind === 'yaml' ? previous.origin.writtenPath : key.path;
-    throw valueError(key, origin, file, `the same value as exporter.${other}, or only one of the two`, raw);
+    problems.value(key, origin, `the same value as exporter.${other}, or only one of the two`, raw);
   }
-  layer.set(key.path, { value, origin });
+  layer.set(key.path, setting);
 }
 
 // ---------------------------------------------------------- environment layer
 
-function readEnvLayer(env: Readonly<Record<string, string | undefined>>): Layer {
+function readEnvLayer(env: Readonly<Record<string, string | undefined>>, problems: Problems): Layer {
   const layer: Layer = new Map();
   for (const key of CONFIG_KEYS) {
     for (const variable of key.env) {
       const raw = env[envName(variable)];
       // Empty values count as unset: `FOO=` in a compose file should not override the YAML.
       if (raw === undefined || raw.trim() === '') continue;
-      const origin: Origin = { kind: 'env', variable };
-      layer.set(key.path, { value: checked(key, key.type.parseEnv(raw), origin, undefined, raw), origin });
+      layer.set(key.path, read(key, raw, { kind: 'env', variable }, problems));
       break;
     }
   }
@@ -222,20 +234,19 @@ function readEnvLayer(env: Readonly<Record<string, string | undefined>>): Layer 
  * their own keys, unless the same layer sets those keys explicitly
  * (OTEL_SERVICE_NAME beats service.name in OTEL_RESOURCE_ATTRIBUTES).
  */
-function applyDerives(layer: Layer, file: string | undefined): void {
+function applyDerives(layer: Layer, problems: Problems): void {
   for (const key of CONFIG_KEYS) {
     const setting = layer.get(key.path);
-    if (key.derives === undefined || setting === undefined || !isMapping(setting.value)) continue;
+    if (key.derives === undefined || setting === undefined || !setting.valid || !isMapping(setting.value)) continue;
     const remaining: Record<string, unknown> = { ...setting.value };
     for (const derive of key.derives) {
       if (!(derive.attribute in remaining)) continue;
       const raw = remaining[derive.attribute];
       delete remaining[derive.attribute];
-      if (layer.has(derive.path)) continue;
-      const target = keyOf(derive.path);
-      layer.set(derive.path, { value: checked(target, target.type.parseYaml(raw), setting.origin, file, raw), origin: setting.origin });
+      const target = KEY_BY_PATH.get(derive.path);
+      if (target !== undefined && !layer.has(derive.path)) layer.set(derive.path, read(target, raw, setting.origin, problems));
     }
-    layer.set(key.path, { value: remaining, origin: setting.origin });
+    layer.set(key.path, { ...setting, value: remaining });
   }
 }
 
@@ -244,8 +255,8 @@ function mergeLayers(layers: readonly Layer[]): Map<string, Setting> {
   for (const layer of layers) {
     for (const [path, setting] of layer) {
       const previous = merged.get(path);
-      const mergeable = keyOf(path).type.mergeable === true && previous !== undefined && isMapping(previous.value) && isMapping(setting.value);
-      merged.set(path, mergeable ? { value: { ...(previous.value as object), ...(setting.value as object) }, origin: setting.origin } : setting);
+      const mergeable = KEY_BY_PATH.get(path)?.kind.mergeable === true && previous?.valid === true && setting.valid;
+      merged.set(path, mergeable ? { ...setting, value: { ...(previous.value as object), ...(setting.value as object) } } : setting);
     }
   }
   return merged;
@@ -253,70 +264,82 @@ function mergeLayers(layers: readonly Layer[]): Map<string, Setting> {
 
 /** Fills unset keys: plain defaults first, then computed ones (which may read the former). */
 function fillDefaults(settings: Map<string, Setting>, hostname: string): void {
-  const ctx: DefaultContext = { hostname, get: (path) => settings.get(path)?.value };
-  const computed = CONFIG_KEYS.filter((k) => typeof k.default === 'function');
+  const staticDefault = (path: string): unknown => {
+    const fallback = KEY_BY_PATH.get(path)?.default;
+    return typeof fallback === 'function' ? undefined : fallback;
+  };
+  // A computed default reads valid values only: a bad interval must not also make a bad default timeout.
+  const get = (path: string): unknown => {
+    const setting = settings.get(path);
+    return setting?.valid === true ? setting.value : staticDefault(path);
+  };
+  const ctx: DefaultContext = { hostname, get };
   for (const key of CONFIG_KEYS) {
-    if (!settings.has(key.path) && typeof key.default !== 'function') settings.set(key.path, { value: key.default, origin: { kind: 'default' } });
+    if (!settings.has(key.path) && typeof key.default !== 'function') settings.set(key.path, { value: key.default, origin: { kind: 'default' }, valid: true });
   }
-  for (const key of computed) {
+  for (const key of CONFIG_KEYS) {
+    if (typeof key.default !== 'function') continue;
     // An explicit empty value (`endpoint: ""`) asks for the computed default, like an absent one.
     const current = settings.get(key.path);
     if (current !== undefined && current.value !== '') continue;
-    const compute = key.default as (c: DefaultContext) => unknown;
-    settings.set(key.path, { value: compute(ctx), origin: { kind: 'default' } });
+    settings.set(key.path, { value: key.default(ctx), origin: { kind: 'default' }, valid: true });
   }
 }
 
-/** Runs the per-variable adjustments (the OTLP `/v1/metrics` rule) now that every key is known. */
-function applyEnvAdjustments(settings: Map<string, Setting>): void {
+/** Runs the per-variable and per-key adjustments (the OTLP `/v1/metrics` rule) now that every key is known. */
+function applyAdjustments(settings: Map<string, Setting>): void {
   const get = (path: string): unknown => settings.get(path)?.value;
   for (const [path, setting] of settings) {
-    const origin = setting.origin;
-    if (origin.kind !== 'env' || typeof origin.variable === 'string') continue;
-    settings.set(path, { value: origin.variable.adjust(setting.value, get), origin });
-  }
-}
-
-function checkRules(settings: Map<string, Setting>, file: string | undefined): void {
-  const get = (path: string): unknown => settings.get(path)?.value;
-  for (const rule of CONFIG_RULES) {
-    if (rule.holds(get)) continue;
-    const setting = settings.get(rule.path);
-    throw valueError(keyOf(rule.path), setting?.origin ?? { kind: 'default' }, file, rule.expected, setting?.value);
+    if (!setting.valid) continue;
+    const { origin } = setting;
+    let value = origin.kind === 'env' && typeof origin.variable !== 'string' ? origin.variable.adjust(setting.value, get) : setting.value;
+    const finish = KEY_BY_PATH.get(path)?.finish;
+    if (finish !== undefined) value = finish(value, get);
+    settings.set(path, { ...setting, value });
   }
 }
 
 function assemble(settings: Map<string, Setting>): Record<string, unknown> {
   const root: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
-    const fields = fieldPath(key.path);
     let node = root;
-    for (const field of fields.slice(0, -1)) {
-      node[field] ??= {};
-      node = node[field] as Record<string, unknown>;
-    }
-    node[fields[fields.length - 1] as string] = settings.get(key.path)?.value;
+    for (const field of key.fields.slice(0, -1)) node = (node[field] ??= {}) as Record<string, unknown>;
+    node[key.fields[key.fields.length - 1] ?? ''] = settings.get(key.path)?.value;
   }
   return root;
 }
 
+/** Runs the whole schema (every key again, then the cross-key rules) and reports what it finds that was not reported yet. */
+function validateMerged(settings: Map<string, Setting>, problems: Problems): ExporterConfig | undefined {
+  const result = v.safeParse(EXPORTER_SCHEMA, assemble(settings));
+  if (result.success) return result.output;
+  for (const issue of result.issues) {
+    const key = KEY_BY_FIELDS.get((issue.path ?? []).map((item) => String(item.key)).join('.'));
+    if (key === undefined) throw new Error(`configuration schema reported a problem outside any key: ${issue.message}`);
+    const setting = settings.get(key.path);
+    if (setting?.valid === false) continue;
+    const isRule = issue.type === 'partial_check';
+    problems.value(key, setting?.origin ?? { kind: 'default' }, isRule ? issue.message : key.kind.expected, setting?.value, isRule ? undefined : detailOf([issue]));
+  }
+  return undefined;
+}
+
 /**
  * Builds the effective configuration from defaults, then the YAML text, then
- * the environment. Throws {@link ConfigError} naming the file, the key path or
- * variable, and what was expected, for the first invalid value.
+ * the environment. Throws one {@link ConfigError} listing every problem, each
+ * naming the file, the key path or variable, what was expected and what was found.
  */
 export function parseConfig(input: ParseConfigInput): ExporterConfig {
   const { file } = input;
-  const yamlLayer = input.yamlText !== undefined ? readYamlLayer(input.yamlText, file) : new Map<string, Setting>();
-  const envLayer = readEnvLayer(input.env);
-  applyDerives(yamlLayer, file);
-  applyDerives(envLayer, file);
+  const problems = new Problems(file);
+  const yamlLayer = input.yamlText !== undefined ? readYamlLayer(input.yamlText, problems) : new Map<string, Setting>();
+  const envLayer = readEnvLayer(input.env, problems);
+  applyDerives(yamlLayer, problems);
+  applyDerives(envLayer, problems);
   const settings = mergeLayers([yamlLayer, envLayer]);
   fillDefaults(settings, input.hostname);
-  applyEnvAdjustments(settings);
-  checkRules(settings, file);
-  const assembled = assemble(settings);
-  if (input.yamlText !== undefined && file !== undefined) assembled['sourceFile'] = file;
-  // Every ExporterConfig field is a schema key (a test asserts the full shape), so the cast is sound.
-  return assembled as unknown as ExporterConfig;
+  applyAdjustments(settings);
+  const config = validateMerged(settings, problems);
+  if (problems.list.length > 0 || config === undefined) throw new ConfigError(problems.list);
+  return input.yamlText !== undefined && file !== undefined ? { ...config, sourceFile: file } : config;
 }

@@ -1,18 +1,19 @@
 /**
- * The one declarative table of configuration keys. Parsing (YAML and
- * environment), validation, the effective-configuration dump and the README
- * reference table are all driven from here; no other file knows a key name,
- * an environment variable, a range or a default.
+ * The one configuration schema (valibot). Every key, its environment
+ * variables, default, type, description and every check — cross-key rules
+ * included — is declared here; parsing, validation, the effective-configuration
+ * dump, the README reference table and `check-config --help` all read it, and
+ * {@link ExporterConfig} is inferred from it.
  *
- * Paths are snake_case under the YAML root `exporter:`; the field of
- * {@link ExporterConfig} is the camelCase form of the same path
+ * Fields are the camelCase form of the YAML keys under the root `exporter:`
  * (`redis.key_prefix` → `config.redis.keyPrefix`).
  */
+import * as v from 'valibot';
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
-import type { MetricsExporterName, OtlpProtocol, ServeScope } from './Config';
-import { boolean, bucketList, hostPortList, integer, oneOf, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
+import { otlpMetricsUrl } from './otlpEndpoint';
+import { MAX_TIMER_MS, boolean, bucketList, hostPortList, integer, listenAddress, oneOf, stringMap, text, url, wordList, type ValueKind } from './valueTypes';
 
-/** Reads another key's resolved value (by snake_case path) while defaults and adjustments are computed. */
+/** Reads another key's resolved value (by snake_case path) while computed defaults and adjustments run. */
 export type ResolvedLookup = (path: string) => unknown;
 
 /** What a computed default may depend on. */
@@ -44,431 +45,398 @@ export interface DerivedKey {
   readonly path: string;
 }
 
-/** One configuration key. */
-export interface ConfigKey {
-  /** snake_case path under `exporter:`. */
-  readonly path: string;
-  /** Other YAML paths meaning the same key (upstream README layouts). */
-  readonly aliases?: readonly string[];
-  readonly type: ValueType<unknown>;
+/** Everything about one key besides its value kind. */
+export interface SettingSpec<T> {
   /** A value, or a function computing one from the host and other keys. */
-  readonly default: unknown;
+  readonly default: T | ((ctx: DefaultContext) => T);
   /** How the default reads in documentation when it is computed. */
   readonly defaultText?: string;
   /** Environment variables, highest precedence first: the first non-empty one wins. */
   readonly env: readonly EnvVariable[];
+  /** Other YAML paths (snake_case, under `exporter:`) meaning the same key (upstream README layouts). */
+  readonly aliases?: readonly string[];
   readonly secret?: SecretKind;
   readonly derives?: readonly DerivedKey[];
+  /** Rewrites the resolved value whatever layer it came from (the OTLP URL rule). */
+  readonly finish?: (value: T, get: ResolvedLookup) => T;
   readonly description: string;
 }
 
-/** A check spanning several keys; reported against `path`. */
+/** One configuration key as the parser and the documentation see it. */
+export interface ConfigKey extends SettingSpec<unknown> {
+  /** snake_case path under `exporter:`. */
+  readonly path: string;
+  /** The field path in {@link ExporterConfig}. */
+  readonly fields: readonly string[];
+  readonly kind: ValueKind<unknown>;
+  /** The key's own schema (the value kind's). */
+  readonly schema: v.GenericSchema<unknown, unknown>;
+}
+
+/** A check spanning several keys, reported against `path`. */
 export interface ConfigRule {
+  /** snake_case path of the key the problem is reported on. */
   readonly path: string;
   /** Completes "expected …". */
   readonly expected: string;
-  holds(get: ResolvedLookup): boolean;
 }
 
-/** Typed constructor so each entry's default is checked against its value type. */
-function key<T>(spec: {
-  readonly path: string;
-  readonly aliases?: readonly string[];
-  readonly type: ValueType<T>;
-  readonly default: T | ((ctx: DefaultContext) => T);
-  readonly defaultText?: string;
-  readonly env: readonly EnvVariable[];
-  readonly secret?: SecretKind;
-  readonly derives?: readonly DerivedKey[];
-  readonly description: string;
-}): ConfigKey {
-  return spec;
+const SETTING = 'otel-cluster-exporter.setting';
+
+/** A key: its value kind, with its environment variables, default and description as schema metadata. */
+function setting<T>(kind: ValueKind<T>, spec: SettingSpec<T>) {
+  return v.pipe(kind.schema, v.metadata({ [SETTING]: { ...spec, kind } }));
 }
 
-const PORT = integer(1, 65535);
 const OTLP_HTTP_DEFAULT = 'http://localhost:4318/v1/metrics';
 const OTLP_GRPC_DEFAULT = 'http://localhost:4317';
-
-/**
- * Applies the OTel rule for the generic endpoint variable: for HTTP protocols
- * the signal path `v1/metrics` is appended to the base URL's path; gRPC uses it as is.
- */
-export function appendMetricsPath(endpoint: string): string {
-  const parsed = new URL(endpoint);
-  const base = parsed.pathname.endsWith('/') ? parsed.pathname : `${parsed.pathname}/`;
-  parsed.pathname = `${base}v1/metrics`;
-  return parsed.toString();
-}
 
 const GENERIC_OTLP_ENDPOINT: EnvVariableSpec = {
   name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
   note: 'base URL; `/v1/metrics` is appended for http/* protocols',
-  adjust: (value, get) => (typeof value === 'string' && value !== '' && String(get('otel.otlp.protocol')).startsWith('http') ? appendMetricsPath(value) : value),
+  adjust: (value, get) => (typeof value === 'string' && value !== '' ? otlpMetricsUrl(value, String(get('otel.otlp.protocol')), 'base') : value),
 };
 
 /** Upstream's `ssl:` sat at the root in its README example and under `prometheus:` in its code; both are accepted. */
 const sslAlias = (leaf: string): readonly string[] => [`ssl.${leaf}`];
+const PORT = integer(1, 65535);
+const TIMER_MS = integer(1, MAX_TIMER_MS);
+const EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
+
+const SECTIONS = {
+  prometheus: v.object({
+    metricsPort: setting(integer(0, 65535), {
+      default: 9091,
+      env: ['PROMETHEUS_METRICS_PORT', 'OTEL_EXPORTER_PROMETHEUS_PORT'],
+      description: 'Port of the merged /metrics endpoint (0: any free port). The upstream variable wins over the OTel one.',
+    }),
+    bindAddress: setting(listenAddress(), {
+      default: '0.0.0.0',
+      env: ['PROMETHEUS_BIND_ADDRESS', 'OTEL_EXPORTER_PROMETHEUS_HOST'],
+      description: 'Address the /metrics endpoint listens on. The upstream variable wins over the OTel one.',
+    }),
+    multiprocDir: setting(text(), {
+      default: '',
+      defaultText: '"" (a private temporary directory)',
+      env: ['PROMETHEUS_MULTIPROC_DIR'],
+      description: 'Directory of the embedded file store shared by workers and the primary; checked at startup with a probe write.',
+    }),
+    ssl: v.object({
+      enabled: setting(boolean(), {
+        default: false,
+        aliases: sslAlias('enabled'),
+        env: ['PROMETHEUS_SSL_ENABLED'],
+        description: 'Serve /metrics over HTTPS (needs certfile and keyfile).',
+      }),
+      certfile: setting(text(), {
+        default: '',
+        aliases: sslAlias('certfile'),
+        env: ['PROMETHEUS_SSL_CERTFILE'],
+        description: 'PEM certificate (chain) for HTTPS; read and matched with keyfile at startup.',
+      }),
+      keyfile: setting(text(), { default: '', aliases: sslAlias('keyfile'), env: ['PROMETHEUS_SSL_KEYFILE'], description: 'PEM private key for HTTPS.' }),
+      clientCafile: setting(text(), {
+        default: '',
+        aliases: sslAlias('client_cafile'),
+        env: ['PROMETHEUS_SSL_CLIENT_CAFILE'],
+        description: 'CA bundle that client certificates must chain to.',
+      }),
+      clientAuthRequired: setting(boolean(), {
+        default: false,
+        aliases: sslAlias('client_auth_required'),
+        env: ['PROMETHEUS_SSL_CLIENT_AUTH_REQUIRED'],
+        description: 'Reject scrapers without a client certificate signed by client_cafile (mutual TLS).',
+      }),
+    }),
+  }),
+  gunicorn: v.object({
+    workers: setting(integer(1, 10_000), {
+      default: 1,
+      env: ['GUNICORN_WORKERS'],
+      description: 'Accepted for upstream compatibility; informational (the cluster decides the worker count).',
+    }),
+    timeout: setting(integer(0, 2_147_483), { default: 30, env: ['GUNICORN_TIMEOUT'], description: 'Accepted for upstream compatibility; informational.' }),
+    keepalive: setting(integer(0, 2_147_483), { default: 2, env: ['GUNICORN_KEEPALIVE'], description: 'Accepted for upstream compatibility; informational.' }),
+  }),
+  redis: v.object({
+    enabled: setting(boolean(), { default: false, env: ['REDIS_ENABLED'], description: 'Keep snapshots in Redis instead of the embedded file store.' }),
+    url: setting(url(['redis', 'rediss']), {
+      default: '',
+      env: ['REDIS_URL'],
+      secret: 'urlPassword',
+      description: 'Connection URL; when set it wins over host, port, db, username and password.',
+    }),
+    host: setting(text({ nonEmpty: true }), { default: 'localhost', env: ['REDIS_HOST'], description: 'Redis host.' }),
+    port: setting(PORT, { default: 6379, env: ['REDIS_PORT'], description: 'Redis port.' }),
+    db: setting(integer(0, 1_000_000), { default: 0, env: ['REDIS_DB'], description: 'Redis database number.' }),
+    username: setting(text(), { default: '', env: ['REDIS_USERNAME'], description: 'Redis ACL user name.' }),
+    password: setting(text(), { default: '', env: ['REDIS_PASSWORD'], secret: 'value', description: 'Redis password.' }),
+    keyPrefix: setting(text({ nonEmpty: true }), {
+      default: 'gunicorn',
+      env: ['REDIS_KEY_PREFIX'],
+      description: 'Prefix of every key this package writes; may contain ":".',
+    }),
+    ttlSeconds: setting(integer(1, 31_536_000), {
+      default: 300,
+      env: ['REDIS_TTL_SECONDS'],
+      description: "Lifetime of a silent worker's keys (at most a year); a heartbeat refreshes it while the worker lives.",
+    }),
+    ttlDisabled: setting(boolean(), {
+      default: false,
+      env: ['REDIS_TTL_DISABLED'],
+      description: 'Keep keys without expiry (dead workers are then removed only by the primary).',
+    }),
+    tls: v.object({
+      enabled: setting(boolean(), {
+        default: false,
+        env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_ENABLED'],
+        description: 'Connect to Redis over TLS (implied by a rediss:// URL).',
+      }),
+      caFile: setting(text(), { default: '', env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_CA_FILE'], description: 'CA bundle to verify the Redis server.' }),
+      certFile: setting(text(), {
+        default: '',
+        env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_CERT_FILE'],
+        description: 'Client certificate for Redis (with key_file); read and matched at startup.',
+      }),
+      keyFile: setting(text(), { default: '', env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_KEY_FILE'], description: 'Client private key for Redis (with cert_file).' }),
+      rejectUnauthorized: setting(boolean(), {
+        default: true,
+        env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_REJECT_UNAUTHORIZED'],
+        description: 'Refuse a Redis server certificate that does not verify.',
+      }),
+    }),
+    sentinels: setting(hostPortList(26379), {
+      default: [],
+      env: ['OTEL_CLUSTER_EXPORTER_REDIS_SENTINELS'],
+      description: 'Sentinel nodes; when set, the master named sentinel_name is used.',
+    }),
+    sentinelName: setting(text(), { default: '', env: ['OTEL_CLUSTER_EXPORTER_REDIS_SENTINEL_NAME'], description: 'Master name known to the sentinels.' }),
+    clusterNodes: setting(hostPortList(6379), {
+      default: [],
+      env: ['OTEL_CLUSTER_EXPORTER_REDIS_CLUSTER_NODES'],
+      description: 'Redis Cluster seed nodes; when set, cluster mode is used.',
+    }),
+  }),
+  cleanup: v.object({
+    dbFiles: setting(boolean(), {
+      default: true,
+      env: ['OTEL_CLUSTER_EXPORTER_CLEANUP_DB_FILES'],
+      description: "Remove this package's stale files from multiproc_dir at startup.",
+    }),
+  }),
+  metrics: v.object({
+    flushIntervalMs: setting(integer(50, 1000), {
+      default: 500,
+      env: ['OTEL_CLUSTER_EXPORTER_FLUSH_INTERVAL_MS'],
+      description: 'How often each worker persists its snapshot.',
+    }),
+    durationBuckets: setting(bucketList(), {
+      default: DEFAULT_DURATION_BUCKETS,
+      env: ['OTEL_CLUSTER_EXPORTER_DURATION_BUCKETS'],
+      description: 'Request duration histogram boundaries, seconds.',
+    }),
+    sizeBuckets: setting(bucketList(), {
+      default: DEFAULT_SIZE_BUCKETS,
+      env: ['OTEL_CLUSTER_EXPORTER_SIZE_BUCKETS'],
+      description: 'Request/response size histogram boundaries, bytes.',
+    }),
+    maxEndpoints: setting(integer(1, 100_000), {
+      default: 100,
+      env: ['OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS'],
+      description: 'Distinct endpoint label values per worker before the rest fold into one overflow value.',
+    }),
+  }),
+  otel: v.object({
+    serviceName: setting(text({ nonEmpty: true }), {
+      default: 'unknown_service:node',
+      env: ['OTEL_SERVICE_NAME'],
+      description: 'Resource service.name (also taken from service.name in resource attributes of the same layer).',
+    }),
+    instanceId: setting(text({ nonEmpty: true }), {
+      default: (ctx) => (ctx.hostname === '' ? 'unknown' : ctx.hostname),
+      defaultText: 'the host name',
+      env: ['OTEL_CLUSTER_EXPORTER_INSTANCE_ID'],
+      description: 'Resource service.instance.id (also taken from service.instance.id in resource attributes).',
+    }),
+    resourceAttributes: setting(stringMap(), {
+      default: {},
+      env: ['OTEL_RESOURCE_ATTRIBUTES'],
+      derives: [
+        { attribute: 'service.name', path: 'otel.service_name' },
+        { attribute: 'service.instance.id', path: 'otel.instance_id' },
+      ],
+      description: 'Extra resource attributes; environment entries are merged over YAML ones.',
+    }),
+    exporters: setting(wordList(EXPORTERS, 'none'), { default: ['prometheus'], env: ['OTEL_METRICS_EXPORTER'], description: 'Where the merged view goes.' }),
+    exportIntervalMs: setting(TIMER_MS, {
+      default: 60000,
+      env: ['OTEL_METRIC_EXPORT_INTERVAL'],
+      description: 'Interval between pushes of the merged view (otlp, console).',
+    }),
+    exportTimeoutMs: setting(TIMER_MS, {
+      default: (ctx) => Math.min(30000, Number(ctx.get('otel.export_interval_ms'))),
+      defaultText: '30000 (capped at the export interval)',
+      env: ['OTEL_METRIC_EXPORT_TIMEOUT'],
+      description: 'Time allowed for one push; at most the export interval.',
+    }),
+    otlp: v.object({
+      endpoint: setting(url(['http', 'https']), {
+        default: (ctx) => (ctx.get('otel.otlp.protocol') === 'grpc' ? OTLP_GRPC_DEFAULT : OTLP_HTTP_DEFAULT),
+        defaultText: `${OTLP_HTTP_DEFAULT} (grpc: ${OTLP_GRPC_DEFAULT})`,
+        env: ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', GENERIC_OTLP_ENDPOINT],
+        secret: 'urlPassword',
+        finish: (value, get) => (value === '' ? value : otlpMetricsUrl(value, String(get('otel.otlp.protocol')), 'signal')),
+        description: 'Metrics URL of the OTLP receiver: from YAML and the METRICS variable a URL with a path is used as is, one without a path gets /v1/metrics for http/* protocols.',
+      }),
+      protocol: setting(oneOf(['http/protobuf', 'http/json', 'grpc']), {
+        default: 'http/protobuf',
+        env: ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+        description: 'OTLP wire protocol.',
+      }),
+      headers: setting(stringMap(), {
+        default: {},
+        env: ['OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'],
+        secret: 'mapValues',
+        description: 'Headers sent with every push (values are masked in output).',
+      }),
+      timeoutMs: setting(TIMER_MS, {
+        default: 10000,
+        env: ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
+        description: 'Timeout of one OTLP request.',
+      }),
+      compression: setting(oneOf(['gzip', 'none']), {
+        default: 'none',
+        env: ['OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION'],
+        description: 'Compression of OTLP request bodies.',
+      }),
+      temporality: setting(oneOf(['cumulative', 'delta'], { lowmemory: 'delta' }), {
+        default: 'cumulative',
+        env: ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'],
+        description: 'Aggregation temporality of pushed sums and histograms; lowmemory is read as delta.',
+      }),
+    }),
+  }),
+  serve: v.object({
+    scope: setting(oneOf(['instance', 'service', 'all']), {
+      default: 'all',
+      env: ['OTEL_CLUSTER_EXPORTER_SERVE_SCOPE'],
+      description: 'Which snapshots `serve` merges: this instance, this service, or all in the store.',
+    }),
+  }),
+  logging: v.object({
+    quiet: setting(boolean(), {
+      default: false,
+      env: ['OTEL_CLUSTER_EXPORTER_QUIET'],
+      description: 'Leave out the startup line naming the metrics URL (problems are still logged).',
+    }),
+  }),
+};
+
+type Sections = v.InferOutput<v.ObjectSchema<typeof SECTIONS, undefined>>;
+
+/** A cross-key check: the valibot action for the schema and its line in the reference. */
+interface CrossCheck extends ConfigRule {
+  readonly action: v.BaseValidation<Sections, Sections, v.BaseIssue<unknown>>;
+}
+
+/** `prometheus.ssl.certfile` → `['prometheus', 'ssl', 'certfile']` field path. */
+export function fieldPath(path: string): string[] {
+  return path.split('.').map((segment) => segment.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
+}
+
+/** valibot's `partialCheck` and `forward`, typed for paths computed from strings (valibot types them from literal tuples). */
+type Validation = v.BaseValidation<Sections, Sections, v.BaseIssue<unknown>>;
+const partialCheck = v.partialCheck as unknown as (paths: readonly (readonly string[])[], requirement: (c: Sections) => boolean, message: string) => Validation;
+const forward = v.forward as unknown as (action: Validation, path: readonly string[]) => Validation;
+
+/**
+ * A rule over the merged configuration, reported on `path`. It runs only when
+ * every key it reads (`reads`, snake_case paths) passed its own check, so one
+ * bad value does not also show up as a rule violation.
+ */
+function crossCheck(path: string, reads: readonly string[], expected: string, holds: (c: Sections) => boolean): CrossCheck {
+  const paths = [...new Set([path, ...reads])].map(fieldPath);
+  return { path, expected, action: forward(partialCheck(paths, holds, expected), fieldPath(path)) };
+}
+
+const isSet = (s: string): boolean => s !== '';
+const hasBraces = (s: string): boolean => /[{}]/.test(s);
+
+/**
+ * Why a Redis key prefix cannot be used, or undefined: with Redis Cluster a
+ * `{` or `}` in it would become the hash tag and scatter an instance's keys
+ * over slots its scripts cannot reach together.
+ */
+export function redisKeyPrefixProblem(redis: { readonly keyPrefix: string; readonly clusterNodes: readonly unknown[] }): string | undefined {
+  if (redis.keyPrefix === '') return 'a non-empty key prefix';
+  return redis.clusterNodes.length > 0 && hasBraces(redis.keyPrefix) ? 'a prefix without { or } when redis.cluster_nodes is set (Redis Cluster reads braces as a hash tag)' : undefined;
+}
+
+/** Checks spanning several keys. Upstream silently ignored half-configured TLS; this package refuses it. */
+const CROSS_CHECKS: readonly CrossCheck[] = [
+  crossCheck('prometheus.ssl.certfile', ['prometheus.ssl.enabled'], 'a certificate file when prometheus.ssl.enabled is true', (c) => !c.prometheus.ssl.enabled || isSet(c.prometheus.ssl.certfile)),
+  crossCheck('prometheus.ssl.keyfile', ['prometheus.ssl.enabled'], 'a private key file when prometheus.ssl.enabled is true', (c) => !c.prometheus.ssl.enabled || isSet(c.prometheus.ssl.keyfile)),
+  crossCheck('prometheus.ssl.client_auth_required', ['prometheus.ssl.enabled'], 'false unless prometheus.ssl.enabled is true', (c) => !c.prometheus.ssl.clientAuthRequired || c.prometheus.ssl.enabled),
+  crossCheck('prometheus.ssl.client_cafile', ['prometheus.ssl.client_auth_required'], 'a CA file when prometheus.ssl.client_auth_required is true', (c) => !c.prometheus.ssl.clientAuthRequired || isSet(c.prometheus.ssl.clientCafile)),
+  crossCheck('redis.tls.key_file', ['redis.tls.cert_file'], 'a key file whenever redis.tls.cert_file is set, and neither without the other', (c) => isSet(c.redis.tls.certFile) === isSet(c.redis.tls.keyFile)),
+  crossCheck(
+    'redis.tls.enabled',
+    ['redis.url', 'redis.tls.ca_file', 'redis.tls.cert_file', 'redis.tls.key_file'],
+    'true (or a rediss:// redis.url) when redis.tls files are given',
+    (c) => c.redis.tls.enabled || c.redis.url.startsWith('rediss:') || ![c.redis.tls.caFile, c.redis.tls.certFile, c.redis.tls.keyFile].some(isSet),
+  ),
+  crossCheck('redis.sentinel_name', ['redis.sentinels'], 'the master name when redis.sentinels is set', (c) => c.redis.sentinels.length === 0 || isSet(c.redis.sentinelName)),
+  crossCheck(
+    'redis.cluster_nodes',
+    ['redis.sentinels'],
+    'an empty list when redis.sentinels is set (sentinel and cluster modes exclude each other)',
+    (c) => c.redis.sentinels.length === 0 || c.redis.clusterNodes.length === 0,
+  ),
+  crossCheck('redis.db', ['redis.cluster_nodes'], '0 when redis.cluster_nodes is set (Redis Cluster has only database 0)', (c) => c.redis.clusterNodes.length === 0 || c.redis.db === 0),
+  crossCheck(
+    'redis.key_prefix',
+    ['redis.cluster_nodes'],
+    'a prefix without { or } when redis.cluster_nodes is set (Redis Cluster reads braces as a hash tag)',
+    (c) => redisKeyPrefixProblem(c.redis) === undefined,
+  ),
+  crossCheck('otel.export_timeout_ms', ['otel.export_interval_ms'], 'at most otel.export_interval_ms', (c) => c.otel.exportTimeoutMs <= c.otel.exportIntervalMs),
+];
+
+/** The whole configuration schema: every key, then every cross-key rule. */
+export const EXPORTER_SCHEMA = v.pipe(v.object(SECTIONS), ...CROSS_CHECKS.map((c) => c.action));
+
+/** The cross-key rules, for documentation. */
+export const CONFIG_RULES: readonly ConfigRule[] = CROSS_CHECKS.map(({ path, expected }) => ({ path, expected }));
+
+/** snake_case form of a camelCase field. */
+function snake(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+interface ObjectLike {
+  readonly type: string;
+  readonly entries?: Readonly<Record<string, v.GenericSchema>>;
+}
+
+/** Every key of the schema, in declaration (= documentation) order. */
+function collectKeys(entries: Readonly<Record<string, v.GenericSchema>>, fields: readonly string[]): ConfigKey[] {
+  return Object.entries(entries).flatMap(([field, schema]) => {
+    const here = [...fields, field];
+    const meta = (v.getMetadata(schema as Parameters<typeof v.getMetadata>[0]) as Record<string, unknown>)[SETTING] as (SettingSpec<unknown> & { kind: ValueKind<unknown> }) | undefined;
+    if (meta !== undefined) return [{ ...meta, path: here.map(snake).join('.'), fields: here, schema }];
+    const nested = (schema as ObjectLike).entries;
+    if (nested === undefined) throw new Error(`configuration schema: ${here.join('.')} is neither a setting nor a section`);
+    return collectKeys(nested, here);
+  });
+}
 
 /** Every configuration key, in documentation order. */
-export const CONFIG_KEYS: readonly ConfigKey[] = [
-  key({
-    path: 'prometheus.metrics_port',
-    type: integer(0, 65535),
-    default: 9091,
-    env: ['PROMETHEUS_METRICS_PORT', 'OTEL_EXPORTER_PROMETHEUS_PORT'],
-    description: 'Port of the merged /metrics endpoint (0: any free port). The upstream variable wins over the OTel one.',
-  }),
-  key({
-    path: 'prometheus.bind_address',
-    type: text({ nonEmpty: true }),
-    default: '0.0.0.0',
-    env: ['PROMETHEUS_BIND_ADDRESS', 'OTEL_EXPORTER_PROMETHEUS_HOST'],
-    description: 'Address the /metrics endpoint listens on. The upstream variable wins over the OTel one.',
-  }),
-  key({
-    path: 'prometheus.multiproc_dir',
-    type: text(),
-    default: '',
-    defaultText: '"" (a private temporary directory)',
-    env: ['PROMETHEUS_MULTIPROC_DIR'],
-    description: 'Directory of the embedded file store shared by workers and the primary.',
-  }),
-  key({
-    path: 'prometheus.ssl.enabled',
-    aliases: sslAlias('enabled'),
-    type: boolean(),
-    default: false,
-    env: ['PROMETHEUS_SSL_ENABLED'],
-    description: 'Serve /metrics over HTTPS (needs certfile and keyfile).',
-  }),
-  key({
-    path: 'prometheus.ssl.certfile',
-    aliases: sslAlias('certfile'),
-    type: text(),
-    default: '',
-    env: ['PROMETHEUS_SSL_CERTFILE'],
-    description: 'PEM certificate (chain) for HTTPS.',
-  }),
-  key({
-    path: 'prometheus.ssl.keyfile',
-    aliases: sslAlias('keyfile'),
-    type: text(),
-    default: '',
-    env: ['PROMETHEUS_SSL_KEYFILE'],
-    description: 'PEM private key for HTTPS.',
-  }),
-  key({
-    path: 'prometheus.ssl.client_cafile',
-    aliases: sslAlias('client_cafile'),
-    type: text(),
-    default: '',
-    env: ['PROMETHEUS_SSL_CLIENT_CAFILE'],
-    description: 'CA bundle that client certificates must chain to.',
-  }),
-  key({
-    path: 'prometheus.ssl.client_auth_required',
-    aliases: sslAlias('client_auth_required'),
-    type: boolean(),
-    default: false,
-    env: ['PROMETHEUS_SSL_CLIENT_AUTH_REQUIRED'],
-    description: 'Reject scrapers without a client certificate signed by client_cafile (mutual TLS).',
-  }),
-  key({
-    path: 'gunicorn.workers',
-    type: integer(1),
-    default: 1,
-    env: ['GUNICORN_WORKERS'],
-    description: 'Accepted for upstream compatibility; informational (the cluster decides the worker count).',
-  }),
-  key({
-    path: 'gunicorn.timeout',
-    type: integer(0),
-    default: 30,
-    env: ['GUNICORN_TIMEOUT'],
-    description: 'Accepted for upstream compatibility; informational.',
-  }),
-  key({
-    path: 'gunicorn.keepalive',
-    type: integer(0),
-    default: 2,
-    env: ['GUNICORN_KEEPALIVE'],
-    description: 'Accepted for upstream compatibility; informational.',
-  }),
-  key({
-    path: 'redis.enabled',
-    type: boolean(),
-    default: false,
-    env: ['REDIS_ENABLED'],
-    description: 'Keep snapshots in Redis instead of the embedded file store.',
-  }),
-  key({
-    path: 'redis.url',
-    type: url(['redis', 'rediss']),
-    default: '',
-    env: ['REDIS_URL'],
-    secret: 'urlPassword',
-    description: 'Connection URL; when set it wins over host, port, db, username and password.',
-  }),
-  key({ path: 'redis.host', type: text({ nonEmpty: true }), default: 'localhost', env: ['REDIS_HOST'], description: 'Redis host.' }),
-  key({ path: 'redis.port', type: PORT, default: 6379, env: ['REDIS_PORT'], description: 'Redis port.' }),
-  key({ path: 'redis.db', type: integer(0), default: 0, env: ['REDIS_DB'], description: 'Redis database number.' }),
-  key({ path: 'redis.username', type: text(), default: '', env: ['REDIS_USERNAME'], description: 'Redis ACL user name.' }),
-  key({ path: 'redis.password', type: text(), default: '', env: ['REDIS_PASSWORD'], secret: 'value', description: 'Redis password.' }),
-  key({
-    path: 'redis.key_prefix',
-    type: text({ nonEmpty: true }),
-    default: 'gunicorn',
-    env: ['REDIS_KEY_PREFIX'],
-    description: 'Prefix of every key this package writes; may contain ":".',
-  }),
-  key({
-    path: 'redis.ttl_seconds',
-    type: integer(1),
-    default: 300,
-    env: ['REDIS_TTL_SECONDS'],
-    description: "Lifetime of a silent worker's keys; a heartbeat refreshes it while the worker lives.",
-  }),
-  key({
-    path: 'redis.ttl_disabled',
-    type: boolean(),
-    default: false,
-    env: ['REDIS_TTL_DISABLED'],
-    description: 'Keep keys without expiry (dead workers are then removed only by the primary).',
-  }),
-  key({
-    path: 'redis.tls.enabled',
-    type: boolean(),
-    default: false,
-    env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_ENABLED'],
-    description: 'Connect to Redis over TLS (implied by a rediss:// URL).',
-  }),
-  key({ path: 'redis.tls.ca_file', type: text(), default: '', env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_CA_FILE'], description: 'CA bundle to verify the Redis server.' }),
-  key({ path: 'redis.tls.cert_file', type: text(), default: '', env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_CERT_FILE'], description: 'Client certificate for Redis (with key_file).' }),
-  key({ path: 'redis.tls.key_file', type: text(), default: '', env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_KEY_FILE'], description: 'Client private key for Redis (with cert_file).' }),
-  key({
-    path: 'redis.tls.reject_unauthorized',
-    type: boolean(),
-    default: true,
-    env: ['OTEL_CLUSTER_EXPORTER_REDIS_TLS_REJECT_UNAUTHORIZED'],
-    description: 'Refuse a Redis server certificate that does not verify.',
-  }),
-  key({
-    path: 'redis.sentinels',
-    type: hostPortList(26379),
-    default: [] as readonly HostPort[],
-    env: ['OTEL_CLUSTER_EXPORTER_REDIS_SENTINELS'],
-    description: 'Sentinel nodes; when set, the master named sentinel_name is used.',
-  }),
-  key({ path: 'redis.sentinel_name', type: text(), default: '', env: ['OTEL_CLUSTER_EXPORTER_REDIS_SENTINEL_NAME'], description: 'Master name known to the sentinels.' }),
-  key({
-    path: 'redis.cluster_nodes',
-    type: hostPortList(6379),
-    default: [] as readonly HostPort[],
-    env: ['OTEL_CLUSTER_EXPORTER_REDIS_CLUSTER_NODES'],
-    description: 'Redis Cluster seed nodes; when set, cluster mode is used.',
-  }),
-  key({
-    path: 'cleanup.db_files',
-    type: boolean(),
-    default: true,
-    env: ['OTEL_CLUSTER_EXPORTER_CLEANUP_DB_FILES'],
-    description: "Remove this package's stale files from multiproc_dir at startup.",
-  }),
-  key({
-    path: 'metrics.flush_interval_ms',
-    type: integer(50, 1000),
-    default: 500,
-    env: ['OTEL_CLUSTER_EXPORTER_FLUSH_INTERVAL_MS'],
-    description: 'How often each worker persists its snapshot.',
-  }),
-  key({
-    path: 'metrics.duration_buckets',
-    type: bucketList(),
-    default: DEFAULT_DURATION_BUCKETS,
-    env: ['OTEL_CLUSTER_EXPORTER_DURATION_BUCKETS'],
-    description: 'Request duration histogram boundaries, seconds.',
-  }),
-  key({
-    path: 'metrics.size_buckets',
-    type: bucketList(),
-    default: DEFAULT_SIZE_BUCKETS,
-    env: ['OTEL_CLUSTER_EXPORTER_SIZE_BUCKETS'],
-    description: 'Request/response size histogram boundaries, bytes.',
-  }),
-  key({
-    path: 'metrics.max_endpoints',
-    type: integer(1, 100000),
-    default: 100,
-    env: ['OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS'],
-    description: 'Distinct endpoint label values per worker before the rest fold into one overflow value.',
-  }),
-  key({
-    path: 'otel.service_name',
-    type: text({ nonEmpty: true }),
-    default: 'unknown_service:node',
-    env: ['OTEL_SERVICE_NAME'],
-    description: 'Resource service.name (also taken from service.name in resource attributes of the same layer).',
-  }),
-  key({
-    path: 'otel.instance_id',
-    type: text({ nonEmpty: true }),
-    default: (ctx: DefaultContext) => (ctx.hostname === '' ? 'unknown' : ctx.hostname),
-    defaultText: 'the host name',
-    env: ['OTEL_CLUSTER_EXPORTER_INSTANCE_ID'],
-    description: 'Resource service.instance.id (also taken from service.instance.id in resource attributes).',
-  }),
-  key({
-    path: 'otel.resource_attributes',
-    type: stringMap(),
-    default: {} as Readonly<Record<string, string>>,
-    env: ['OTEL_RESOURCE_ATTRIBUTES'],
-    derives: [
-      { attribute: 'service.name', path: 'otel.service_name' },
-      { attribute: 'service.instance.id', path: 'otel.instance_id' },
-    ],
-    description: 'Extra resource attributes; environment entries are merged over YAML ones.',
-  }),
-  key({
-    path: 'otel.exporters',
-    type: wordList<MetricsExporterName>(['prometheus', 'otlp', 'console', 'none'], 'none'),
-    default: ['prometheus'] as readonly MetricsExporterName[],
-    env: ['OTEL_METRICS_EXPORTER'],
-    description: 'Where the merged view goes.',
-  }),
-  key({
-    path: 'otel.export_interval_ms',
-    type: integer(1),
-    default: 60000,
-    env: ['OTEL_METRIC_EXPORT_INTERVAL'],
-    description: 'Interval between pushes of the merged view (otlp, console).',
-  }),
-  key({
-    path: 'otel.export_timeout_ms',
-    type: integer(1),
-    default: (ctx: DefaultContext) => Math.min(30000, Number(ctx.get('otel.export_interval_ms'))),
-    defaultText: '30000 (capped at the export interval)',
-    env: ['OTEL_METRIC_EXPORT_TIMEOUT'],
-    description: 'Time allowed for one push; at most the export interval.',
-  }),
-  key({
-    path: 'otel.otlp.endpoint',
-    type: url(['http', 'https']),
-    default: (ctx: DefaultContext) => (ctx.get('otel.otlp.protocol') === 'grpc' ? OTLP_GRPC_DEFAULT : OTLP_HTTP_DEFAULT),
-    defaultText: `${OTLP_HTTP_DEFAULT} (grpc: ${OTLP_GRPC_DEFAULT})`,
-    env: ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', GENERIC_OTLP_ENDPOINT],
-    secret: 'urlPassword',
-    description: 'Full metrics URL of the OTLP receiver (used as is from YAML and the METRICS variable).',
-  }),
-  key({
-    path: 'otel.otlp.protocol',
-    type: oneOf<OtlpProtocol>(['http/protobuf', 'http/json', 'grpc']),
-    default: 'http/protobuf' as OtlpProtocol,
-    env: ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
-    description: 'OTLP wire protocol.',
-  }),
-  key({
-    path: 'otel.otlp.headers',
-    type: stringMap(),
-    default: {} as Readonly<Record<string, string>>,
-    env: ['OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'],
-    secret: 'mapValues',
-    description: 'Headers sent with every push (values are masked in output).',
-  }),
-  key({
-    path: 'otel.otlp.timeout_ms',
-    type: integer(1),
-    default: 10000,
-    env: ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
-    description: 'Timeout of one OTLP request.',
-  }),
-  key({
-    path: 'otel.otlp.compression',
-    type: oneOf<'gzip' | 'none'>(['gzip', 'none']),
-    default: 'none' as 'gzip' | 'none',
-    env: ['OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION'],
-    description: 'Compression of OTLP request bodies.',
-  }),
-  key({
-    path: 'otel.otlp.temporality',
-    type: oneOf<'cumulative' | 'delta'>(['cumulative', 'delta'], { lowmemory: 'delta' }),
-    default: 'cumulative' as 'cumulative' | 'delta',
-    env: ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'],
-    description: 'Aggregation temporality of pushed sums and histograms; lowmemory is read as delta.',
-  }),
-  key({
-    path: 'serve.scope',
-    type: oneOf<ServeScope>(['instance', 'service', 'all']),
-    default: 'all' as ServeScope,
-    env: ['OTEL_CLUSTER_EXPORTER_SERVE_SCOPE'],
-    description: 'Which snapshots `serve` merges: this instance, this service, or all in the store.',
-  }),
-];
+export const CONFIG_KEYS: readonly ConfigKey[] = collectKeys(SECTIONS, []);
 
 /** The environment variable naming the YAML file. */
 export const CONFIG_FILE_ENV = 'OTEL_CLUSTER_EXPORTER_CONFIG';
 
-const isTrue = (v: unknown): boolean => v === true;
-const isSet = (v: unknown): boolean => typeof v === 'string' && v !== '';
-const isNonEmptyList = (v: unknown): boolean => Array.isArray(v) && v.length > 0;
-
-/** Checks spanning several keys. Upstream silently ignored half-configured TLS; this package refuses it. */
-export const CONFIG_RULES: readonly ConfigRule[] = [
-  {
-    path: 'prometheus.ssl.certfile',
-    expected: 'a certificate file when prometheus.ssl.enabled is true',
-    holds: (get) => !isTrue(get('prometheus.ssl.enabled')) || isSet(get('prometheus.ssl.certfile')),
-  },
-  {
-    path: 'prometheus.ssl.keyfile',
-    expected: 'a private key file when prometheus.ssl.enabled is true',
-    holds: (get) => !isTrue(get('prometheus.ssl.enabled')) || isSet(get('prometheus.ssl.keyfile')),
-  },
-  {
-    path: 'prometheus.ssl.client_auth_required',
-    expected: 'false unless prometheus.ssl.enabled is true',
-    holds: (get) => !isTrue(get('prometheus.ssl.client_auth_required')) || isTrue(get('prometheus.ssl.enabled')),
-  },
-  {
-    path: 'prometheus.ssl.client_cafile',
-    expected: 'a CA file when prometheus.ssl.client_auth_required is true',
-    holds: (get) => !isTrue(get('prometheus.ssl.client_auth_required')) || isSet(get('prometheus.ssl.client_cafile')),
-  },
-  {
-    path: 'redis.tls.key_file',
-    expected: 'a key file whenever redis.tls.cert_file is set, and neither without the other',
-    holds: (get) => isSet(get('redis.tls.cert_file')) === isSet(get('redis.tls.key_file')),
-  },
-  {
-    path: 'redis.tls.enabled',
-    expected: 'true (or a rediss:// redis.url) when redis.tls files are given',
-    holds: (get) =>
-      isTrue(get('redis.tls.enabled')) ||
-      String(get('redis.url')).startsWith('rediss:') ||
-      !['redis.tls.ca_file', 'redis.tls.cert_file', 'redis.tls.key_file'].some((p) => isSet(get(p))),
-  },
-  {
-    path: 'redis.sentinel_name',
-    expected: 'the master name when redis.sentinels is set',
-    holds: (get) => !isNonEmptyList(get('redis.sentinels')) || isSet(get('redis.sentinel_name')),
-  },
-  {
-    path: 'redis.cluster_nodes',
-    expected: 'an empty list when redis.sentinels is set (sentinel and cluster modes exclude each other)',
-    holds: (get) => !(isNonEmptyList(get('redis.sentinels')) && isNonEmptyList(get('redis.cluster_nodes'))),
-  },
-  {
-    path: 'otel.export_timeout_ms',
-    expected: 'at most otel.export_interval_ms',
-    holds: (get) => Number(get('otel.export_timeout_ms')) <= Number(get('otel.export_interval_ms')),
-  },
-];
-
 /** The environment variable name of an {@link EnvVariable}. */
 export function envName(variable: EnvVariable): string {
   return typeof variable === 'string' ? variable : variable.name;
-}
-
-/** `redis.key_prefix` → `keyPrefix` segments: the ExporterConfig field path of a schema path. */
-export function fieldPath(path: string): string[] {
-  return path.split('.').map((segment) => segment.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
 }

@@ -1,28 +1,25 @@
 /**
- * The value types configuration keys are declared with. Each type knows how
- * to read a value from YAML (already-typed scalars, lists, mappings) and from
- * an environment variable (always a string), what a valid value looks like
- * (for error messages and the reference table), and how to show a value.
+ * The value kinds configuration keys are declared with: a valibot schema that
+ * reads a value from YAML (typed scalars, lists, mappings) or from an
+ * environment variable (a string) and checks it, plus the words the reference
+ * table and error messages use for it.
  *
- * Parsers return a result instead of throwing so the caller, which knows the
- * file and key path, builds the one {@link ConfigError}.
+ * Every schema accepts its own output again, so the merged configuration can
+ * be validated as a whole (cross-key rules) after each layer was read.
  */
+import { isIP } from 'node:net';
+import * as v from 'valibot';
 
-/** Outcome of reading one value. `detail` narrows down what was wrong. */
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail?: string };
-
-/** A configuration value type. */
-export interface ValueType<T> {
+/** A configuration value kind. */
+export interface ValueKind<T> {
+  /** Reads and checks one raw value (YAML value or environment string). */
+  readonly schema: v.GenericSchema<unknown, T>;
   /** Short type name for the reference table (`integer 1..65535`). */
   readonly label: string;
   /** What a valid value looks like, completing "expected …" (`an integer from 1 to 65535`). */
   readonly expected: string;
   /** True when a later layer's value merges key by key into an earlier one (maps) instead of replacing it. */
   readonly mergeable?: boolean;
-  /** Reads a value parsed from YAML. */
-  parseYaml(raw: unknown): Parsed<T>;
-  /** Reads a non-empty environment variable value. */
-  parseEnv(raw: string): Parsed<T>;
   /** Renders a value for documentation. */
   show(value: T): string;
 }
@@ -33,98 +30,104 @@ export interface HostPort {
   readonly port: number;
 }
 
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const bad = <T>(detail?: string): Parsed<T> => (detail === undefined ? { ok: false } : { ok: false, detail });
+/** The longest delay Node's timers accept (2^31 - 1 ms); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** At most this many histogram boundaries: each adds a series per label set to every scrape. */
+export const MAX_BUCKETS = 64;
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Reads an integer from a YAML number or a decimal string (PyYAML users sometimes quote numbers). */
-function toInteger(raw: unknown): number | undefined {
-  if (typeof raw === 'number') return Number.isInteger(raw) ? raw : undefined;
-  if (typeof raw === 'string' && INTEGER_TEXT.test(raw.trim())) return Number(raw.trim());
-  return undefined;
-}
-
-function toDecimal(raw: unknown): number | undefined {
-  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : undefined;
-  if (typeof raw === 'string' && DECIMAL_TEXT.test(raw.trim())) return Number(raw.trim());
-  return undefined;
+/** Reads a number from a YAML number or a decimal string (PyYAML users sometimes quote numbers); NaN otherwise. */
+function toNumber(raw: unknown, pattern: RegExp): number {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'string' && pattern.test(raw.trim())) return Number(raw.trim());
+  return Number.NaN;
 }
 
 /** Scalars a string-valued key accepts from YAML: `key_prefix: 123` means "123". */
-function toText(raw: unknown): string | undefined {
-  if (typeof raw === 'string') return raw;
-  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
-  return undefined;
+function toText(raw: unknown): unknown {
+  return typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : raw;
+}
+
+/** `a, b,,c` → `['a', 'b', 'c']`; lists pass through; anything else is left for the schema to refuse. */
+function toList(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function preview(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 /** An integer within `[min, max]`. */
-export function integer(min: number, max?: number): ValueType<number> {
-  const expected = max === undefined ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-  const check = (n: number | undefined): Parsed<number> =>
-    n !== undefined && Number.isSafeInteger(n) && n >= min && (max === undefined || n <= max) ? ok(n) : bad();
+export function integer(min: number, max: number): ValueKind<number> {
   return {
-    label: max === undefined ? `integer >= ${min}` : `integer ${min}..${max}`,
-    expected,
-    parseYaml: (raw) => check(toInteger(raw)),
-    parseEnv: (raw) => check(toInteger(raw)),
-    show: (value) => String(value),
+    schema: v.pipe(v.unknown(), v.transform((raw) => toNumber(raw, INTEGER_TEXT)), v.number(), v.safeInteger(), v.minValue(min), v.maxValue(max)),
+    label: `integer ${min}..${max}`,
+    expected: `an integer from ${min} to ${max}`,
+    show: String,
   };
 }
 
-const TRUE_WORDS = new Set(['true', '1', 'yes']);
-const FALSE_WORDS = new Set(['false', '0', 'no']);
-
-function wordToBoolean(text: string): Parsed<boolean> {
-  const word = text.trim().toLowerCase();
-  if (TRUE_WORDS.has(word)) return ok(true);
-  if (FALSE_WORDS.has(word)) return ok(false);
-  return bad();
-}
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
 
 /** A boolean: YAML `true`/`false`, or one of true/false/1/0/yes/no in any case. */
-export function boolean(): ValueType<boolean> {
+export function boolean(): ValueKind<boolean> {
+  // YAML 1.1 files written for PyYAML use yes/no; js-yaml (YAML 1.2) reads those as strings.
+  const fromWord = (raw: unknown): unknown => (typeof raw === 'boolean' ? raw : BOOLEAN_WORDS[String(raw).trim().toLowerCase()]);
   return {
+    schema: v.pipe(v.unknown(), v.transform(fromWord), v.boolean()),
     label: 'boolean',
     expected: 'a boolean (true/false, 1/0, yes/no)',
-    // YAML 1.1 files written for PyYAML use yes/no; js-yaml (YAML 1.2) reads those as strings.
-    parseYaml: (raw) => (typeof raw === 'boolean' ? ok(raw) : typeof raw === 'string' || typeof raw === 'number' ? wordToBoolean(String(raw)) : bad()),
-    parseEnv: wordToBoolean,
-    show: (value) => String(value),
+    show: String,
   };
 }
 
-/** Free text; `nonEmpty` rejects the empty string. */
-export function text(options: { readonly nonEmpty?: boolean } = {}): ValueType<string> {
-  const check = (s: string | undefined): Parsed<string> => (s === undefined || (options.nonEmpty === true && s.trim() === '') ? bad() : ok(s));
+/** Free text; `nonEmpty` rejects a blank string. */
+export function text(options: { readonly nonEmpty?: boolean } = {}): ValueKind<string> {
+  const base = v.pipe(v.unknown(), v.transform(toText), v.string());
   return {
+    schema: options.nonEmpty === true ? v.pipe(base, v.check((s) => s.trim() !== '')) : base,
     label: 'string',
     expected: options.nonEmpty === true ? 'a non-empty string' : 'a string',
-    parseYaml: (raw) => check(toText(raw)),
-    parseEnv: (raw) => check(raw),
     show: (value) => (value === '' ? '""' : value),
   };
 }
 
-/** A URL with one of `schemes` (without the colon), or the empty string for "not set". */
-export function url(schemes: readonly string[]): ValueType<string> {
-  const check = (s: string | undefined): Parsed<string> => {
-    if (s === undefined) return bad();
-    const trimmed = s.trim();
-    if (trimmed === '') return ok('');
-    try {
-      const parsed = new URL(trimmed);
-      return schemes.includes(parsed.protocol.slice(0, -1)) ? ok(trimmed) : bad(`scheme ${parsed.protocol} is not supported`);
-    } catch {
-      return bad();
-    }
-  };
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** An address to listen on: an IPv4/IPv6 address or a host name, exactly (no stray whitespace or newline). */
+export function listenAddress(): ValueKind<string> {
   return {
+    schema: v.pipe(v.unknown(), v.string(), v.check((s) => isIP(s) !== 0 || HOST_NAME.test(s))),
+    label: 'IP address or host name',
+    expected: 'an IP address or host name (nothing around it)',
+    show: (value) => value,
+  };
+}
+
+/** A URL with one of `schemes` (without the colon), or the empty string for "not set". */
+export function url(schemes: readonly string[]): ValueKind<string> {
+  const check = v.rawCheck<string>(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.value === '') return;
+    let scheme: string;
+    try {
+      scheme = new URL(dataset.value).protocol.slice(0, -1);
+    } catch {
+      addIssue({ message: 'not an absolute URL' });
+      return;
+    }
+    if (!schemes.includes(scheme)) addIssue({ message: `scheme ${scheme}: is not supported` });
+  });
+  return {
+    schema: v.pipe(v.unknown(), v.string(), v.trim(), check),
     label: `URL (${schemes.map((s) => `${s}://`).join(', ')})`,
     expected: `a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
-    parseYaml: (raw) => check(typeof raw === 'string' ? raw : undefined),
-    parseEnv: check,
     show: (value) => (value === '' ? '""' : value),
   };
 }
@@ -133,166 +136,157 @@ export function url(schemes: readonly string[]): ValueType<string> {
  * One of a fixed set of words, case-insensitive (the OTel specification asks
  * for case-insensitive enum values). `aliases` maps accepted synonyms onto values.
  */
-export function oneOf<T extends string>(values: readonly T[], aliases: Readonly<Record<string, T>> = {}): ValueType<T> {
-  const check = (raw: unknown): Parsed<T> => {
-    if (typeof raw !== 'string') return bad();
+export function oneOf<const T extends string>(values: readonly T[], aliases: Readonly<Record<string, T>> = {}): ValueKind<T> {
+  const normal = (raw: unknown): unknown => {
+    if (typeof raw !== 'string') return raw;
     const word = raw.trim().toLowerCase();
-    const direct = values.find((v) => v === word);
-    if (direct !== undefined) return ok(direct);
-    const alias = aliases[word];
-    return alias !== undefined ? ok(alias) : bad();
+    return aliases[word] ?? word;
   };
   const accepted = [...values, ...Object.keys(aliases)];
   return {
+    schema: v.pipe(v.unknown(), v.transform(normal), v.picklist(values)),
     label: accepted.join(' | '),
     expected: `one of ${accepted.join(', ')}`,
-    parseYaml: check,
-    parseEnv: check,
     show: (value) => value,
   };
 }
 
-function splitList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
-/** Histogram boundaries: a non-empty list of finite, non-negative, strictly increasing numbers. */
-export function bucketList(): ValueType<readonly number[]> {
-  const check = (items: readonly unknown[] | undefined): Parsed<readonly number[]> => {
-    if (items === undefined || items.length === 0) return bad();
+/** Histogram boundaries: 1 to {@link MAX_BUCKETS} finite, non-negative, strictly increasing numbers. */
+export function bucketList(): ValueKind<readonly number[]> {
+  const boundaries = v.rawTransform<unknown[], number[]>(({ dataset, addIssue, NEVER }) => {
     const numbers: number[] = [];
-    for (const item of items) {
-      const n = toDecimal(item);
-      if (n === undefined || n < 0) return bad(`${JSON.stringify(item)} is not a non-negative number`);
+    for (const item of dataset.value) {
+      const n = toNumber(item, DECIMAL_TEXT);
+      if (!Number.isFinite(n) || n < 0) {
+        addIssue({ message: `${preview(item)} is not a finite non-negative number` });
+        return NEVER;
+      }
       const previous = numbers[numbers.length - 1];
-      if (previous !== undefined && n <= previous) return bad(`${n} follows ${previous}; boundaries must be strictly increasing`);
+      if (previous !== undefined && n <= previous) {
+        addIssue({ message: `${n} follows ${previous}; boundaries must be strictly increasing` });
+        return NEVER;
+      }
       numbers.push(n);
     }
-    return ok(numbers);
-  };
+    return numbers;
+  });
   return {
-    label: 'list of numbers',
-    expected: 'a non-empty list of strictly increasing non-negative numbers',
-    parseYaml: (raw) => check(Array.isArray(raw) ? raw : typeof raw === 'string' ? splitList(raw) : undefined),
-    parseEnv: (raw) => check(splitList(raw)),
+    schema: v.pipe(v.unknown(), v.transform(toList), v.array(v.unknown()), v.minLength(1), v.maxLength(MAX_BUCKETS, `more than ${MAX_BUCKETS} boundaries`), boundaries),
+    label: `list of 1..${MAX_BUCKETS} numbers`,
+    expected: `a list of 1 to ${MAX_BUCKETS} strictly increasing, finite, non-negative numbers`,
     show: (value) => value.join(', '),
   };
 }
 
-/**
- * A string-to-string map. YAML: a mapping of scalars. Environment: the OTel
- * `key1=value1,key2=value2` form with percent-encoded values.
- */
-export function stringMap(): ValueType<Readonly<Record<string, string>>> {
-  const fromYaml = (raw: unknown): Parsed<Readonly<Record<string, string>>> => {
-    if (raw === null) return ok({});
-    if (typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Date) return bad();
-    const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries(raw)) {
-      const s = toText(value);
-      if (s === undefined) return bad(`the value of "${key}" is not a scalar`);
-      out[key] = s;
-    }
-    return ok(out);
-  };
-  return {
-    label: 'map',
-    expected: 'comma-separated key=value pairs (values percent-encoded) or a YAML mapping',
-    mergeable: true,
-    parseYaml: fromYaml,
-    parseEnv: parseKeyValueList,
-    show: (value) => (Object.keys(value).length === 0 ? '{}' : Object.entries(value).map(([k, v]) => `${k}=${v}`).join(',')),
-  };
-}
-
-function parseKeyValueList(raw: string): Parsed<Readonly<Record<string, string>>> {
+/** The OTel `key1=value1,key2=value2` form with percent-encoded values. */
+const keyValueText = v.rawTransform<string, Record<string, string>>(({ dataset, addIssue, NEVER }) => {
   const out: Record<string, string> = {};
-  for (const item of splitList(raw)) {
+  for (const item of toList(dataset.value) as string[]) {
     const eq = item.indexOf('=');
     const key = eq > 0 ? item.slice(0, eq).trim() : '';
-    if (key === '') return bad(`"${item.split('=')[0] ?? ''}" has no key=value form`);
+    if (key === '') {
+      addIssue({ message: `"${item.split('=')[0] ?? ''}" has no key=value form` });
+      return NEVER;
+    }
     try {
       out[key] = decodeURIComponent(item.slice(eq + 1).trim());
     } catch {
-      return bad(`the value of "${key}" is not valid percent-encoding`);
+      addIssue({ message: `the value of "${key}" is not valid percent-encoding` });
+      return NEVER;
     }
   }
-  return ok(out);
-}
+  return out;
+});
 
-/** Splits `host:port` or `[v6]:port`; the port defaults to `defaultPort`. */
-function parseHostPortText(item: string, defaultPort: number): HostPort | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/.exec(item.trim());
-  if (match === null) return undefined;
-  const host = match[1] ?? match[2] ?? '';
-  const port = match[3] === undefined ? defaultPort : Number(match[3]);
-  return host !== '' && port >= 1 && port <= 65535 ? { host, port } : undefined;
-}
-
-function parseHostPortMapping(raw: object, defaultPort: number): HostPort | undefined {
-  const entries = Object.entries(raw);
-  if (entries.some(([key]) => key !== 'host' && key !== 'port')) return undefined;
-  const record = Object.fromEntries(entries);
-  const host = record['host'];
-  const port = record['port'] === undefined ? defaultPort : toInteger(record['port']);
-  if (typeof host !== 'string' || host.trim() === '' || port === undefined || port < 1 || port > 65535) return undefined;
-  return { host: host.trim(), port };
-}
-
-/**
- * A list of Redis nodes. YAML: `[{host, port}]` or `["host:port"]`;
- * environment: `host:port,host:port`.
- */
-export function hostPortList(defaultPort: number): ValueType<readonly HostPort[]> {
-  const readItem = (item: unknown): HostPort | undefined => {
-    if (typeof item === 'string') return parseHostPortText(item, defaultPort);
-    if (typeof item === 'object' && item !== null && !Array.isArray(item)) return parseHostPortMapping(item, defaultPort);
-    return undefined;
-  };
-  const check = (items: readonly unknown[] | undefined): Parsed<readonly HostPort[]> => {
-    if (items === undefined) return bad();
-    const nodes: HostPort[] = [];
-    for (const item of items) {
-      const node = readItem(item);
-      if (node === undefined) return bad(`${JSON.stringify(item)} is not a host with a port from 1 to 65535`);
-      nodes.push(node);
-    }
-    return ok(nodes);
-  };
+/** A string-to-string map: a YAML mapping of scalars, or the OTel `key=value,…` text. */
+export function stringMap(): ValueKind<Readonly<Record<string, string>>> {
+  const mapping = v.pipe(
+    v.union([v.null(), v.record(v.string(), v.pipe(v.unknown(), v.transform(toText), v.string()))]),
+    v.transform((value) => value ?? {}),
+  );
   return {
+    schema: v.union([v.pipe(v.string(), keyValueText), mapping]),
+    label: 'map',
+    expected: 'comma-separated key=value pairs (values percent-encoded) or a YAML mapping',
+    mergeable: true,
+    show: (value) =>
+      Object.keys(value).length === 0
+        ? '{}'
+        : Object.entries(value)
+            .map(([k, val]) => `${k}=${val}`)
+            .join(','),
+  };
+}
+
+const HOST_PORT_TEXT = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/;
+
+/** `host:port`, `[v6]:port` or `host` (the port defaults to `defaultPort`), as `{host, port}`. */
+function hostPortSchema(defaultPort: number): v.GenericSchema<unknown, HostPort> {
+  const fromText = v.pipe(
+    v.string(),
+    v.transform((item) => {
+      const match = HOST_PORT_TEXT.exec(item.trim());
+      return { host: match?.[1] ?? match?.[2] ?? '', port: match?.[3] ?? defaultPort };
+    }),
+  );
+  const fromMapping = v.strictObject({ host: v.string(), port: v.optional(v.unknown(), defaultPort) });
+  const port = integer(1, 65535).schema;
+  return v.pipe(
+    v.union([fromText, fromMapping]),
+    v.transform(({ host, port: p }) => ({ host: host.trim(), port: p })),
+    v.strictObject({ host: v.pipe(v.string(), v.nonEmpty()), port }),
+  );
+}
+
+/** A list of Redis nodes. YAML: `[{host, port}]` or `["host:port"]`; environment: `host:port,host:port`. */
+export function hostPortList(defaultPort: number): ValueKind<readonly HostPort[]> {
+  const node = hostPortSchema(defaultPort);
+  const nodes = v.rawTransform<unknown[], HostPort[]>(({ dataset, addIssue, NEVER }) => {
+    const out: HostPort[] = [];
+    for (const item of dataset.value) {
+      const parsed = v.safeParse(node, item);
+      if (!parsed.success) {
+        addIssue({ message: `${JSON.stringify(item)} is not a host with a port from 1 to 65535` });
+        return NEVER;
+      }
+      out.push(parsed.output);
+    }
+    return out;
+  });
+  return {
+    schema: v.pipe(v.unknown(), v.transform((raw) => (raw === null ? [] : toList(raw))), v.array(v.unknown()), nodes),
     label: 'list of host:port',
     expected: `a list of {host, port} (port 1..65535, default ${defaultPort}) or "host:port,host:port"`,
-    parseYaml: (raw) => check(raw === null ? [] : Array.isArray(raw) ? raw : typeof raw === 'string' ? splitList(raw) : undefined),
-    parseEnv: (raw) => check(splitList(raw)),
     show: (value) => (value.length === 0 ? '[]' : value.map((n) => `${n.host}:${n.port}`).join(', ')),
   };
 }
 
 /**
- * A list of words from `values`; `exclusive` may only appear alone
- * (`none` together with `otlp` is a contradiction, not a preference).
+ * A non-empty list of words from `values`, duplicates dropped; `exclusive` may
+ * only appear alone (`none` together with `otlp` is a contradiction, not a preference).
  */
-export function wordList<T extends string>(values: readonly T[], exclusive: T): ValueType<readonly T[]> {
-  const word = oneOf(values);
-  const check = (items: readonly unknown[] | undefined): Parsed<readonly T[]> => {
-    if (items === undefined || items.length === 0) return bad();
+export function wordList<const T extends string>(values: readonly T[], exclusive: T): ValueKind<readonly T[]> {
+  const word = oneOf(values).schema;
+  const words = v.rawTransform<unknown[], T[]>(({ dataset, addIssue, NEVER }) => {
     const out: T[] = [];
-    for (const item of items) {
-      const parsed = word.parseYaml(item);
-      if (!parsed.ok) return bad(`${JSON.stringify(item)} is not one of ${values.join(', ')}`);
-      if (!out.includes(parsed.value)) out.push(parsed.value);
+    for (const item of dataset.value) {
+      const parsed = v.safeParse(word, item);
+      if (!parsed.success) {
+        addIssue({ message: `${JSON.stringify(item)} is not one of ${values.join(', ')}` });
+        return NEVER;
+      }
+      if (!out.includes(parsed.output)) out.push(parsed.output);
     }
-    if (out.includes(exclusive) && out.length > 1) return bad(`"${exclusive}" cannot be combined with other values`);
-    return ok(out);
-  };
+    if (out.includes(exclusive) && out.length > 1) {
+      addIssue({ message: `"${exclusive}" cannot be combined with other values` });
+      return NEVER;
+    }
+    return out;
+  });
   return {
+    schema: v.pipe(v.unknown(), v.transform(toList), v.array(v.unknown()), v.minLength(1), words),
     label: `list of ${values.join(' | ')}`,
     expected: `a non-empty list of ${values.join(', ')} (${exclusive} alone)`,
-    parseYaml: (raw) => check(Array.isArray(raw) ? raw : typeof raw === 'string' ? splitList(raw) : undefined),
-    parseEnv: (raw) => check(splitList(raw)),
     show: (value) => value.join(','),
   };
 }

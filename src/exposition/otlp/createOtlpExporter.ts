@@ -1,5 +1,6 @@
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { OtlpConfig, OtlpProtocol } from '../../config/Config';
+import { otlpMetricsUrl } from '../../config/otlpEndpoint';
 
 type HttpExporterModule = typeof import('@opentelemetry/exporter-metrics-otlp-http');
 type ProtoExporterModule = typeof import('@opentelemetry/exporter-metrics-otlp-proto');
@@ -11,22 +12,17 @@ type GrpcExporterConfig = NonNullable<ConstructorParameters<GrpcExporterModule['
 /** The collector's standard ports when no endpoint is configured. */
 const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318/v1/metrics';
 const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
-const METRICS_PATH = 'v1/metrics';
 
 /**
- * The URL the exporter posts to.
+ * The URL the exporter posts to: the configuration's rule
+ * ({@link otlpMetricsUrl}), applied again for endpoints handed over in code.
  *
- * For the HTTP protocols an endpoint without a path (`http://collector:4318`,
- * what `OTEL_EXPORTER_OTLP_ENDPOINT` usually holds) gets `/v1/metrics`
- * appended; an endpoint with a path is used as given, as the signal-specific
- * `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` is. gRPC endpoints are used as given.
- *
- * @throws Error naming the endpoint when it is not an absolute URL (HTTP protocols).
+ * @throws Error naming the endpoint when it is not an absolute http(s) URL (HTTP protocols).
  */
 export function resolveOtlpUrl(endpoint: string, protocol: OtlpProtocol): string {
   const trimmed = endpoint.trim();
-  if (protocol === 'grpc') return trimmed === '' ? DEFAULT_GRPC_ENDPOINT : trimmed;
-  if (trimmed === '') return DEFAULT_HTTP_ENDPOINT;
+  if (trimmed === '') return protocol === 'grpc' ? DEFAULT_GRPC_ENDPOINT : DEFAULT_HTTP_ENDPOINT;
+  if (protocol === 'grpc') return trimmed;
   let url: URL;
   try {
     url = new URL(trimmed);
@@ -36,10 +32,7 @@ export function resolveOtlpUrl(endpoint: string, protocol: OtlpProtocol): string
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`OTLP endpoint "${endpoint}" must use http:// or https:// for protocol ${protocol}`);
   }
-  if (url.pathname === '' || url.pathname === '/') {
-    return `${trimmed.replace(/\/+$/, '')}/${METRICS_PATH}`;
-  }
-  return trimmed;
+  return otlpMetricsUrl(trimmed, protocol, 'signal');
 }
 
 /**
