@@ -7,13 +7,13 @@ import type { ExporterConfig } from './config/Config';
 import { Runtime, detectRole } from './runtime/Runtime';
 import { withPm2Environment } from './runtime/pm2Environment';
 import type { ProcessRole } from './runtime/Runtime';
+import { describeUnknownVariable, unknownVariables } from './config/unknownVariables';
+import { info } from './self/Logger';
 
 export type { ExporterConfig } from './config/Config';
 export { ConfigError } from './config/ConfigError';
-export { CATALOGUE, LABEL, prometheusName } from './catalogue/MetricCatalogue';
-export type { MetricDefinition, MetricKind } from './catalogue/MetricCatalogue';
-export type { Snapshot, SnapshotIdentity, StoredSnapshot } from './snapshot/Snapshot';
-export type { SnapshotStore } from './store/SnapshotStore';
+export type { ConfigIssue } from './config/ConfigError';
+export type { ProcessRole } from './runtime/Runtime';
 /** Name the route of a request for frameworks this package cannot see (Koa, Hapi, your own router). */
 export { setRequestRoute } from './worker/frameworkRoute';
 
@@ -38,15 +38,20 @@ let runningConfig: ExporterConfig | undefined;
 
 /**
  * Start instrumenting this process. Idempotent: a second call returns the
- * first call's result. Throws a `ConfigError` when the configuration is
- * invalid, before anything is started.
+ * first call's result. Throws one `ConfigError` listing every problem when
+ * the configuration is invalid (values, cross-key rules, TLS files, the store
+ * directory), before anything is started.
  */
 export function start(options: StartOptions = {}): StartedExporter {
   if (running && runningConfig) return { role: running.role, config: runningConfig };
   const env = withPm2Environment(options.env ?? process.env);
-  const config = loadConfig({ file: options.configFile, env });
   const role = detectRole(env);
+  // A cluster's workers use what their primary checked; children of an instrumented process do nothing.
+  const serving = role === 'main' || role === 'orphan-worker';
+  const config = loadConfig({ file: options.configFile, env, checkResources: serving });
   if (role === 'inactive') return { role, config };
+  // Only likely typos: other tools own most variables with these prefixes.
+  if (serving) for (const variable of unknownVariables(env)) if (variable.suggestion !== undefined) info(describeUnknownVariable(variable));
   running = Runtime.start(config, env);
   runningConfig = config;
   return { role: running.role, config };

@@ -1,59 +1,68 @@
 /**
  * `otel-cluster-exporter check-config [file]`: validates the configuration the
  * runtime would load (the file, else `$OTEL_CLUSTER_EXPORTER_CONFIG`, plus the
- * environment) and prints the effective settings with secrets masked, so a
- * deployment can be checked before it starts serving traffic.
+ * environment; TLS files and the store directory included) and prints the
+ * effective settings with secrets masked, so a deployment can be checked
+ * before it starts serving traffic.
  */
 import { ConfigError } from '../config/ConfigError';
-import { formatEffectiveConfig, renderConfigReference } from '../config/describeConfig';
+import { formatEffectiveConfig, renderConfigReference, renderKeyList } from '../config/describeConfig';
 import { loadConfig } from '../config/loadConfig';
+import { CONFIG_FILE_ENV } from '../config/schema';
+import { describeUnknownVariable, unknownVariables } from '../config/unknownVariables';
+import { runCommand } from './runCommand';
+import { EXIT, type Command, type CommandIo } from './Command';
 
 /** Where `check-config` reads the environment and writes its output. */
-export interface CheckConfigIo {
-  readonly env: NodeJS.ProcessEnv;
-  readonly stdout: (s: string) => void;
-  readonly stderr: (s: string) => void;
-}
+export type CheckConfigIo = CommandIo;
 
-const USAGE = `usage: otel-cluster-exporter check-config [file]
-       otel-cluster-exporter check-config --reference
+/** The `check-config` command. */
+export const CHECK_CONFIG: Command = {
+  name: 'check-config',
+  summary: 'validate the configuration and print the effective settings with secrets masked',
+  synopsis: 'check-config [file] [--reference]',
+  help: () =>
+    [
+      `Validates the configuration (file, else $${CONFIG_FILE_ENV}, plus the environment), the TLS files and`,
+      'the store directory it names, and prints the effective settings with secrets masked. Every problem',
+      'is listed (file, key or variable, expected, got); exit 78 when there is any. Variables with this',
+      "package's prefixes that no key reads are warned about.",
+      '',
+      'options:',
+      '  --reference  print every key as the README markdown table',
+      '',
+      'keys (YAML path under exporter:, type; environment variables):',
+      renderKeyList(),
+    ].join('\n'),
+  options: { reference: { type: 'boolean' } },
+  maxPositionals: 1,
+  run: (values, positionals, io) => {
+    if (values['reference'] === true) {
+      io.stdout(renderConfigReference());
+      return EXIT.ok;
+    }
+    return check(positionals[0], io);
+  },
+};
 
-Validates the configuration (file, else $OTEL_CLUSTER_EXPORTER_CONFIG, plus the environment)
-and prints the effective settings with secrets masked. --reference prints every key as markdown.
-`;
-
-/** Exit status for a command line that cannot be understood (as distinct from a bad configuration). */
-const EXIT_USAGE = 2;
-
-/**
- * Runs `check-config`. `args` are the arguments after the sub-command.
- * Returns the exit status: 0 valid, 1 invalid configuration, 2 usage error.
- */
-export function runCheckConfig(args: readonly string[], io: CheckConfigIo): number {
-  if (args.includes('-h') || args.includes('--help')) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  if (args[0] === '--reference' && args.length === 1) {
-    io.stdout(renderConfigReference());
-    return 0;
-  }
-  if (args.length > 1 || (args[0] ?? '').startsWith('-')) {
-    io.stderr(`check-config: unexpected arguments: ${args.join(' ')}\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  return check(args[0], io);
-}
-
-function check(file: string | undefined, io: CheckConfigIo): number {
+function check(file: string | undefined, io: CommandIo): number {
+  for (const variable of unknownVariables(io.env)) io.stderr(`warning: ${describeUnknownVariable(variable)}\n`);
   try {
     const config = loadConfig({ ...(file !== undefined ? { file } : {}), env: io.env });
     const source = config.sourceFile !== undefined ? `file ${config.sourceFile} + environment` : 'defaults + environment (no file)';
     io.stdout(`# configuration is valid (${source}); secrets are masked\n${formatEffectiveConfig(config)}`);
-    return 0;
+    return EXIT.ok;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(`invalid configuration: ${error.message}\n`);
-    return 1;
+    return EXIT.config;
   }
+}
+
+/**
+ * Runs `check-config` with `args`, the arguments after the sub-command.
+ * Returns the exit status: 0 valid, 1 invalid use, 78 invalid configuration.
+ */
+export function runCheckConfig(args: readonly string[], io: CommandIo): number {
+  return runCommand(CHECK_CONFIG, args, io) ?? EXIT.ok;
 }

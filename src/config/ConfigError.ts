@@ -26,10 +26,7 @@ export interface ConfigIssue {
   readonly hint?: string;
 }
 
-/** @deprecated the former name of {@link ConfigIssue}. */
-export type ConfigErrorDetails = ConfigIssue;
-
-const MAX_ACTUAL_CHARS = 80;
+const MAX_ACTUAL_CHARS = 200;
 /** Values looked at to describe a list or mapping; a YAML alias bomb must not be expanded into a message. */
 const MAX_PREVIEW_VALUES = 40;
 

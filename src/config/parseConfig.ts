@@ -24,6 +24,16 @@ export interface ParseConfigInput {
   readonly hostname: string;
 }
 
+/** Where a value was written, for a problem found later (resource checks at startup). */
+export type ValueLocation = Pick<ConfigIssue, 'file' | 'keyPath'>;
+
+/** A parsed configuration and where each of its values came from. */
+export interface ParsedConfig {
+  readonly config: ExporterConfig;
+  /** Where the value of a key (snake_case path) came from. */
+  locate(path: string): ValueLocation;
+}
+
 /** At most this many values (scalars, lists, mappings) after YAML aliases are expanded. */
 export const MAX_YAML_VALUES = 10_000;
 
@@ -81,9 +91,14 @@ class Problems {
   value(key: ConfigKey, origin: Origin, expected: string, actual: unknown, hint?: string): void {
     // Never echo a secret back into logs, even a malformed one.
     const shown = key.secret !== undefined ? MASK : actual;
-    const extra = hint !== undefined && key.secret === undefined ? { hint } : {};
-    if (origin.kind === 'env') this.list.push({ keyPath: envName(origin.variable), expected, actual: shown, ...extra });
-    else this.inFile({ keyPath: `exporter.${origin.kind === 'yaml' ? origin.writtenPath : key.path}`, expected, actual: shown, ...extra });
+    this.list.push({ ...this.locate(key, origin), expected, actual: shown, ...(hint !== undefined && key.secret === undefined ? { hint } : {}) });
+  }
+
+  /** Where a value of `key` from `origin` was written: the variable, or the file and key path. */
+  locate(key: ConfigKey, origin: Origin): ValueLocation {
+    if (origin.kind === 'env') return { keyPath: envName(origin.variable) };
+    const keyPath = `exporter.${origin.kind === 'yaml' ? origin.writtenPath : key.path}`;
+    return this.file !== undefined ? { file: this.file, keyPath } : { keyPath };
   }
 }
 
@@ -330,6 +345,11 @@ function validateMerged(settings: Map<string, Setting>, problems: Problems): Exp
  * naming the file, the key path or variable, what was expected and what was found.
  */
 export function parseConfig(input: ParseConfigInput): ExporterConfig {
+  return parseConfigWithOrigins(input).config;
+}
+
+/** {@link parseConfig}, also telling where each value came from. */
+export function parseConfigWithOrigins(input: ParseConfigInput): ParsedConfig {
   const { file } = input;
   const problems = new Problems(file);
   const yamlLayer = input.yamlText !== undefined ? readYamlLayer(input.yamlText, problems) : new Map<string, Setting>();
@@ -341,5 +361,10 @@ export function parseConfig(input: ParseConfigInput): ExporterConfig {
   applyAdjustments(settings);
   const config = validateMerged(settings, problems);
   if (problems.list.length > 0 || config === undefined) throw new ConfigError(problems.list);
-  return input.yamlText !== undefined && file !== undefined ? { ...config, sourceFile: file } : config;
+  const locate = (path: string): ValueLocation => {
+    const key = KEY_BY_PATH.get(path);
+    if (key === undefined) throw new Error(`configuration schema has no key ${path}`);
+    return problems.locate(key, settings.get(path)?.origin ?? { kind: 'default' });
+  };
+  return { config: input.yamlText !== undefined && file !== undefined ? { ...config, sourceFile: file } : config, locate };
 }

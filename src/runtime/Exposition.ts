@@ -141,7 +141,7 @@ export class Exposition {
       ({ port }) => {
         if (!this.options.keepProcessAlive) endpoint.server.unref();
         recovered('endpoint-listen', `metrics endpoint now listening on port ${port}`);
-        if (process.env.OTEL_CLUSTER_EXPORTER_QUIET !== 'true') info(`serving merged metrics on http://${displayHost(this.options.config.prometheus.bindAddress)}:${port}/metrics`);
+        if (!this.options.config.logging.quiet) info(`serving merged metrics on http://${displayHost(this.options.config.prometheus.bindAddress)}:${port}/metrics`);
       },
       (error: unknown) => {
         warnOnce('endpoint-listen', `${errorMessage(error)}; retrying every ${LISTEN_RETRY_MS / 1000} s`);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RedisConfig, ServeScope } from '../config/Config';
+import { redisKeyPrefixProblem } from '../config/schema';
 import { DEFAULT_MAX_ENDPOINTS } from '../merge/capEndpoints';
 import { foldSnapshot } from '../merge/foldSnapshot';
 import { warnMergeConflict } from '../merge/warnMergeConflict';
@@ -134,10 +135,9 @@ export class RedisStore implements SnapshotStore {
     self: { service: string; instance: string },
     options: RedisStoreOptions = {},
   ): RedisStore {
-    if (config.keyPrefix === '') throw new Error('redis.key_prefix: expected a non-empty key prefix');
-    if (config.clusterNodes.length > 0 && /[{}]/.test(config.keyPrefix)) {
-      throw new Error(`redis.key_prefix: "${config.keyPrefix}" contains { or }, which Redis Cluster reads as a hash tag; expected a prefix without braces when redis.cluster_nodes is set`);
-    }
+    // The schema refuses such a prefix at startup; this guards stores opened from code.
+    const prefixProblem = redisKeyPrefixProblem(config);
+    if (prefixProblem !== undefined) throw new Error(`redis.key_prefix: expected ${prefixProblem}, got "${config.keyPrefix}"`);
     const ttlMs = config.ttlDisabled ? 0 : Math.round(config.ttlSeconds * 1000);
     const leaseMs = Math.max(1, Math.min(options.leaseMs ?? DEFAULT_LEASE_MS, ttlMs > 0 ? ttlMs : Infinity));
     const client = createRedisClient(config, options.timings);

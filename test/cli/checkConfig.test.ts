@@ -42,32 +42,32 @@ test('the file may come from OTEL_CLUSTER_EXPORTER_CONFIG', () => {
   assert.match(r.stdout, /key_prefix: from:env:file/);
 });
 
-test('an invalid file: exit 1, the error names the file and key', () => {
+test('an invalid file: exit 78, the error names the file and key', () => {
   const file = join(dir, 'bad.yml');
   writeFileSync(file, 'exporter:\n  redis:\n    prot: 6379\n');
   const r = run([file]);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 78);
   assert.equal(r.stdout, '');
   assert.ok(r.stderr.includes(`${file}: exporter.redis.prot: unknown key`), r.stderr);
   assert.match(r.stderr, /did you mean "exporter\.redis\.port"/);
 });
 
-test('an invalid environment variable: exit 1 naming the variable', () => {
+test('an invalid environment variable: exit 78 naming the variable', () => {
   const r = run([], { REDIS_PORT: 'abc' });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 78);
   assert.match(r.stderr, /REDIS_PORT: expected an integer from 1 to 65535, got "abc"/);
 });
 
-test('a missing file: exit 1 naming it', () => {
+test('a missing file: exit 78 naming it', () => {
   const missing = join(dir, 'missing.yml');
   const r = run([missing]);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 78);
   assert.ok(r.stderr.includes(missing));
 });
 
-test('usage errors exit 2; --reference prints the markdown table', () => {
-  assert.equal(run(['a.yml', 'b.yml']).status, 2);
-  assert.equal(run(['--bogus']).status, 2);
+test('usage errors exit 1; --reference prints the markdown table', () => {
+  assert.equal(run(['a.yml', 'b.yml']).status, 1);
+  assert.equal(run(['--bogus']).status, 1);
   const ref = run(['--reference']);
   assert.equal(ref.status, 0);
   assert.match(ref.stdout, /^\| YAML key/);

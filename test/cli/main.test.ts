@@ -53,8 +53,8 @@ test('dashboard prints a Grafana dashboard and metrics the catalogue', () => {
   assert.match(metrics.stdout, new RegExp(CATALOGUE.requestDuration.name));
 });
 
-test('an unknown command prints usage and exits 2', () => {
+test('an unknown command prints usage and exits 1 (invalid use)', () => {
   const result = run(['frobnicate']);
-  assert.equal(result.status, 2);
+  assert.equal(result.status, 1);
   assert.match(result.stderr, /usage: otel-cluster-exporter/);
 });
