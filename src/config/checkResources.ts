@@ -8,7 +8,7 @@
  * (a cluster's workers use what their primary checked).
  */
 import { mkdtempSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { ExporterConfig } from './Config';
@@ -54,7 +54,14 @@ function checkTlsFiles(paths: { readonly cert: string; readonly key: string; rea
   const cert = files.cert === '' ? undefined : readPem(paths.cert, files.cert, report);
   const key = files.key === '' ? undefined : readPem(paths.key, files.key, report);
   const ca = files.ca === '' ? undefined : readPem(paths.ca, files.ca, report);
-  if (ca !== undefined) accepted({ ca }, paths.ca, 'a PEM CA bundle', report);
+  if (ca !== undefined) {
+    try {
+      // OpenSSL silently skips a CA file without any certificate in it: parse the first one to be sure.
+      new X509Certificate(ca);
+    } catch (error) {
+      report(paths.ca, 'a PEM CA bundle', errorMessage(error));
+    }
+  }
   const certOk = cert !== undefined && accepted({ cert }, paths.cert, 'a PEM certificate', report);
   const keyOk = key !== undefined && accepted({ key }, paths.key, 'a PEM private key (unencrypted)', report);
   if (certOk && keyOk) accepted({ cert, key }, paths.key, `the private key of the certificate in ${paths.cert}`, report);

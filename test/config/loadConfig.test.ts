@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,4 +73,14 @@ test('a duplicate key is a YAML error with its line', () => {
   const file = write('dup.yml', 'exporter:\n  redis:\n    port: 1\n    port: 2\n');
   const err = loadError(() => loadConfig({ file, env: {} }));
   assert.equal(err.line, 4);
+});
+
+test('only a regular file of bounded size is read: /dev/zero, a FIFO and an oversized file are refused', () => {
+  const zero = loadError(() => loadConfig({ file: '/dev/zero', env: {} }));
+  assert.equal(zero.message, '/dev/zero: expected a regular YAML file of at most 1048576 bytes, got "a character device"');
+  const fifo = join(dir, 'fifo.yml');
+  execFileSync('mkfifo', [fifo]);
+  assert.match(loadError(() => loadConfig({ file: fifo, env: {} })).message, /got "a named pipe"/);
+  const big = write('big.yml', `exporter:\n${'# padding\n'.repeat(110_000)}`);
+  assert.match(loadError(() => loadConfig({ file: big, env: {} })).message, /at most 1048576 bytes, got "1100010 bytes"/);
 });

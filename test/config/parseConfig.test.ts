@@ -508,3 +508,77 @@ test('YAML syntax errors name the file and line; empty documents mean defaults',
   const scalar = configError(() => parse('just a string'));
   assert.match(scalar.message, /root key "exporter"/);
 });
+
+test('every problem is reported at once, in file order, then the environment, then cross-key rules', () => {
+  const err = configError(() =>
+    parse('exporter:\n  redis:\n    prot: 6379\n    port: abc\n  prometheus:\n    metrics_port: 99999\n', {
+      REDIS_DB: '-1',
+      OTEL_METRIC_EXPORT_INTERVAL: '5000',
+      OTEL_METRIC_EXPORT_TIMEOUT: '9000',
+    }),
+  );
+  assert.deepEqual(
+    err.issues.map((issue) => issue.keyPath),
+    ['exporter.redis.prot', 'exporter.redis.port', 'exporter.prometheus.metrics_port', 'REDIS_DB', 'OTEL_METRIC_EXPORT_TIMEOUT'],
+  );
+  assert.equal(err.keyPath, 'exporter.redis.prot', 'the error names the first problem');
+  assert.match(err.message, /^5 problems:\n {2}- exporter\.yml: exporter\.redis\.prot: unknown key/);
+  assert.match(err.message, /\n {2}- REDIS_DB: expected an integer from 0 to 1000000, got "-1"/);
+});
+
+test('a bad value is reported once: rules reading it stay silent, defaults computed from it use the default', () => {
+  const err = configError(() => parse(undefined, { OTEL_METRIC_EXPORT_INTERVAL: 'soon', PROMETHEUS_SSL_ENABLED: 'perhaps' }));
+  assert.deepEqual(
+    err.issues.map((issue) => issue.keyPath),
+    ['PROMETHEUS_SSL_ENABLED', 'OTEL_METRIC_EXPORT_INTERVAL'],
+  );
+});
+
+test('hostile values are refused: infinite numbers, timers past Node range, absurd TTLs, bucket floods', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ OTEL_CLUSTER_EXPORTER_DURATION_BUCKETS: '0.1,1e400' }, /"1e400" is not a finite non-negative number/],
+    [{ OTEL_METRIC_EXPORT_INTERVAL: '99999999999' }, /OTEL_METRIC_EXPORT_INTERVAL: expected an integer from 1 to 2147483647/],
+    [{ OTEL_EXPORTER_OTLP_TIMEOUT: '2147483648' }, /OTEL_EXPORTER_OTLP_TIMEOUT: expected an integer from 1 to 2147483647/],
+    [{ REDIS_TTL_SECONDS: '999999999999999' }, /REDIS_TTL_SECONDS: expected an integer from 1 to 31536000/],
+    [{ OTEL_CLUSTER_EXPORTER_SIZE_BUCKETS: Array.from({ length: 20_000 }, (_v, i) => i + 1).join(',') }, /more than 64 boundaries/],
+  ];
+  for (const [env, pattern] of cases) assert.match(configError(() => parse(undefined, env)).message, pattern);
+  assert.match(configError(() => parse('exporter:\n  metrics:\n    duration_buckets: [0.1, .inf]\n')).message, /Infinity is not a finite non-negative number/);
+  assert.equal(parse(undefined, { OTEL_CLUSTER_EXPORTER_SIZE_BUCKETS: Array.from({ length: 64 }, (_v, i) => i + 1).join(',') }).metrics.sizeBuckets.length, 64);
+});
+
+test('a YAML alias bomb is refused quickly, without expanding it', () => {
+  const levels = Array.from({ length: 9 }, (_v, i) => `  l${i + 1}: &a${i + 1} [${Array.from({ length: 10 }, () => `*a${i}`).join(', ')}]`);
+  const yaml = `x:\n  l0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n${levels.join('\n')}\nexporter:\n  metrics:\n    duration_buckets: *a9\n`;
+  const started = process.hrtime.bigint();
+  const err = configError(() => parse(yaml));
+  assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 2000, 'refused without expanding 10^10 values');
+  assert.equal(err.keyPath, '(document)');
+  assert.match(err.message, /at most 10000 values once YAML aliases are expanded/);
+});
+
+test('the bind address is an address or host name exactly: a trailing newline is refused', () => {
+  assert.equal(configError(() => parse(undefined, { PROMETHEUS_BIND_ADDRESS: '127.0.0.1\n' })).message, 'PROMETHEUS_BIND_ADDRESS: expected an IP address or host name (nothing around it), got "127.0.0.1\\n"');
+  for (const good of ['0.0.0.0', '::', '::1', 'metrics.internal', 'localhost']) assert.equal(parse(undefined, { PROMETHEUS_BIND_ADDRESS: good }).prometheus.bindAddress, good);
+});
+
+test('Redis Cluster: a key prefix with braces and a database other than 0 are refused in the schema', () => {
+  const braces = configError(() => parse('exporter:\n  redis:\n    key_prefix: "app:{x}"\n    cluster_nodes: ["c1:7000"]\n    db: 2\n'));
+  assert.deepEqual(
+    braces.issues.map((issue) => issue.keyPath),
+    ['exporter.redis.db', 'exporter.redis.key_prefix'],
+  );
+  assert.match(braces.message, /exporter\.redis\.key_prefix: expected a prefix without \{ or \} when redis\.cluster_nodes is set/);
+  assert.equal(parse('exporter:\n  redis:\n    key_prefix: "app:{x}"\n').redis.keyPrefix, 'app:{x}', 'braces are fine without a cluster');
+});
+
+test('quiet logging is a schema key like any other', () => {
+  assert.equal(parse(undefined, { OTEL_CLUSTER_EXPORTER_QUIET: 'yes' }).logging.quiet, true);
+  assert.equal(configError(() => parse(undefined, { OTEL_CLUSTER_EXPORTER_QUIET: 'sometimes' })).keyPath, 'OTEL_CLUSTER_EXPORTER_QUIET');
+});
+
+test('OTLP endpoint from YAML: a URL without a path gets /v1/metrics for http protocols, the effective URL is shown', () => {
+  assert.equal(parse('exporter:\n  otel:\n    otlp: {endpoint: "http://col:4318"}\n').otel.otlp.endpoint, 'http://col:4318/v1/metrics');
+  assert.equal(parse('exporter:\n  otel:\n    otlp: {endpoint: "http://col:4317", protocol: grpc}\n').otel.otlp.endpoint, 'http://col:4317');
+  assert.equal(parse(undefined, { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://col:4318' }).otel.otlp.endpoint, 'http://col:4318/v1/metrics');
+});
