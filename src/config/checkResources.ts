@@ -8,13 +8,17 @@
  * (a cluster's workers use what their primary checked).
  */
 import { mkdtempSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { X509Certificate, randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type * as Tls from 'node:tls';
 import type { ExporterConfig } from './Config';
 import type { ConfigIssue } from './ConfigError';
 import type { ValueLocation } from './parseConfig';
 import { errorMessage } from '../self/errorMessage';
+
+// Loaded only when a check needs them: most processes configure no TLS.
+const tls = (): typeof Tls => require('node:tls') as typeof Tls;
+const crypto = (): typeof Crypto => require('node:crypto') as typeof Crypto;
 
 /** Where the value of a key (snake_case path) came from. */
 export type Locate = (path: string) => ValueLocation;
@@ -39,9 +43,9 @@ function readPem(path: string, file: string, report: Report): Buffer | undefined
 }
 
 /** True when OpenSSL accepts `options`; otherwise reports `expected` on `path`. */
-function accepted(options: SecureContextOptions, path: string, expected: string, report: Report): boolean {
+function accepted(options: Tls.SecureContextOptions, path: string, expected: string, report: Report): boolean {
   try {
-    createSecureContext(options);
+    tls().createSecureContext(options);
     return true;
   } catch (error) {
     report(path, expected, errorMessage(error));
@@ -57,7 +61,7 @@ function checkTlsFiles(paths: { readonly cert: string; readonly key: string; rea
   if (ca !== undefined) {
     try {
       // OpenSSL silently skips a CA file without any certificate in it: parse the first one to be sure.
-      new X509Certificate(ca);
+      new (crypto().X509Certificate)(ca);
     } catch (error) {
       report(paths.ca, 'a PEM CA bundle', errorMessage(error));
     }
@@ -88,7 +92,7 @@ function probe(dir: string, kind: 'file' | 'directory'): void {
     rmdirSync(mkdtempSync(join(dir, '.ocx-probe-')));
     return;
   }
-  const file = join(dir, `.ocx-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const file = join(dir, `.ocx-probe-${process.pid}-${crypto().randomBytes(4).toString('hex')}`);
   writeFileSync(file, '');
   unlinkSync(file);
 }
