@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { ROOT, freePort, httpRequest, scrape, stopGroup, waitFor } from '../supp
 
 interface Manifest {
   readonly name: string;
+  readonly version: string;
   readonly scripts?: Record<string, string>;
   readonly dependencies?: Record<string, string>;
   readonly peerDependencies?: Record<string, string>;
@@ -82,6 +83,13 @@ test('the packed tarball installs with --omit=dev into a fresh app and counts it
       "require('node:http').createServer((req, res) => res.end('ok')).listen(Number(process.env.APP_PORT), '127.0.0.1');\n",
     );
     execFileSync('npm', ['install', '--omit=dev', ...NPM_FLAGS, join(work, tarball.filename)], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+    // The installed command answers --version, and a bad configuration stops the preloaded app with 78.
+    const bin = join(app, 'node_modules', '.bin', 'otel-cluster-exporter');
+    assert.equal(execFileSync(bin, ['--version'], { encoding: 'utf8' }), `${manifest.version}\n`);
+    const refused = spawnSync(process.execPath, ['--require', `${manifest.name}/register`, 'server.js'], { cwd: app, env: { PATH: process.env.PATH ?? '', REDIS_PORT: 'abc' }, encoding: 'utf8' });
+    assert.equal(refused.status, 78, refused.stderr);
+    assert.match(refused.stderr, /REDIS_PORT: expected an integer from 1 to 65535, got "abc"/);
 
     const appPort = await freePort();
     const metricsPort = await freePort();
