@@ -101,9 +101,10 @@ function report(label, texts) {
  * then merge. Live files are rewritten between runs, outside the timed part.
  */
 async function measureFileStore() {
-  const { FileStore } = require('../dist/store/FileStore');
+  const { Retirement } = require('../dist/retirement/Retirement');
+  const { FileBackend } = require('../dist/store/file/FileBackend');
   const directory = mkdtempSync(join(tmpdir(), 'ocx-bench-'));
-  const store = new FileStore({ directory });
+  const store = new Retirement(new FileBackend({ directory }));
   const resource = resourceFromAttributes({ 'service.name': 'bench' });
   const now = Date.now();
   // pid: this process, so every worker file counts as live (distinct start times keep the names apart).

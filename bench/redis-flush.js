@@ -25,7 +25,10 @@ const { performance } = require('node:perf_hooks');
 const { Redis } = require('ioredis');
 
 const dist = path.join(__dirname, '..', 'dist');
-const { RedisStore } = require(path.join(dist, 'store/RedisStore'));
+const { Retirement } = require(path.join(dist, 'retirement/Retirement'));
+const { RedisBackend } = require(path.join(dist, 'store/redis/RedisBackend'));
+/** The store the runtime opens for Redis. */
+const openRedisStore = (cfg, self, options) => new Retirement(RedisBackend.fromConfig(cfg, self, options), { self });
 const { encodeSnapshot } = require(path.join(dist, 'snapshot/SnapshotCodec'));
 const { mergeSnapshots } = require(path.join(dist, 'merge/SnapshotMerger'));
 const { CATALOGUE, DEFAULT_DURATION_BUCKETS, LABEL } = require(path.join(dist, 'catalogue/MetricCatalogue'));
@@ -145,7 +148,7 @@ async function main() {
   const admin = new Redis({ port: redis.port, host: '127.0.0.1' });
   try {
     // ------------------------------------------------------------ 1. one worker's flush
-    const worker = RedisStore.fromConfig(config(redis.port, 'bench:flush'), { service: 'bench', instance: 'host-0' });
+    const worker = openRedisStore(config(redis.port, 'bench:flush'), { service: 'bench', instance: 'host-0' });
     const id = identity('host-0', 0);
     await worker.write(snapshot(id, 0)); // registers the instance, loads the script
     const before = await serverStats(admin);
@@ -216,13 +219,13 @@ async function mergedRead(admin, port, label, sets) {
     const prefix = `bench:read:${sets}`;
     const writers = [];
     for (let h = 0; h < INSTANCES; h++) {
-      const store = RedisStore.fromConfig(config(port, prefix), { service: 'bench', instance: `host-${h}` });
+      const store = openRedisStore(config(port, prefix), { service: 'bench', instance: `host-${h}` });
       writers.push(store);
       await store.write(snapshot(identity(`host-${h}`, 0, 999), 0, sets)); // a worker that died...
       await store.retire(identity(`host-${h}`, 0, 999)); // ...folded into slot 0
       for (let w = 0; w < WORKERS; w++) await store.write(snapshot(identity(`host-${h}`, w), 5, sets));
     }
-    const exporter = RedisStore.fromConfig(config(port, prefix), { service: 'bench', instance: 'host-0' }, { scope: 'all' });
+    const exporter = openRedisStore(config(port, prefix), { service: 'bench', instance: 'host-0' }, { scope: 'all' });
     const resource = resourceFromAttributes({ 'service.name': 'bench' });
     const rawTimes = [];
     for (let i = 0; i < READS + 2; i++) {

@@ -1,5 +1,6 @@
 import type {
   HistogramValue,
+  LifeEnd,
   SeriesAttributes,
   Snapshot,
   SnapshotIdentity,
@@ -23,6 +24,7 @@ export { SnapshotFormatError } from './SnapshotFormatError';
  *   "identity": { service, instance, slot, pid, startTimeMs, role },
  *   "writtenAtMs": 1700000000000,
  *   "folded": ["svc|host|0|41|1700..."],             // retired snapshots only
+ *   "ends": [["svc|host|0|41|1700...", "exited", 1700...]], // retired: how each folded life ended
  *   "attributes": [ { "method": "GET", ... }, ... ], // each label set once
  *   "metrics": [ { name, description, unit, kind, valueType, boundaries?,
  *                  "points": [ [attrIndex, startTimeMs, value], ... ] } ] }
@@ -37,6 +39,7 @@ export { SnapshotFormatError } from './SnapshotFormatError';
  */
 export const SNAPSHOT_FORMAT_VERSION = 1;
 
+const LIFE_ENDINGS: ReadonlySet<string> = new Set<LifeEnd['how']>(['exited', 'expired', 'removed', 'lost']);
 const ROLES: ReadonlySet<string> = new Set<SnapshotRole>(['worker', 'primary', 'retired']);
 const KINDS: ReadonlySet<string> = new Set<SnapshotMetricKind>(['counter', 'updowncounter', 'gauge', 'histogram']);
 
@@ -63,6 +66,7 @@ export function encodeSnapshot(snapshot: Snapshot): string {
     writtenAtMs: snapshot.writtenAtMs,
   };
   if (snapshot.folded !== undefined) document['folded'] = snapshot.folded;
+  if (snapshot.ends !== undefined) document['ends'] = snapshot.ends.map((end) => [end.key, end.how, end.atMs]);
   document['attributes'] = table.entries;
   document['metrics'] = metrics;
   return JSON.stringify(document);
@@ -159,6 +163,7 @@ class Decoder {
     for (let i = 0; i < rawMetrics.length; i++) metrics[i] = this.metric(rawMetrics[i], `metrics[${i}]`, attributes);
     const snapshot: { -readonly [K in keyof Snapshot]: Snapshot[K] } = { identity, writtenAtMs, metrics };
     if (root['folded'] !== undefined) snapshot.folded = this.strings(root['folded'], 'folded');
+    if (root['ends'] !== undefined) snapshot.ends = this.ends(root['ends']);
     return snapshot;
   }
 
@@ -328,6 +333,17 @@ class Decoder {
   private finite(value: unknown, path: string): number {
     if (typeof value !== 'number') throw this.fail(path, `expected a number, got ${show(value)}`);
     return value;
+  }
+
+  private ends(value: unknown): LifeEnd[] {
+    const entries = this.array(value, 'ends');
+    return entries.map((entry, i) => {
+      const parts = this.array(entry, `ends[${i}]`);
+      const [key, how, atMs] = parts;
+      if (typeof key !== 'string') throw this.fail(`ends[${i}][0]`, `expected a process key, got ${show(key)}`);
+      if (typeof how !== 'string' || !LIFE_ENDINGS.has(how)) throw this.fail(`ends[${i}][1]`, `expected one of ${[...LIFE_ENDINGS].join(', ')}, got ${show(how)}`);
+      return { key, how: how as LifeEnd['how'], atMs: this.finite(atMs, `ends[${i}][2]`) };
+    });
   }
 
   private integer(value: unknown, path: string): number {

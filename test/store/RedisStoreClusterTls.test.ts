@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RedisStore } from '../../src/store/RedisStore';
+import type { Retirement } from '../../src/retirement/Retirement';
 import {
   RedisServer, closeAll, counterTotal, freePort, openStore, redisConfig, startSentinel, waitFor, workerIdentity, workerSnapshot,
   type RunningSentinel,
@@ -14,7 +14,7 @@ import { makeTlsFiles, redisSupportsTls, type TlsFiles } from './support/tlsFile
 
 const run = promisify(execFile);
 const timings = { connectTimeoutMs: 1000, commandTimeoutMs: 500, maxReconnectDelayMs: 200 };
-const opened: RedisStore[] = [];
+const opened: Retirement[] = [];
 const servers: RedisServer[] = [];
 const dirs: string[] = [];
 const sentinels: RunningSentinel[] = [];
