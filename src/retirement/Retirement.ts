@@ -231,21 +231,25 @@ export class Retirement implements SnapshotStore {
 
   /**
    * Fold every worker life whose lease ran out, and finish folds left
-   * unfinished. Each life is folded on its own: one that fails is counted,
-   * logged once and retried at the next reap, and never keeps the others from
-   * being folded.
+   * unfinished. Each life is folded on its own: one that fails never keeps the
+   * others from being folded, and is tried again at the next reap.
+   *
+   * @throws Error naming the first failure, once every life was tried (the
+   * caller counts and logs it).
    */
   async reap(): Promise<void> {
     await this.readAll();
+    const failures: unknown[] = [];
     for (const { ref, state, snapshot } of [...this.seenLives.values()]) {
       if (ref.role !== 'worker' || state === 'live') continue;
       const how: LifeEnd['how'] = state === 'claimed' && this.restoredClaims.has(processKey(snapshot.identity)) ? 'lost' : 'expired';
       try {
         await this.foldLife({ ref, how, keepTombstone: true }, true);
       } catch (error) {
-        this.failed('retire', `folding a dead worker failed (will retry): ${errorMessage(error)}`);
+        failures.push(error);
       }
     }
+    if (failures.length > 0) throw new Error(`${failures.length} dead worker(s) could not be folded: ${errorMessage(failures[0])}`);
   }
 
   /**

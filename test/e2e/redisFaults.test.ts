@@ -177,7 +177,7 @@ describe('Redis faults under a live cluster app and a serve sidecar', () => {
       // Wait until the dead worker's snapshot is folded into its slot's retired totals (lease expiry, then a reap).
       const instanceBase = `${prefix}:{faults|${INSTANCE}}:`;
       await waitFor('the dead worker to be folded', async () =>
-        (await client.hlen(`${instanceBase}retired`)) > 0 && (await client.scard(`${instanceBase}idx`)) === 3 ? true : undefined,
+        (await client.hlen(`${instanceBase}retired`)) > 0 && (await client.zcard(`${instanceBase}idx`)) === 3 ? true : undefined,
       20_000);
       await waitFor('the replacement worker', async () => ((await app.workerPids()).length === 2 ? true : undefined));
       await trafficAllOk(app.appPort, 10);
