@@ -163,7 +163,7 @@ export class Retirement implements SnapshotStore {
         const effective = life.effective(snapshot);
         const ref = this.refOf(life.identity);
         let reply = life.unchanged(effective) ? await this.backend.renew(ref) : 'missing';
-        if (reply === 'missing') reply = await this.backend.write(ref, encodeSnapshot(effective), effective.writtenAtMs);
+        if (reply === 'missing') reply = await this.backend.write(ref, life.encode(effective), effective.writtenAtMs);
         if (reply === 'written') {
           life.written(effective);
           return;

@@ -1,7 +1,8 @@
 import { foldSnapshot } from '../merge/foldSnapshot';
 import { rebaseSnapshot } from '../merge/rebaseSnapshot';
 import type { Snapshot, SnapshotIdentity } from '../snapshot/Snapshot';
-import { sameMetrics } from './sameMetrics';
+import { sameMetrics } from '../snapshot/sameMetrics';
+import { SnapshotEncoder } from '../snapshot/SnapshotCodec';
 
 /**
  * What one writing process knows about its own life in the store: under
@@ -18,6 +19,8 @@ export class WriterLife {
   private baseline: Snapshot | undefined;
   /** The last snapshot the store confirmed, as stored (after rebasing). */
   private lastWritten: Snapshot | undefined;
+  /** Encodes what changed since the last flush and reuses the rest of the text. */
+  private readonly encoder = new SnapshotEncoder();
 
   constructor(original: SnapshotIdentity) {
     this.identity = original;
@@ -34,6 +37,11 @@ export class WriterLife {
   /** Whether `effective` holds exactly what the store already has: then a renewal is enough. */
   unchanged(effective: Snapshot): boolean {
     return this.lastWritten !== undefined && this.lastWritten.identity === this.identity && sameMetrics(this.lastWritten.metrics, effective.metrics);
+  }
+
+  /** The text of `effective`, re-encoding only the metrics that changed since the last call. */
+  encode(effective: Snapshot): string {
+    return this.encoder.encode(effective);
   }
 
   /** The store holds `effective` now. */

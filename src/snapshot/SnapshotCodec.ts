@@ -10,6 +10,7 @@ import type {
   SnapshotRole,
 } from './Snapshot';
 import { errorMessage } from '../self/errorMessage';
+import { sameMetric } from './sameMetrics';
 import { SnapshotFormatError } from './SnapshotFormatError';
 
 export { SnapshotFormatError } from './SnapshotFormatError';
@@ -72,11 +73,65 @@ export function encodeSnapshot(snapshot: Snapshot): string {
   return JSON.stringify(document);
 }
 
+/**
+ * {@link encodeSnapshot} for a writer that encodes again and again (a worker,
+ * every flush): label sets keep their index from one call to the next, and a
+ * metric whose points did not change reuses its encoded text, so a flush in
+ * which only a few gauges moved costs a comparison, not a re-encode. The text
+ * is the same format and decodes the same; it may list label sets the
+ * snapshot no longer uses (dropped when they outnumber the used ones).
+ */
+export class SnapshotEncoder {
+  private table = new AttributeTable();
+  private readonly fragments = new Map<string, { readonly metric: SnapshotMetric; readonly text: string }>();
+
+  encode(snapshot: Snapshot): string {
+    if (this.table.entries.length > 1_000 && this.table.entries.length > 2 * this.table.used) this.reset();
+    this.table.startEncode();
+    const parts: string[] = [];
+    for (const metric of snapshot.metrics) {
+      const cached = this.fragments.get(metric.name);
+      if (cached !== undefined && sameMetric(cached.metric, metric)) {
+        this.table.markUsed(metric);
+        parts.push(cached.text);
+        continue;
+      }
+      const text = JSON.stringify(encodeMetric(metric, this.table));
+      this.fragments.set(metric.name, { metric, text });
+      parts.push(text);
+    }
+    if (this.fragments.size > 2 * snapshot.metrics.length + 16) this.fragments.clear();
+    const head: Record<string, unknown> = { v: SNAPSHOT_FORMAT_VERSION, identity: snapshot.identity, writtenAtMs: snapshot.writtenAtMs };
+    if (snapshot.folded !== undefined) head['folded'] = snapshot.folded;
+    if (snapshot.ends !== undefined) head['ends'] = snapshot.ends.map((end) => [end.key, end.how, end.atMs]);
+    head['attributes'] = this.table.entries;
+    const text = JSON.stringify(head);
+    return `${text.slice(0, -1)},"metrics":[${parts.join(',')}]}`;
+  }
+
+  private reset(): void {
+    this.table = new AttributeTable();
+    this.fragments.clear();
+  }
+}
+
 /** Interns label sets so each is written once per snapshot. */
 class AttributeTable {
   readonly entries: SeriesAttributes[] = [];
-  private readonly byObject = new Map<SeriesAttributes, number>();
+  /** Distinct label sets the current encode uses (an estimate for reused metrics: their point count). */
+  used = 0;
+  private byObject = new Map<SeriesAttributes, number>();
   private readonly byText = new Map<string, number>();
+
+  /** A new encode: objects of the previous snapshot are not kept alive. */
+  startEncode(): void {
+    this.byObject = new Map();
+    this.used = 0;
+  }
+
+  markUsed(metric: SnapshotMetric): void {
+    this.used = Math.max(this.used, metric.points.length);
+  }
 
   indexOf(attributes: SeriesAttributes): number {
     const known = this.byObject.get(attributes);
@@ -89,6 +144,7 @@ class AttributeTable {
       this.byText.set(text, index);
     }
     this.byObject.set(attributes, index);
+    this.used = Math.max(this.used, this.byObject.size);
     return index;
   }
 }

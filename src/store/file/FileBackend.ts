@@ -356,10 +356,12 @@ export class FileBackend implements LifeBackend {
     return undefined;
   }
 
-  /** Whether a claim or tombstone fences this life: then its frozen text, after dropping the fenced write. */
+  /** Whether a claim or tombstone fences this life: then its frozen text. One `lstat` each while there is none. */
   private async fenceCheck(name: string): Promise<WriteReply> {
     for (const side of ['claim', 'tomb']) {
-      const read = await this.readSafely(this.path(`${name}.${side}`), undefined);
+      const path = this.path(`${name}.${side}`);
+      if (!(await exists(path))) continue;
+      const read = await this.readSafely(path, undefined);
       if (read === undefined || read === 'vanished' || read.text === undefined) continue;
       return { fenced: read.text };
     }
@@ -402,8 +404,13 @@ function versionOf(info: Stats): string {
   return `${info.ino}:${info.size}:${info.mtimeMs}`;
 }
 
+/** Temporary names are unique per process by a counter, across processes by the pid and a nonce. */
+const TEMPORARY_NONCE = randomBytes(2).toString('hex');
+let temporaryCount = 0;
+
 function temporaryName(target: string): string {
-  return `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  temporaryCount = (temporaryCount + 1) % 0x1000000;
+  return `${target}.tmp-${process.pid}-${TEMPORARY_NONCE}${temporaryCount.toString(16)}`;
 }
 
 async function writeAtomicAsync(target: string, text: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { sameNumbers } from '../self/sameNumbers';
-import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } from './Snapshot';
 
 /**
  * Whether two snapshots' metrics hold the same series with the same values
@@ -10,14 +10,15 @@ import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } 
 export function sameMetrics(a: readonly SnapshotMetric[], b: readonly SnapshotMetric[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as SnapshotMetric;
-    const y = b[i] as SnapshotMetric;
-    if (x === y) continue;
-    if (x.name !== y.name || x.kind !== y.kind || x.unit !== y.unit || x.valueType !== y.valueType || x.description !== y.description) return false;
-    if (!sameNumbers(x.boundaries, y.boundaries) || !samePoints(x.points, y.points)) return false;
-  }
+  for (let i = 0; i < a.length; i++) if (!sameMetric(a[i] as SnapshotMetric, b[i] as SnapshotMetric)) return false;
   return true;
+}
+
+/** One metric of {@link sameMetrics}. */
+export function sameMetric(x: SnapshotMetric, y: SnapshotMetric): boolean {
+  if (x === y) return true;
+  if (x.name !== y.name || x.kind !== y.kind || x.unit !== y.unit || x.valueType !== y.valueType || x.description !== y.description) return false;
+  return sameNumbers(x.boundaries, y.boundaries) && samePoints(x.points, y.points);
 }
 
 function samePoints(a: readonly SnapshotPoint[], b: readonly SnapshotPoint[]): boolean {
