@@ -36,7 +36,9 @@
  * series do not change, flushing every 500 ms). Exits 0.
  *
  * Idle worker at 9,500 series: npm run bench:idle
- * (--only cluster-plain,cluster-ours,prom-client --workloads 250x4 --rounds 3 --settle 10000).
+ * (--only cluster-plain,cluster-ours,prom-client --workloads 54x4 --rounds 3 --settle 10000;
+ * 216 label sets are 9,572 exposed series). `--compare <dist/register.js of another build>`
+ * adds that build as `cluster-compare`, measured in the same run.
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -148,7 +150,10 @@ const VARIANTS = {
   'cluster-plain': { flags: [] },
   'cluster-ours': { flags: ['--require', REGISTER], metricsEndpoint: true },
 };
-const BASELINE = { ours: 'plain', 'prom-client': 'plain', 'cluster-ours': 'cluster-plain' };
+const BASELINE = { ours: 'plain', 'prom-client': 'plain', 'cluster-ours': 'cluster-plain', 'cluster-compare': 'cluster-plain' };
+// --compare <register> adds `cluster-compare`: cluster-ours with another build (e.g. the previous commit), in the same run.
+const COMPARE = arg('compare', '');
+if (COMPARE !== '') VARIANTS['cluster-compare'] = { flags: ['--require', path.resolve(COMPARE)], metricsEndpoint: true };
 
 
 /** One child process running one variant, talked to over IPC. */

@@ -284,8 +284,13 @@ export class Retirement implements SnapshotStore {
     const seen = new Map<string, SeenLife>();
     const repairs: (() => Promise<void>)[] = [];
     for (const scope of scopes) view.push(...this.readScope(scope, nowMs, seen, repairs));
-    const readScopes = new Set(scopes.map((scope) => scope.scope));
-    for (const key of this.decoded.keys()) if (!seen.has(key) && !this.isRetiredKeyOf(key, readScopes)) this.decoded.delete(key);
+    // Decodes of entries no longer listed go; a bad entry still listed stays known as bad.
+    const listed = new Set<string>();
+    for (const scope of scopes) {
+      for (const life of scope.lives) listed.add(life.key);
+      for (const record of scope.retired) listed.add(retiredKey(scope.scope, record.slot));
+    }
+    for (const key of this.decoded.keys()) if (!listed.has(key) && !seen.has(key) && !this.seenRetired.has(key)) this.decoded.delete(key);
     this.seenLives = seen;
     for (const repair of repairs) {
       try {
@@ -516,11 +521,6 @@ export class Retirement implements SnapshotStore {
     const owner = this.seenRetired.get(retiredKey(ref.scope, ref.slot))?.snapshot?.identity
       ?? this.scopeOwners.get(ref.scope) ?? this.options.self ?? { service: '', instance: '' };
     return { identity: { service: owner.service, instance: owner.instance, ...lifeIdentity(ref) }, writtenAtMs: Date.now(), metrics: [] };
-  }
-
-  private isRetiredKeyOf(key: string, scopes: ReadonlySet<string>): boolean {
-    const at = key.indexOf('\u0000retired\u0000');
-    return at !== -1 && scopes.has(key.slice(0, at));
   }
 
   private reportIdentityConflicts(stored: readonly StoredSnapshot[]): void {
