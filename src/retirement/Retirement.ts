@@ -222,9 +222,11 @@ export class Retirement implements SnapshotStore {
    * Returns how many lives were folded.
    */
   async retireProcess(slot: number, pid: number): Promise<number> {
+    // A life is its pid and its start: a process that got the pid after this exit is another life.
+    const exitedAtMs = Date.now();
     await this.readAll().catch(() => undefined); // a read already under way may predate the last write
     await this.readAll();
-    const lives = [...this.seenLives.values()].filter(({ ref }) => ref.role === 'worker' && ref.slot === slot && ref.pid === pid);
+    const lives = [...this.seenLives.values()].filter(({ ref }) => ref.role === 'worker' && ref.slot === slot && ref.pid === pid && ref.startTimeMs <= exitedAtMs);
     for (const { ref } of lives) await this.foldLife({ ref, how: 'exited', keepTombstone: false }, false);
     return lives.length;
   }

@@ -117,6 +117,24 @@ for (const kind of ['file', 'redis'] as const) {
       assert.deepEqual(retired?.snapshot.ends?.map((end) => end.how), ['exited']);
     });
 
+    test('a pid reused by a new process is a new life: the old one folds, the new one keeps counting, nothing twice', async () => {
+      const s = await space(kind);
+      const writer = s.open({ leaseMs: 60_000 });
+      const primary = s.open({ leaseMs: 60_000 });
+      const old = worker(4, 4_150_000, Date.now() - 60_000);
+      await writer.write(workerSnapshot(old, 9));
+      // The pid went to a new process of the same slot (it started after the exit) before the exit was handled.
+      const reused = worker(4, old.pid, Date.now() + 1_000);
+      await writer.write(workerSnapshot(reused, 2));
+      assert.equal(await primary.retireProcess(4, old.pid), 1, 'only the life that exited');
+      let stored = await primary.readAll();
+      assert.equal(counterTotal(stored), 11);
+      assert.equal(stored.filter((e) => e.live).length, 1, 'the new process is live');
+      await writer.write(workerSnapshot(reused, 5));
+      stored = await primary.readAll();
+      assert.equal(counterTotal(stored), 14);
+    });
+
     test('two retirers folding the same dead lives at the same time fold each exactly once', async () => {
       const s = await space(kind);
       const writer = s.open({ leaseMs: LEASE_MS });
