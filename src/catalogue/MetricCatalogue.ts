@@ -215,6 +215,15 @@ export const CATALOGUE = {
     recordedBy: 'primary',
     upstream: false,
   },
+  workersDesired: {
+    name: 'gunicorn_workers_desired',
+    kind: 'gauge',
+    unit: '{worker}',
+    labels: [],
+    help: 'Workers the supervisor (otel-cluster-exporter run) aims to keep running: --workers, changed by TTIN/TTOU.',
+    recordedBy: 'primary',
+    upstream: false,
+  },
   activeRequests: {
     name: 'gunicorn_worker_active_requests',
     kind: 'gauge',

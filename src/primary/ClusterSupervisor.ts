@@ -4,6 +4,7 @@ import type { Worker } from 'node:cluster';
 import { SlotAllocator } from './SlotAllocator';
 import { classifyExit } from './classifyExit';
 import type { ExitReason, RestartType } from './classifyExit';
+import type { SupervisorReason } from '../supervisor/restartReasons';
 
 /** The environment variable through which a worker learns its slot. */
 export const SLOT_ENV = 'OTEL_CLUSTER_EXPORTER_SLOT';
@@ -18,7 +19,8 @@ export type WorkerState = (typeof WORKER_STATES)[number];
 export interface SlotExit {
   readonly slot: number;
   readonly pid: number | undefined;
-  readonly reason: ExitReason;
+  /** How it exited, or why the supervisor (`run`) ended it when it said so beforehand. */
+  readonly reason: ExitReason | SupervisorReason;
   readonly restartType: RestartType;
 }
 
@@ -32,8 +34,12 @@ export interface ClusterSupervisorEvents {
 }
 
 const WORKER_SLOT = Symbol('otel-cluster-exporter.slot');
+const EXIT_EXPLAINED = Symbol('otel-cluster-exporter.exit-reason');
 
-type SlottedWorker = Worker & { [WORKER_SLOT]?: number };
+type SlottedWorker = Worker & {
+  [WORKER_SLOT]?: number;
+  [EXIT_EXPLAINED]?: { readonly reason: SupervisorReason; readonly restartType: RestartType };
+};
 
 /**
  * Watches the cluster from the primary: gives every forked worker a stable
@@ -62,14 +68,10 @@ export class ClusterSupervisor {
     if (this.originalFork) return;
     const originalFork = cluster.fork;
     this.originalFork = originalFork;
-    const acquireSlot = (): number => this.slots.acquire();
-    const workerEnv = this.events.workerEnv;
-    const wrapped = function fork(this: typeof cluster, env?: NodeJS.ProcessEnv): Worker {
-      const slot = acquireSlot();
-      // The app's own env wins over ours, except for the slot, which must be ours.
-      const worker = originalFork.call(this, { ...workerEnv, ...env, [SLOT_ENV]: String(slot) }) as SlottedWorker;
-      worker[WORKER_SLOT] = slot;
-      return worker;
+    const forkInto = (slot: number, env: NodeJS.ProcessEnv | undefined): Worker => this.forkInto(slot, env);
+    const slots = this.slots;
+    const wrapped = function fork(env?: NodeJS.ProcessEnv): Worker {
+      return forkInto(slots.acquire(), env);
     };
     cluster.fork = wrapped as typeof cluster.fork;
     // ESM apps that `import { fork } from 'node:cluster'` see the wrapper too.
@@ -78,6 +80,34 @@ export class ClusterSupervisor {
     cluster.on('listening', this.onListening);
     cluster.on('disconnect', this.onDisconnect);
     cluster.on('exit', this.onExit);
+  }
+
+  /**
+   * Fork a worker into `slot`, held or not: the supervisor's graceful handover
+   * starts the successor in the slot of the worker it replaces, so the slot's
+   * counters continue and worker_id stays bounded. Call after {@link install}.
+   */
+  forkInSlot(slot: number, env?: NodeJS.ProcessEnv): Worker {
+    this.slots.hold(slot);
+    return this.forkInto(slot, env);
+  }
+
+  /**
+   * Say why the coming exit of `worker` happens, before causing it: its exit is
+   * then counted with this reason instead of how it died (a worker retired for
+   * max_requests may still end by SIGKILL after the graceful timeout).
+   */
+  explainExit(worker: Worker, reason: SupervisorReason, restartType: RestartType): void {
+    const slotted = worker as SlottedWorker;
+    slotted[EXIT_EXPLAINED] ??= { reason, restartType };
+  }
+
+  private forkInto(slot: number, env: NodeJS.ProcessEnv | undefined): Worker {
+    const originalFork = this.originalFork ?? cluster.fork;
+    // The app's own env wins over ours, except for the slot, which must be ours.
+    const worker = originalFork.call(cluster, { ...this.events.workerEnv, ...env, [SLOT_ENV]: String(slot) }) as SlottedWorker;
+    worker[WORKER_SLOT] = slot;
+    return worker;
   }
 
   /** Restore `cluster.fork` and remove the listeners. */
@@ -138,7 +168,7 @@ export class ClusterSupervisor {
       this.states.delete(slot);
     }
     this.slots.release(slot);
-    const { reason, restartType } = classifyExit({ code, signal, exitedAfterDisconnect: worker.exitedAfterDisconnect });
+    const { reason, restartType } = worker[EXIT_EXPLAINED] ?? classifyExit({ code, signal, exitedAfterDisconnect: worker.exitedAfterDisconnect });
     this.events.onExit({ slot, pid: worker.process.pid, reason, restartType });
   };
 }
