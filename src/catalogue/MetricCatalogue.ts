@@ -193,7 +193,7 @@ export const CATALOGUE = {
     kind: 'counter',
     unit: '1',
     labels: [LABEL.reason],
-    help: 'Worker exits handled by the primary, by reason, over all workers.',
+    help: 'Worker exits handled by the primary, by reason, over all workers (under run also TTIN, USR1, USR2 signals).',
     recordedBy: 'primary',
     upstream: true,
   },

@@ -60,8 +60,12 @@ export interface RunRequest {
   readonly help: boolean;
 }
 
-/** Options that take a value, so the argument after them is not the app. */
-const VALUE_FLAGS = new Set([...RUN_OPTIONS.flatMap((o) => [`--${o.flag}`, ...(o.short ? [`-${o.short}`] : [])]), '--config', '-c']);
+/** Options that take a value, by every spelling, mapped to their long form. */
+const VALUE_FLAGS = new Map<string, string>([
+  ...RUN_OPTIONS.flatMap((o): [string, string][] => [[`--${o.flag}`, `--${o.flag}`], ...(o.short ? [[`-${o.short}`, `--${o.flag}`] as [string, string]] : [])]),
+  ['--config', '--config'],
+  ['-c', '--config'],
+]);
 
 /**
  * Parse `run`'s arguments: options up to the app (or `--`), the app, then the
@@ -69,20 +73,26 @@ const VALUE_FLAGS = new Set([...RUN_OPTIONS.flatMap((o) => [`--${o.flag}`, ...(o
  * schema's own types, so `--workers` accepts exactly what `GUNICORN_WORKERS` does.
  */
 export function parseRunArgs(argv: readonly string[], cwd: string = process.cwd()): RunRequest {
-  let split = argv.length;
-  let dashes = false;
+  // `--node-arg --inspect` joined into `--node-arg=--inspect`: a Node option as the value is the point of that flag.
+  const head: string[] = [];
+  let rest: readonly string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--') {
-      split = i;
-      dashes = true;
+      rest = argv.slice(i + 1);
       break;
     }
     if (!arg.startsWith('-')) {
-      split = i;
+      rest = argv.slice(i);
       break;
     }
-    if (VALUE_FLAGS.has(arg)) i++;
+    const long = VALUE_FLAGS.get(arg);
+    if (long !== undefined && i + 1 < argv.length) {
+      head.push(`${long}=${argv[i + 1] ?? ''}`);
+      i++;
+    } else {
+      head.push(arg);
+    }
   }
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     config: { type: 'string', short: 'c' },
@@ -91,11 +101,10 @@ export function parseRunArgs(argv: readonly string[], cwd: string = process.cwd(
   for (const o of RUN_OPTIONS) options[o.flag] = { type: 'string', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv.slice(0, split), options, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: head, options, strict: true, allowPositionals: false }));
   } catch (error) {
     throw new UsageError(errorMessage(error));
   }
-  const rest = argv.slice(split + (dashes ? 1 : 0));
   const help = values['help'] === true;
   const [app, ...appArgs] = rest;
   if (app === undefined && !help) throw new UsageError('no app given (otel-cluster-exporter run [options] app.js)');

@@ -52,9 +52,14 @@ type SlottedWorker = Worker & {
  */
 export class ClusterSupervisor {
   private readonly slots = new SlotAllocator();
+  /** Live workers' states, by cluster worker id: events of one worker never touch another's state. */
   private readonly states = new Map<number, WorkerState>();
-  /** Which worker (cluster id) holds each slot, so a late event of a dead worker cannot touch its successor. */
-  private readonly holders = new Map<number, number>();
+  /**
+   * Live workers (cluster ids) holding each slot, oldest first. One, except
+   * during a graceful handover (`run`), when the slot reports its newest
+   * worker and falls back to the old one if the successor dies first.
+   */
+  private readonly holders = new Map<number, number[]>();
   private readonly events: ClusterSupervisorEvents;
   private originalFork: typeof cluster.fork | undefined;
   private forked = false;
@@ -127,16 +132,21 @@ export class ClusterSupervisor {
     return this.forked;
   }
 
-  /** Live workers' states by slot. */
+  /** Live workers' states by slot (the newest worker of each slot). */
   workerStates(): ReadonlyMap<number, WorkerState> {
-    return this.states;
+    const bySlot = new Map<number, WorkerState>();
+    for (const [slot, ids] of this.holders) {
+      const state = this.states.get(ids[ids.length - 1] ?? -1);
+      if (state !== undefined) bySlot.set(slot, state);
+    }
+    return bySlot;
   }
 
   private readonly onFork = (worker: SlottedWorker): void => {
     const slot = worker[WORKER_SLOT];
     if (slot === undefined) return;
-    this.holders.set(slot, worker.id);
-    this.states.set(slot, 'starting');
+    this.holders.set(slot, [...(this.holders.get(slot) ?? []), worker.id]);
+    this.states.set(worker.id, 'starting');
     if (!this.forked) {
       this.forked = true;
       this.events.onFirstFork();
@@ -144,29 +154,21 @@ export class ClusterSupervisor {
   };
 
   private readonly onListening = (worker: SlottedWorker): void => {
-    const slot = this.slotHeldBy(worker);
-    if (slot !== undefined) this.states.set(slot, 'running');
+    if (this.states.has(worker.id)) this.states.set(worker.id, 'running');
   };
 
   private readonly onDisconnect = (worker: SlottedWorker): void => {
-    const slot = this.slotHeldBy(worker);
-    if (slot !== undefined) this.states.set(slot, 'stopping');
+    if (this.states.has(worker.id)) this.states.set(worker.id, 'stopping');
   };
-
-  /** The worker's slot if it still holds it. */
-  private slotHeldBy(worker: SlottedWorker): number | undefined {
-    const slot = worker[WORKER_SLOT];
-    return slot !== undefined && this.holders.get(slot) === worker.id ? slot : undefined;
-  }
 
   private readonly onExit = (worker: SlottedWorker, code: number | null, signal: string | null): void => {
     const slot = worker[WORKER_SLOT];
     if (slot === undefined) return;
     // Free the slot first: apps commonly fork the replacement from their own 'exit' listener.
-    if (this.holders.get(slot) === worker.id) {
-      this.holders.delete(slot);
-      this.states.delete(slot);
-    }
+    this.states.delete(worker.id);
+    const rest = (this.holders.get(slot) ?? []).filter((id) => id !== worker.id);
+    if (rest.length > 0) this.holders.set(slot, rest);
+    else this.holders.delete(slot);
     this.slots.release(slot);
     const { reason, restartType } = worker[EXIT_EXPLAINED] ?? classifyExit({ code, signal, exitedAfterDisconnect: worker.exitedAfterDisconnect });
     this.events.onExit({ slot, pid: worker.process.pid, reason, restartType });
