@@ -77,13 +77,13 @@ export class Master {
   }
 
   /** Stop every worker (gracefully unless `quit`), flush, and exit with `code`. A second stop request stops at once. */
-  private stop(reason: StopReason, code = 0): void {
+  private stop(reason: StopReason, code = 0, why = ''): void {
     if (this.stopping) {
       info(`${reason.toUpperCase()} while stopping: killing the remaining workers`);
       void this.pool.stop('quit');
       return;
     }
-    info(reason === 'quit' ? 'QUIT: stopping now' : `${reason.toUpperCase()}: graceful stop (at most ${this.settings.gracefulTimeoutS} s)`);
+    info(why || (reason === 'quit' ? 'QUIT: stopping now' : `${reason.toUpperCase()}: graceful stop (at most ${this.settings.gracefulTimeoutS} s)`));
     this.stopping = this.pool
       .stop(reason)
       .then(async () => {
@@ -97,7 +97,6 @@ export class Master {
   /** The app never started: stop now, and say why. */
   private failBoot(detail: string): void {
     if (this.stopping) return;
-    info(`the app could not start: ${detail}; see its output above. Stopping (exit ${EXIT_APP_FAILED}).`);
-    this.stop('quit', EXIT_APP_FAILED);
+    this.stop('quit', EXIT_APP_FAILED, `the app could not start: ${detail}; see its output above. Stopping (exit ${EXIT_APP_FAILED}).`);
   }
 }
