@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { ExporterConfig } from '../config/Config';
 
 /** Everything the master of `otel-cluster-exporter run` needs, resolved from the configuration and the command line. */
@@ -39,4 +40,13 @@ export function supervisorSettings(config: ExporterConfig, app: string, appArgs:
     keepaliveS: g.keepalive,
     nodeArgs: g.nodeArgs,
   };
+}
+
+/**
+ * One worker's request limit: Gunicorn's max_requests plus a random 0..jitter
+ * (both ends included), so workers started together do not all recycle
+ * together. 0 stays 0 (off).
+ */
+export function maxRequestsFor(maxRequests: number, jitter: number, random: (maxExclusive: number) => number = (n) => randomInt(0, n)): number {
+  return maxRequests > 0 ? maxRequests + random(jitter + 1) : 0;
 }

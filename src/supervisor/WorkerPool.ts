@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import type { Worker } from 'node:cluster';
 import type { ClusterSupervisor } from '../primary/ClusterSupervisor';
 import { info } from '../self/Logger';
@@ -7,6 +6,7 @@ import { isRetireRequest, SUPERVISED_ENV } from './protocol';
 import type { WorkerSettings } from './protocol';
 import { restartTypeOf } from './restartReasons';
 import type { SupervisorReason } from './restartReasons';
+import { maxRequestsFor } from './SupervisorSettings';
 import type { SupervisorSettings } from './SupervisorSettings';
 import { Watchdog } from './Watchdog';
 
@@ -32,6 +32,8 @@ interface Life {
   readonly startedAt: number;
   ready: boolean;
   exited: boolean;
+  /** Killed by the watchdog. */
+  hung: boolean;
   readonly readyWaiters: ((ready: boolean) => void)[];
   readonly timers: NodeJS.Timeout[];
 }
@@ -177,13 +179,12 @@ export class WorkerPool {
     const { maxRequests, maxRequestsJitter } = this.settings;
     const workerSettings: WorkerSettings = {
       ...(heartbeatFile ? { heartbeatFile, heartbeatMs: Watchdog.beatIntervalMs(this.settings.timeoutS * 1000) } : {}),
-      // Gunicorn's jitter: a random 0..jitter per worker, so workers recycle at different times.
-      maxRequests: maxRequests > 0 ? maxRequests + randomInt(0, maxRequestsJitter + 1) : 0,
+      maxRequests: maxRequestsFor(maxRequests, maxRequestsJitter),
       maxMemoryBytes: this.settings.maxMemoryMb * 1024 * 1024,
       keepAliveMs: this.settings.keepaliveS * 1000,
     };
     const worker = this.supervisor.forkInSlot(slot, { [SUPERVISED_ENV]: JSON.stringify(workerSettings) });
-    const life: Life = { slot, startedAt: Date.now(), ready: false, exited: false, readyWaiters: [], timers: [] };
+    const life: Life = { slot, startedAt: Date.now(), ready: false, exited: false, hung: false, readyWaiters: [], timers: [] };
     this.lives.set(worker, life);
     if (heartbeatFile) this.watchdog?.watch(worker, heartbeatFile);
     worker.once('listening', () => this.markReady(worker));
@@ -268,7 +269,10 @@ export class WorkerPool {
     if (!life || this.retiring.has(worker)) return;
     this.enqueue(async () => {
       if (this.serving.get(life.slot) !== worker || this.retiring.has(worker)) return;
-      await this.handover(life.slot, reason);
+      if (await this.handover(life.slot, reason)) return;
+      // The successor died before it listened: the worker asked once, so the master asks again, backing off.
+      const retry = setTimeout(() => this.onRetireRequest(worker, reason), this.backoff.delayAfter(life.slot, 0));
+      life.timers.push(retry);
     });
   }
 
@@ -277,6 +281,7 @@ export class WorkerPool {
     if (!life || life.exited) return;
     info(`worker ${life.slot} (pid ${worker.process.pid ?? '?'}) missed its heartbeat for ${this.settings.timeoutS} s: SIGKILL`);
     this.supervisor.explainExit(worker, 'timeout', restartTypeOf('timeout'));
+    life.hung = true;
     worker.process.kill('SIGKILL');
   }
 
@@ -297,7 +302,8 @@ export class WorkerPool {
       return;
     }
     if (!this.everReady) {
-      this.events.onBootFailure(`worker ${life.slot} (pid ${worker.process.pid ?? '?'}) exited with ${signal ?? `code ${code ?? '?'}`} before the app started listening`);
+      const how = life.hung ? `was killed after no heartbeat for ${this.settings.timeoutS} s (a slow start counts against --timeout)` : `exited with ${signal ?? `code ${code ?? '?'}`}`;
+      this.events.onBootFailure(`worker ${life.slot} (pid ${worker.process.pid ?? '?'}) ${how} before the app started listening`);
       return;
     }
     if (wasRetiring || !wasServing || life.slot >= this.desiredCount || this.incoming.has(life.slot)) return;

@@ -193,16 +193,16 @@ describe('run: one supervised app through every option and signal', () => {
   });
 });
 
-describe('run: QUIT, USR1 and USR2', () => {
+describe('run: the graceful timeout, USR1, USR2 and QUIT', () => {
   let master: RunningMaster | undefined;
   after(async () => {
     await master?.stop();
   });
 
-  test('USR1 and USR2 are counted and change nothing; QUIT stops at once with exit 0', async () => {
-    master = await startRun(['-w', '1', '--graceful-timeout', '10']);
+  test('USR1 and USR2 are counted and change nothing', async () => {
+    master = await startRun(['-w', '1', '--graceful-timeout', '1']);
     const running = master;
-    const [pid] = [pidOf((await httpRequest(running.appPort, '/')).body)];
+    const pid = pidOf((await httpRequest(running.appPort, '/')).body);
     running.signal('SIGUSR1');
     running.signal('SIGUSR2');
     await waitFor('USR1 and USR2 counted', async () => {
@@ -210,13 +210,29 @@ describe('run: QUIT, USR1 and USR2', () => {
       return m.sum(MASTER_RESTARTS, { reason: 'usr1' }) === 1 && m.sum(MASTER_RESTARTS, { reason: 'usr2' }) === 1 ? true : undefined;
     });
     assert.equal(pidOf((await httpRequest(running.appPort, '/')).body), pid, 'the same worker still serves');
+  });
+
+  test('a retiring worker whose request outlasts --graceful-timeout is SIGKILLed at the timeout', async () => {
+    const running = master as RunningMaster;
+    const pid = pidOf((await httpRequest(running.appPort, '/')).body);
+    const slow = httpRequest(running.appPort, '/slow?ms=8000').then(() => 'answered', () => 'failed');
+    await sleep(200);
+    running.signal('SIGHUP');
+    const gone = await waitGone(pid);
+    assert.equal(await slow, 'failed', 'the request was cut at the graceful timeout');
+    assert.ok(gone >= 1000 && gone < 6000, `the old worker lived ${gone} ms after HUP, graceful timeout 1 s`);
+    await waitFor('the reload counted', async () => ((await scrape(running.metricsPort)).sum(WORKER_RESTARTS, { reason: 'hup' }) === 1 ? true : undefined));
+  });
+
+  test('QUIT stops at once with exit 0, without waiting for requests', async () => {
+    const running = master as RunningMaster;
     const slow = httpRequest(running.appPort, '/slow?ms=5000').then(() => 'answered', () => 'failed');
     await sleep(200);
     const quitAt = Date.now();
     running.signal('SIGQUIT');
     assert.equal(await running.exited, 0);
     assert.ok(Date.now() - quitAt < 2000, `QUIT took ${Date.now() - quitAt} ms`);
-    assert.equal(await slow, 'failed', 'QUIT does not wait for requests');
+    assert.equal(await slow, 'failed');
   });
 });
 
