@@ -19,7 +19,14 @@
  * Prints req/s per round, then per variant the median req/s and its ratio to
  * `cluster`, and the CPU the whole process tree (master + workers) spent per
  * request (Linux /proc; a figure other load on the machine disturbs less than
- * throughput). The cost of the hung-worker check is run-timeout-* against run.
+ * throughput). The cost of the hung-worker check is run-timeout-* against run,
+ * and the direct cost of one heartbeat is printed too.
+ *
+ * Then two behaviours under the same load generator, not ratios:
+ *   reload     `run -w 2 --max-requests 2000`, autocannon for --duration s, SIGHUP to the
+ *              master every 2 s: requests, errors, non-2xx, resets (all must be 0)
+ *   hung       `run -w 2 --timeout 2`, 5 times: a worker's event loop blocked for good
+ *              (GET /spin); time from the hang to the worker's death (goal: <= timeout + 1 s)
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -32,6 +39,7 @@ const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 const REGISTER = path.join(ROOT, 'dist', 'register.js');
 const APP = path.join(__dirname, 'apps', 'hello.js');
+const PLAIN_APP = path.join(ROOT, 'test', 'support', 'apps', 'plain-app.js');
 
 function commandOf(kind, workers) {
   const run = (timeout) => [CLI, 'run', '-w', String(workers), '--timeout', String(timeout), APP];
@@ -244,7 +252,83 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+/** Start `run args app` on free ports and wait until it answers. */
+async function startRun(args, app, scratch) {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const child = spawn(process.execPath, [CLI, 'run', ...args, app], {
+    env: { ...process.env, PORT: String(port), PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1', PROMETHEUS_MULTIPROC_DIR: scratch, OTEL_CLUSTER_EXPORTER_QUIET: 'true' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  child.stderr.resume();
+  while (!(await get(port))) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 1000));
+  return { child, port };
+}
+
+async function reloadUnderLoad(options) {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-run-reload-'));
+  const { child, port } = await startRun(['-w', String(options.workers), '--max-requests', '2000'], APP, scratch);
+  try {
+    const hups = setInterval(() => child.kill('SIGHUP'), 2000);
+    const result = await load(port, options.duration, options.connections);
+    clearInterval(hups);
+    console.log(
+      `\nreload: ${result.requests.total} requests in ${options.duration} s over ${options.connections} keep-alive connections, SIGHUP every 2 s, ` +
+        `max-requests 2000: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.resets} resets, ${result.timeouts} timeouts`,
+    );
+  } finally {
+    await stop(child);
+    fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  }
+}
+
+function getBody(port, p) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+async function hungWorkerKill() {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-run-hung-'));
+  const { child, port } = await startRun(['-w', '2', '--timeout', '2'], PLAIN_APP, scratch);
+  const times = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const pid = Number((await getBody(port, '/spin')).split(' ')[1]);
+      const hungAt = Date.now();
+      for (;;) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      times.push(Date.now() - hungAt);
+      // Let the replacement listen before the next round.
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    console.log(`hung: --timeout 2, a worker's event loop blocked; killed after ${times.join(', ')} ms (median ${median(times)} ms; goal <= 3000)`);
+  } finally {
+    await stop(child);
+    fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  }
+}
+
+main()
+  .then(async () => {
+    if (arg('only', undefined) !== undefined) return;
+    const options = { workers: Number(arg('workers', '2')), duration: Number(arg('duration', '6')), connections: Number(arg('connections', '50')) };
+    await reloadUnderLoad(options);
+    await hungWorkerKill();
+  })
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });

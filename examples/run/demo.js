@@ -51,6 +51,11 @@ async function main() {
   master.kill('SIGHUP'); // rolling reload while the load goes on
   failed += await load(1500);
   console.log(`3000 keep-alive requests through recycling and a HUP reload: ${failed} failed`);
+  // Let the reload finish first: a worker it retires while hung would be counted as a hup, not a timeout.
+  for (let waited = 0; waited < 20000; waited += 100) {
+    if (/gunicorn_master_worker_restart_total\{reason="hup"\} 2\b/.test((await get('/metrics', metricsPort, false)).body)) break;
+    await sleep(100);
+  }
   console.log((await get('/hang', port, false)).body.trim());
   // The watchdog kills it within `timeout` (3 s) of the hang; wait until the metrics show it.
   let text = '';
