@@ -3,6 +3,8 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:cluster';
+import { warnOnce } from '../self/Logger';
+import { errorMessage } from '../self/errorMessage';
 
 /**
  * Master side of the hung-worker check (`--timeout`): each worker refreshes
@@ -13,7 +15,8 @@ import type { Worker } from 'node:cluster';
  * blocks on them.
  */
 export class Watchdog {
-  private readonly directory: string;
+  /** Where the heartbeat files live; undefined if it could not be made (the check is then off, said once). */
+  private readonly directory: string | undefined;
   private readonly files = new Map<Worker, string>();
   private readonly reported = new WeakSet<Worker>();
   private readonly timer: NodeJS.Timeout;
@@ -24,7 +27,7 @@ export class Watchdog {
     private readonly timeoutMs: number,
     private readonly onHung: (worker: Worker) => void,
   ) {
-    this.directory = mkdtempSync(join(tmpdir(), 'ocx-heartbeat-'));
+    this.directory = Watchdog.makeDirectory();
     this.timer = setInterval(() => void this.check(), Watchdog.checkIntervalMs(timeoutMs));
     this.timer.unref();
   }
@@ -39,11 +42,30 @@ export class Watchdog {
     return Math.max(50, Math.min(250, Math.floor(timeoutMs / 4)));
   }
 
-  /** A fresh heartbeat file for the next fork (its mtime is now: boot time counts against the timeout, as in Gunicorn). */
-  prepare(): string {
+  private static makeDirectory(): string | undefined {
+    try {
+      return mkdtempSync(join(tmpdir(), 'ocx-heartbeat-'));
+    } catch (error) {
+      warnOnce('watchdog-dir', `hung-worker check off: cannot create its directory in ${tmpdir()}: ${errorMessage(error)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * A fresh heartbeat file for the next fork (its mtime is now: boot time
+   * counts against the timeout, as in Gunicorn); undefined when it cannot be
+   * made, and that worker is then not watched rather than not started.
+   */
+  prepare(): string | undefined {
+    if (this.directory === undefined) return undefined;
     const file = join(this.directory, `worker-${++this.sequence}`);
-    writeFileSync(file, '');
-    return file;
+    try {
+      writeFileSync(file, '');
+      return file;
+    } catch (error) {
+      warnOnce('watchdog-file', `a worker starts without the hung-worker check: ${errorMessage(error)}`);
+      return undefined;
+    }
   }
 
   /** Watch `worker`, which beats on `file`. */
@@ -62,7 +84,7 @@ export class Watchdog {
   close(): void {
     clearInterval(this.timer);
     this.files.clear();
-    rmSync(this.directory, { recursive: true, force: true });
+    if (this.directory !== undefined) rmSync(this.directory, { recursive: true, force: true });
   }
 
   private async check(): Promise<void> {
