@@ -69,6 +69,9 @@ export class WorkerPool {
   private everReady = false;
   private stopping = false;
   private allExited: (() => void) | undefined;
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.allExited = resolve;
+  });
 
   constructor(
     private readonly supervisor: ClusterSupervisor,
@@ -144,7 +147,8 @@ export class WorkerPool {
   /**
    * Stop every worker: gracefully (they stop accepting, finish in-flight
    * requests within the graceful timeout, then SIGKILL) or, for `quit`, at
-   * once. Resolves when every worker has exited.
+   * once. Resolves when every worker has exited; a second call (a QUIT
+   * after a TERM) escalates and returns the same promise.
    */
   stop(reason: StopReason): Promise<void> {
     this.stopping = true;
@@ -158,10 +162,8 @@ export class WorkerPool {
         this.retire(worker, reason);
       }
     }
-    if (this.lives.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.allExited = resolve;
-    });
+    if (this.lives.size === 0) this.allExited?.();
+    return this.stopped;
   }
 
   /** Stop the watchdog (after {@link stop}). */

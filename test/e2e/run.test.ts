@@ -242,6 +242,23 @@ describe('run: failures', () => {
     await master?.stop();
   });
 
+  test('a second TERM during a graceful stop stops at once', async () => {
+    const stopping = await startRun(['-w', '1', '--graceful-timeout', '30']);
+    try {
+      const slow = httpRequest(stopping.appPort, '/slow?ms=10000').then(() => 'answered', () => 'failed');
+      await sleep(200);
+      stopping.signal('SIGTERM');
+      await sleep(300);
+      const secondAt = Date.now();
+      stopping.signal('SIGTERM');
+      assert.equal(await Promise.race([stopping.exited, sleep(10_000).then(() => 'still running')]), 0);
+      assert.ok(Date.now() - secondAt < 2000, `exited ${Date.now() - secondAt} ms after the second TERM`);
+      assert.equal(await slow, 'failed');
+    } finally {
+      await stopping.stop();
+    }
+  });
+
   test('a crash-looping worker is restarted with growing delays, not in a tight loop', async () => {
     master = await startRun(['-w', '1'], { APP_CRASH_AFTER_MS: '100' }, { waitReady: false });
     const running = master;
