@@ -5,7 +5,7 @@
  * side with hand-written `cluster` code, in ONE run.
  *
  *   npm run bench:run                   (builds dist/, then runs this file)
- *   node bench/supervisor.js [--workers 2] [--duration 6] [--warmup 2] [--connections 50] [--rounds 3] [--only cluster,run]
+ *   node bench/supervisor.js [--workers 2] [--duration 6] [--warmup 2] [--connections 50] [--rounds 3] [--only cluster,run,reload,hung]
  *
  * Every variant serves bench/apps/hello.js (`res.end('hello world')`) with
  * --workers workers; autocannon (keep-alive, pipelining 1) runs in this
@@ -39,7 +39,7 @@ const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 const REGISTER = path.join(ROOT, 'dist', 'register.js');
 const APP = path.join(__dirname, 'apps', 'hello.js');
-const PLAIN_APP = path.join(ROOT, 'test', 'support', 'apps', 'plain-app.js');
+const SPIN_APP = path.join(__dirname, 'apps', 'spin.js');
 
 function commandOf(kind, workers) {
   const run = (timeout) => [CLI, 'run', '-w', String(workers), '--timeout', String(timeout), APP];
@@ -296,7 +296,7 @@ function getBody(port, p) {
 
 async function hungWorkerKill() {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-run-hung-'));
-  const { child, port } = await startRun(['-w', '2', '--timeout', '2'], PLAIN_APP, scratch);
+  const { child, port } = await startRun(['-w', '2', '--timeout', '2'], SPIN_APP, scratch);
   const times = [];
   try {
     for (let i = 0; i < 5; i++) {
@@ -323,10 +323,11 @@ async function hungWorkerKill() {
 
 main()
   .then(async () => {
-    if (arg('only', undefined) !== undefined) return;
+    const only = arg('only', undefined);
+    const wanted = (name) => only === undefined || only.split(',').includes(name);
     const options = { workers: Number(arg('workers', '2')), duration: Number(arg('duration', '6')), connections: Number(arg('connections', '50')) };
-    await reloadUnderLoad(options);
-    await hungWorkerKill();
+    if (wanted('reload')) await reloadUnderLoad(options);
+    if (wanted('hung')) await hungWorkerKill();
   })
   .catch((error) => {
     console.error(error);

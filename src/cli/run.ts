@@ -36,6 +36,7 @@ const RUN_OPTIONS: readonly RunOption[] = [
   { flag: 'node-arg', path: 'gunicorn.node_args', field: 'nodeArgs', multiple: true, help: 'a Node option for every worker, e.g. --node-arg=--max-old-space-size=512 (repeatable)' },
 ];
 
+/** `run --help`. */
 export const RUN_USAGE = `usage: otel-cluster-exporter run [options] [--] app.js [app args...]
 
 Starts app.js as N workers under a Gunicorn-like master (no --require, no code change) and serves
@@ -48,14 +49,18 @@ ${RUN_OPTIONS.map((o) => `  ${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.
   -h, --help                  this text
 `;
 
-/** A command-line mistake: reported with the usage, exit status 2. */
+/** A command-line mistake: reported naming the option, exit status 2. */
 export class UsageError extends Error {}
 
 /** What `run` was asked to do. */
 export interface RunRequest {
+  /** The app's entry file, absolute ('' with --help alone). */
   readonly app: string;
+  /** Everything after the app's path, passed to it untouched. */
   readonly appArgs: readonly string[];
+  /** `-c/--config`, absolute; else the environment names the file. */
   readonly configFile: string | undefined;
+  /** Command-line values, already validated, over the `exporter.gunicorn` section. */
   readonly overrides: Partial<Record<keyof GunicornConfig, unknown>>;
   readonly help: boolean;
 }
