@@ -31,6 +31,8 @@ export interface Command {
   readonly options: NonNullable<ParseArgsConfig['options']>;
   /** The most positional arguments accepted. */
   readonly maxPositionals: number;
+  /** The command parses its arguments itself (`run`: what follows the app is the app's); they arrive as positionals. */
+  readonly rawArguments?: boolean;
   /** Runs the command; returns the exit status, or undefined for a command that keeps running (serve). */
   run(values: OptionValues, positionals: readonly string[], io: CommandIo): number | undefined;
 }

@@ -12,6 +12,7 @@ import { errorMessage } from '../self/errorMessage';
 import { CHECK_CONFIG } from './checkConfig';
 import { EXIT, type Command, type CommandIo } from './Command';
 import { commandUsage, runCommand } from './runCommand';
+import { RUN } from './run';
 import { startServe } from './serve';
 import { grafanaDashboard } from '../catalogue/grafanaDashboard';
 import { renderMetricTable } from '../catalogue/renderMetricTable';
@@ -55,7 +56,7 @@ const METRICS: Command = {
   },
 };
 
-const COMMANDS: readonly Command[] = [CHECK_CONFIG, SERVE, DASHBOARD, METRICS];
+const COMMANDS: readonly Command[] = [CHECK_CONFIG, SERVE, RUN, DASHBOARD, METRICS];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.synopsis.length));

@@ -11,6 +11,7 @@ export function commandUsage(command: Command): string {
  * option is invalid use, never read as a file name) and runs it.
  */
 export function runCommand(command: Command, args: readonly string[], io: CommandIo): number | undefined {
+  if (command.rawArguments === true) return command.run({}, args, io);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...args], options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });

@@ -26,6 +26,8 @@ export type ExporterConfig = DeepReadonly<v.InferOutput<typeof EXPORTER_SCHEMA>>
 export type PrometheusConfig = ExporterConfig['prometheus'];
 /** HTTPS for the /metrics endpoint (`exporter.prometheus.ssl`). */
 export type EndpointTlsConfig = PrometheusConfig['ssl'];
+/** Supervisor settings of `run`; upstream Gunicorn keys (`exporter.gunicorn`). */
+export type GunicornConfig = ExporterConfig['gunicorn'];
 /** The Redis store (`exporter.redis`). */
 export type RedisConfig = ExporterConfig['redis'];
 /** What workers record and how often they persist it (`exporter.metrics`). */

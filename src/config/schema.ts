@@ -8,10 +8,11 @@
  * Fields are the camelCase form of the YAML keys under the root `exporter:`
  * (`redis.key_prefix` → `config.redis.keyPrefix`).
  */
+import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
 import { otlpMetricsUrl } from './otlpEndpoint';
-import { MAX_TIMER_MS, boolean, bucketList, hostPortList, integer, listenAddress, oneOf, stringMap, text, url, wordList, type ValueKind } from './valueTypes';
+import { MAX_TIMER_MS, argList, boolean, bucketList, hostPortList, integer, listenAddress, oneOf, stringMap, text, url, wordList, type ValueKind } from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while computed defaults and adjustments run. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -101,6 +102,8 @@ const GENERIC_OTLP_ENDPOINT: EnvVariableSpec = {
 const sslAlias = (leaf: string): readonly string[] => [`ssl.${leaf}`];
 const PORT = integer(1, 65535);
 const TIMER_MS = integer(1, MAX_TIMER_MS);
+/** Seconds that become a Node timer (ms) must stay within its range. */
+const SECONDS = integer(0, Math.floor(MAX_TIMER_MS / 1000));
 const EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
 
 const SECTIONS = {
@@ -150,13 +153,47 @@ const SECTIONS = {
     }),
   }),
   gunicorn: v.object({
-    workers: setting(integer(1, 10_000), {
-      default: 1,
+    workers: setting(integer(1), {
+      default: () => availableParallelism(),
+      defaultText: 'os.availableParallelism()',
       env: ['GUNICORN_WORKERS'],
-      description: 'Accepted for upstream compatibility; informational (the cluster decides the worker count).',
+      description: 'Workers `otel-cluster-exporter run` starts (-w). Under the preload the app decides; informational there.',
     }),
-    timeout: setting(integer(0, 2_147_483), { default: 30, env: ['GUNICORN_TIMEOUT'], description: 'Accepted for upstream compatibility; informational.' }),
-    keepalive: setting(integer(0, 2_147_483), { default: 2, env: ['GUNICORN_KEEPALIVE'], description: 'Accepted for upstream compatibility; informational.' }),
+    timeout: setting(SECONDS, {
+      default: 30,
+      env: ['GUNICORN_TIMEOUT'],
+      description: "`run`: seconds a worker's event loop may go without a heartbeat before it is SIGKILLed and replaced (0: off).",
+    }),
+    gracefulTimeout: setting(SECONDS, {
+      default: 30,
+      env: ['GUNICORN_GRACEFUL_TIMEOUT'],
+      description: '`run`: seconds a retiring worker gets to finish its requests before SIGKILL.',
+    }),
+    maxRequests: setting(integer(0), {
+      default: 0,
+      env: ['GUNICORN_MAX_REQUESTS'],
+      description: '`run`: responses after which a worker is replaced (0: never).',
+    }),
+    maxRequestsJitter: setting(integer(0), {
+      default: 0,
+      env: ['GUNICORN_MAX_REQUESTS_JITTER'],
+      description: '`run`: a random 0..jitter added to max_requests per worker, so workers do not recycle together.',
+    }),
+    maxMemoryMb: setting(integer(0), {
+      default: 0,
+      env: ['OTEL_CLUSTER_EXPORTER_MAX_MEMORY_MB'],
+      description: '`run`: RSS in MiB above which (3 samples a second apart) a worker is replaced (0: off).',
+    }),
+    keepalive: setting(SECONDS, {
+      default: 2,
+      env: ['GUNICORN_KEEPALIVE'],
+      description: "`run`: keep-alive timeout, seconds, of the workers' HTTP servers that still have Node's default (5 s); 0 leaves them alone.",
+    }),
+    nodeArgs: setting(argList(), {
+      default: [],
+      env: ['OTEL_CLUSTER_EXPORTER_NODE_ARGS'],
+      description: '`run`: extra Node options for every worker (--node-arg).',
+    }),
   }),
   redis: v.object({
     enabled: setting(boolean(), { default: false, env: ['REDIS_ENABLED'], description: 'Keep snapshots in Redis instead of the embedded file store.' }),

@@ -9,8 +9,8 @@ import { closestMatch } from './suggest';
 /** The prefixes of the variables this package reads. */
 export const PACKAGE_PREFIXES: readonly string[] = ['PROMETHEUS_', 'REDIS_', 'GUNICORN_', 'OTEL_CLUSTER_EXPORTER_'];
 
-/** Variables the package sets for its own processes (runtime/Runtime.ts OWNER_ENV, primary/ClusterSupervisor.ts SLOT_ENV). */
-export const INTERNAL_VARIABLES: readonly string[] = ['OTEL_CLUSTER_EXPORTER_OWNER', 'OTEL_CLUSTER_EXPORTER_SLOT'];
+/** Variables the package sets for its own processes (OWNER_ENV in runtime/Runtime.ts, SLOT_ENV in primary/ClusterSupervisor.ts, SUPERVISED_ENV in supervisor/protocol.ts). */
+export const INTERNAL_VARIABLES: readonly string[] = ['OTEL_CLUSTER_EXPORTER_OWNER', 'OTEL_CLUSTER_EXPORTER_SLOT', 'OTEL_CLUSTER_EXPORTER_SUPERVISED'];
 
 /** An unknown variable with one of this package's prefixes. */
 export interface UnknownVariable {

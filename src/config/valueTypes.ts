@@ -64,12 +64,13 @@ function preview(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
-/** An integer within `[min, max]`. */
-export function integer(min: number, max: number): ValueKind<number> {
+/** An integer within `[min, max]`; without `max`, any safe integer from `min` up (counts that set no timer or buffer). */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): ValueKind<number> {
+  const bounded = max < Number.MAX_SAFE_INTEGER;
   return {
     schema: v.pipe(v.unknown(), v.transform((raw) => toNumber(raw, INTEGER_TEXT)), v.number(), v.safeInteger(), v.minValue(min), v.maxValue(max)),
-    label: `integer ${min}..${max}`,
-    expected: `an integer from ${min} to ${max}`,
+    label: bounded ? `integer ${min}..${max}` : `integer >= ${min}`,
+    expected: bounded ? `an integer from ${min} to ${max}` : `an integer >= ${min}`,
     show: String,
   };
 }
@@ -288,5 +289,32 @@ export function wordList<const T extends string>(values: readonly T[], exclusive
     label: `list of ${values.join(' | ')}`,
     expected: `a non-empty list of ${values.join(', ')} (${exclusive} alone)`,
     show: (value) => value.join(','),
+  };
+}
+
+/**
+ * Command-line arguments (`gunicorn.node_args`). YAML: a list of strings;
+ * environment: arguments separated by whitespace. Each must start with `-`:
+ * these are Node options, and a stray word would be taken for the script.
+ */
+export function argList(): ValueKind<readonly string[]> {
+  const split = (raw: unknown): unknown => (raw === null ? [] : typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : raw);
+  const args = v.rawTransform<unknown[], string[]>(({ dataset, addIssue, NEVER }) => {
+    const out: string[] = [];
+    for (const item of dataset.value) {
+      const arg = toText(item);
+      if (typeof arg !== 'string' || !arg.startsWith('-')) {
+        addIssue({ message: `${JSON.stringify(item)} is not a Node option (starting with "-")` });
+        return NEVER;
+      }
+      out.push(arg);
+    }
+    return out;
+  });
+  return {
+    schema: v.pipe(v.unknown(), v.transform(split), v.array(v.unknown()), args),
+    label: 'list of Node options',
+    expected: 'a list of Node options such as --max-old-space-size=512 (whitespace-separated in the environment)',
+    show: (value) => (value.length === 0 ? '[]' : value.join(' ')),
   };
 }

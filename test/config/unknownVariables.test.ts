@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describeUnknownVariable, INTERNAL_VARIABLES, unknownVariables } from '../../src/config/unknownVariables';
 import { OWNER_ENV } from '../../src/runtime/Runtime';
 import { SLOT_ENV } from '../../src/primary/ClusterSupervisor';
+import { SUPERVISED_ENV } from '../../src/supervisor/protocol';
 
 test('a misspelled variable with one of our prefixes is found, with the name it probably meant', () => {
   const found = unknownVariables({
@@ -26,6 +27,6 @@ test('a misspelled variable with one of our prefixes is found, with the name it 
 });
 
 test('the variables the package sets for its own processes are not reported', () => {
-  assert.deepEqual([...INTERNAL_VARIABLES].sort(), [OWNER_ENV, SLOT_ENV].sort());
-  assert.deepEqual(unknownVariables({ [OWNER_ENV]: '1', [SLOT_ENV]: '0', OTEL_CLUSTER_EXPORTER_CONFIG: 'a.yml' }), []);
+  assert.deepEqual([...INTERNAL_VARIABLES].sort(), [OWNER_ENV, SLOT_ENV, SUPERVISED_ENV].sort());
+  assert.deepEqual(unknownVariables({ [OWNER_ENV]: '1', [SLOT_ENV]: '0', [SUPERVISED_ENV]: '1', OTEL_CLUSTER_EXPORTER_CONFIG: 'a.yml' }), []);
 });
