@@ -18,6 +18,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 
 /** Where a route template found elsewhere (Fastify, {@link setRequestRoute}) is kept on the raw request. */
 export const ROUTE_SYMBOL: unique symbol = Symbol.for('otel-cluster-exporter.route');
@@ -42,8 +43,19 @@ interface FastifyHandlerStart {
  * Name the route template of a request explicitly (for frameworks we cannot
  * see into). Call it any time before the response finishes.
  */
-export function setRequestRoute(req: IncomingMessage, route: string): void {
-  (req as IncomingMessage & RouteCarrier)[ROUTE_SYMBOL] = route;
+export function setRequestRoute(req: IncomingMessage | Http2ServerRequest, route: string): void {
+  stashRoute(req, route);
+}
+
+/**
+ * Keep a route on the raw request. An HTTP/2 compatibility request also gets
+ * it on its stream, which is what the HTTP/2 recorder reads (the stream API
+ * has no request object).
+ */
+export function stashRoute(raw: object, route: string): void {
+  (raw as RouteCarrier)[ROUTE_SYMBOL] = route;
+  const stream = (raw as { stream?: unknown }).stream;
+  if (typeof stream === 'object' && stream !== null) (stream as RouteCarrier)[ROUTE_SYMBOL] = route;
 }
 
 function joinMount(base: unknown, path: string): string {
@@ -52,8 +64,8 @@ function joinMount(base: unknown, path: string): string {
 }
 
 /** The matched route template of a finished request, or undefined when no known framework matched one. */
-export function frameworkRoute(req: IncomingMessage): string | undefined {
-  const carrier = req as IncomingMessage & RouteCarrier;
+export function frameworkRoute(req: object): string | undefined {
+  const carrier = req as RouteCarrier;
   const stashed = carrier[ROUTE_SYMBOL];
   if (stashed !== undefined) return stashed;
   const route = carrier.route;
@@ -69,8 +81,8 @@ function onFastifyHandlerStart(message: unknown): void {
   try {
     const start = message as FastifyHandlerStart;
     const url = start.route?.url ?? start.request?.routeOptions?.url;
-    const raw = start.request?.raw as (object & RouteCarrier) | undefined;
-    if (typeof url === 'string' && raw !== undefined) raw[ROUTE_SYMBOL] = url;
+    const raw = start.request?.raw;
+    if (typeof url === 'string' && typeof raw === 'object' && raw !== null) stashRoute(raw, url);
   } catch {
     // A malformed message from some other publisher: no route, nothing else to do.
   }
