@@ -10,7 +10,7 @@
  */
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
 import type { MetricsExporterName, OtlpProtocol, ServeScope } from './Config';
-import { boolean, bucketList, hostPortList, integer, oneOf, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
+import { boolean, bucketList, hostPortList, integer, oneOf, pathList, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while defaults and adjustments are computed. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -301,6 +301,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: 100,
     env: ['OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS'],
     description: 'Distinct endpoint label values per worker before the rest fold into one overflow value.',
+  }),
+  key({
+    path: 'metrics.exclude_paths',
+    type: pathList(),
+    default: [] as readonly string[],
+    env: ['OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS'],
+    description: 'Request paths (query string ignored) kept out of every request metric: exact paths and globs, `*` within a segment, `**` across.',
   }),
   key({
     path: 'otel.service_name',

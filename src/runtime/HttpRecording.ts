@@ -12,6 +12,7 @@ import { registerProcessMetrics } from '../worker/ProcessMetrics';
 import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
 import { RequestAccumulator } from '../worker/RequestAccumulator';
 import { RouteNormaliser } from '../worker/RouteNormaliser';
+import { PathExclusion } from '../worker/PathExclusion';
 
 const EMPTY_RESOURCE = emptyResource();
 
@@ -39,6 +40,7 @@ export class HttpRecording {
     this.instrumentation = new HttpInstrumentation({
       accumulator,
       normaliser: new RouteNormaliser({ maxEndpoints: config.metrics.maxEndpoints }),
+      exclusion: new PathExclusion(config.metrics.excludePaths),
     });
     this.http = new HttpMetricProducer(this.instrumentation);
     this.producer = { collect: () => this.collect() };
