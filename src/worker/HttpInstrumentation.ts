@@ -23,6 +23,7 @@ import { errorMessage } from '../self/errorMessage';
 import { warnOnce } from '../self/Logger';
 import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
 import { Http2Streams } from './Http2Streams';
+import { errorClassOf, stashedError } from './requestError';
 import type { PathExclusion } from './PathExclusion';
 import type { RequestAccumulator } from './RequestAccumulator';
 import { UNMATCHED_ENDPOINT, type RouteNormaliser } from './RouteNormaliser';
@@ -551,7 +552,7 @@ export class HttpInstrumentation {
     const accumulator = this.accumulator;
     accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes);
     if (failure !== undefined) accumulator.recordFailure(state.method, endpoint, failure);
-    else if (status >= 500) accumulator.recordFailure(state.method, endpoint, ERROR_HTTP_5XX);
+    else if (status >= 500) accumulator.recordFailure(state.method, endpoint, this.failureTypeOf(req));
     const streamError = handledStreamError(res.errored, failure) ?? handledStreamError(req.errored, failure);
     if (streamError !== undefined) accumulator.recordErrorHandled(state.method, endpoint, this.errorTypeOf(streamError));
   }
@@ -581,10 +582,20 @@ export class HttpInstrumentation {
     }
   }
 
+  /** A 5xx: the class of the exception the framework caught for it, else {@link ERROR_HTTP_5XX}; bounded. */
+  private failureTypeOf(req: object): string {
+    const type = errorClassOf(stashedError(req));
+    return type === undefined ? ERROR_HTTP_5XX : this.bounded(type);
+  }
+
   /** The `error_type` of an error: its code, else its class name; bounded to {@link MAX_ERROR_TYPES} values. */
   private errorTypeOf(error: unknown): string {
     const code = codeOf(error);
-    const type = code ?? (error instanceof Error ? error.name : typeof error);
+    return this.bounded(code ?? (error instanceof Error ? error.name : typeof error));
+  }
+
+  /** Distinct error types are capped: past {@link MAX_ERROR_TYPES} (or a silly long name) they fold into `other`. */
+  private bounded(type: string): string {
     if (this.errorTypes.has(type)) return type;
     if (this.errorTypes.size >= MAX_ERROR_TYPES || type.length > 64) return OTHER_ERROR_TYPE;
     this.errorTypes.add(type);
