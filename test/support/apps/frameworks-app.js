@@ -4,12 +4,13 @@
 // API), each on its own port (FRAMEWORK_PORTS, JSON). It knows nothing of the
 // exporter: no setRequestRoute, no imports from it.
 //
-// Every framework answers the same routes:
-//   GET /api/users/:id       200 {"id":...}
-//   GET /api/users/:id/posts 200
-//   GET /api/boom            500, the handler throws a ValidationError
-//   GET /api/type            500, the handler throws a TypeError
-//   GET /health              200 (excluded from metrics by the test's config)
+// Every framework answers the same routes under its own prefix P (its key in
+// FRAMEWORK_PORTS: /express, /koa, ...), mounted the framework's usual way:
+//   GET P/users/:id       200 {"id":"<id>"}
+//   GET P/users/:id/posts 200 []
+//   GET P/boom            500, the handler throws a ValidationError
+//   GET P/type            500, the handler throws a TypeError
+//   GET /health           200 (excluded from metrics by the test's config)
 'use strict';
 require('reflect-metadata');
 const cluster = require('node:cluster');
@@ -39,7 +40,7 @@ if (cluster.isPrimary) {
       throw new ValidationError('bad input');
     });
     api.get('/type', () => null.x);
-    app.use('/api', api);
+    app.use('/express', api);
     app.get('/health', (req, res) => res.send('ok'));
     // An error middleware that answers 500 itself.
     app.use((error, req, res, next) => (res.headersSent ? next(error) : res.status(500).send('failed')));
@@ -48,21 +49,26 @@ if (cluster.isPrimary) {
 
   if (ports.fastify) {
     const fastify = require('fastify')();
-    fastify.get('/api/users/:id', async (req) => ({ id: req.params.id }));
-    fastify.get('/api/users/:id/posts', async () => []);
-    fastify.get('/api/boom', async () => {
-      throw new ValidationError('bad input');
-    });
-    fastify.get('/api/type', async () => null.x);
+    fastify.register(
+      async (api) => {
+        api.get('/users/:id', async (req) => ({ id: req.params.id }));
+        api.get('/users/:id/posts', async () => []);
+        api.get('/boom', async () => {
+          throw new ValidationError('bad input');
+        });
+        api.get('/type', async () => null.x);
+      },
+      { prefix: '/fastify' },
+    );
     fastify.get('/health', async () => 'ok');
     fastify.listen({ port: ports.fastify, host: '127.0.0.1' });
   }
 
-  const koaApp = (Router) => {
+  const koaApp = (Router, prefix) => {
     const Koa = require('koa');
     const app = new Koa();
     app.silent = true;
-    const router = new Router({ prefix: '/api' });
+    const router = new Router({ prefix });
     router.get('/users/:id', (ctx) => (ctx.body = { id: ctx.params.id }));
     router.get('/users/:id/posts', (ctx) => (ctx.body = []));
     router.get('/boom', () => {
@@ -76,33 +82,33 @@ if (cluster.isPrimary) {
   };
   if (ports.koa) {
     const KoaRouter = require('@koa/router');
-    koaApp(KoaRouter.Router || KoaRouter).listen(ports.koa);
+    koaApp(KoaRouter.Router || KoaRouter, '/koa').listen(ports.koa);
   }
   if (ports.koaRouter) {
     const KoaRouter = require('koa-router');
-    koaApp(KoaRouter.Router || KoaRouter).listen(ports.koaRouter);
+    koaApp(KoaRouter.Router || KoaRouter, '/koaRouter').listen(ports.koaRouter);
   }
 
   if (ports.hapi) {
     const Hapi = require('@hapi/hapi');
     const server = Hapi.server({ port: ports.hapi, host: '127.0.0.1', debug: false });
     server.route([
-      { method: 'GET', path: '/api/users/{id}', handler: (request) => ({ id: request.params.id }) },
-      { method: 'GET', path: '/api/users/{id}/posts', handler: () => [] },
+      { method: 'GET', path: '/hapi/users/{id}', handler: (request) => ({ id: request.params.id }) },
+      { method: 'GET', path: '/hapi/users/{id}/posts', handler: () => [] },
       {
         method: 'GET',
-        path: '/api/boom',
+        path: '/hapi/boom',
         handler: () => {
           throw new ValidationError('bad input');
         },
       },
-      { method: 'GET', path: '/api/type', handler: () => null.x },
+      { method: 'GET', path: '/hapi/type', handler: () => null.x },
       { method: 'GET', path: '/health', handler: () => 'ok' },
     ]);
     server.start();
   }
 
-  const nestApp = async (adapter, port) => {
+  const nestApp = async (adapter, port, prefix) => {
     const { NestFactory } = require('@nestjs/core');
     const { Controller, Get, Module, Param } = require('@nestjs/common');
     class UsersController {
@@ -136,22 +142,22 @@ if (cluster.isPrimary) {
     const Health = Reflect.decorate([Controller()], HealthController);
     const AppModule = Reflect.decorate([Module({ controllers: [Users, Health] })], class AppModule {});
     const app = await NestFactory.create(AppModule, adapter, { logger: false });
-    app.setGlobalPrefix('api', { exclude: ['health'] });
+    app.setGlobalPrefix(prefix, { exclude: ['health'] });
     await app.listen(port, '127.0.0.1');
   };
   if (ports.nestExpress) {
     const { ExpressAdapter } = require('@nestjs/platform-express');
-    nestApp(new ExpressAdapter(), ports.nestExpress).catch((error) => console.error('nest-express', error));
+    nestApp(new ExpressAdapter(), ports.nestExpress, 'nestExpress').catch((error) => console.error('nest-express', error));
   }
   if (ports.nestFastify) {
     const { FastifyAdapter } = require('@nestjs/platform-fastify');
-    nestApp(new FastifyAdapter(), ports.nestFastify).catch((error) => console.error('nest-fastify', error));
+    nestApp(new FastifyAdapter(), ports.nestFastify, 'nestFastify').catch((error) => console.error('nest-fastify', error));
   }
 
   if (ports.h2) {
     // Cleartext HTTP/2: the compatibility API on one port, the stream API on the next.
     const http2 = require('node:http2');
-    const route = (path) => (path === '/health' ? [200, 'ok'] : path.startsWith('/api/users/') ? [200, user(path.split('/')[3])] : [500, 'failed']);
+    const route = (path) => (path === '/health' ? [200, 'ok'] : path.startsWith('/h2/users/') ? [200, user(path.split('/')[3])] : [500, 'failed']);
     http2
       .createServer((req, res) => {
         const [status, body] = route(req.url);
