@@ -127,3 +127,31 @@ describe('every framework in one cluster app, no code change', () => {
     assert.deepEqual([...new Set(after_.find(REQUESTS).map((s) => s.labels.worker_id))].sort(), ['0', '1']);
   });
 });
+
+describe('an ES-module app imports Koa, Hapi and Express: the hooks see them under --import', () => {
+  let app: RunningApp;
+  let ports: Record<'koa' | 'hapi' | 'express', number>;
+
+  before(async () => {
+    ports = { koa: await freePort(), hapi: await freePort(), express: await freePort() };
+    app = await startApp('esm-frameworks-app.mjs', { FRAMEWORK_PORTS: JSON.stringify(ports) }, { loader: '--import' });
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  test('route templates and exception classes as in CommonJS', async () => {
+    const templates = { koa: '/koa/users/:id', hapi: '/hapi/users/{id}', express: '/express/users/:id' };
+    for (const [name, port] of Object.entries(ports)) {
+      for (const id of ['ann', 'ben']) assert.equal((await httpRequest(port, `/${name}/users/${id}`)).status, 200);
+      assert.equal((await httpRequest(port, `/${name}/boom`)).status, 500);
+    }
+    await sleep(VISIBILITY_MS);
+    const m = await scrape(app.metricsPort);
+    for (const [name, template] of Object.entries(templates)) {
+      assert.equal(m.sum(REQUESTS, { endpoint: template, status: '200', worker_id: '0' }), 2, `${name}\n${m.text}`);
+      assert.equal(m.sum(FAILED, { endpoint: `/${name}/boom`, error_type: 'ValidationError' }), 1, name);
+    }
+    assert.doesNotMatch(app.stderr(), /hooking|not installed/);
+  });
+});
