@@ -30,10 +30,25 @@ export function wrapMethod(
   if (!wrappable(target, name)) return false;
   const original = target[name] as AnyFunction;
   const { before, after } = hooks;
-  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-    if (before !== undefined) safely(() => before(this, args));
+  // `arguments` rather than rest parameters and no closures: Route#dispatch runs on every Express request.
+  const wrapped = function (this: unknown): unknown {
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments as unknown as unknown[];
+    if (before !== undefined) {
+      try {
+        before(this, args);
+      } catch {
+        // A hook must never change what the app's call does.
+      }
+    }
     const result = new.target === undefined ? original.apply(this, args) : Reflect.construct(original, args, new.target);
-    if (after !== undefined) safely(() => after(this, args, result));
+    if (after !== undefined) {
+      try {
+        after(this, args, result);
+      } catch {
+        // As above.
+      }
+    }
     return result;
   };
   Object.defineProperty(wrapped, 'name', { value: original.name });
@@ -44,14 +59,6 @@ export function wrapMethod(
   if (original.prototype !== undefined) wrapped.prototype = original.prototype;
   target[name] = wrapped as AnyFunction;
   return true;
-}
-
-function safely(work: () => void): void {
-  try {
-    work();
-  } catch {
-    // A hook must never change what the app's call does.
-  }
 }
 
 /** The CommonJS exports object behind what a hook receives: `module.exports`, or the `default` of a module namespace. */
