@@ -303,6 +303,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'Distinct endpoint label values per worker before the rest fold into one overflow value.',
   }),
   key({
+    path: 'metrics.runtime',
+    type: boolean(),
+    default: true,
+    env: ['OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS'],
+    description: "prom-client's default runtime metrics per worker (`process_cpu_seconds_total`, `nodejs_gc_duration_seconds`, ...); on OTLP under OpenTelemetry's runtime names.",
+  }),
+  key({
     path: 'metrics.exclude_paths',
     type: pathList(),
     default: [] as readonly string[],

@@ -1,3 +1,4 @@
+import { semanticConventionNames } from '../exposition/otlp/SemanticConventionNames';
 import type { Server } from 'node:http';
 import type { Resource } from '@opentelemetry/resources';
 import type { ExporterConfig } from '../config/Config';
@@ -161,7 +162,8 @@ export class Exposition {
       intervalMs: config.otel.exportIntervalMs,
       timeoutMs: config.otel.exportTimeoutMs,
       resource,
-      producer: this.view,
+      // Runtime metrics travel under OpenTelemetry's runtime names on OTLP.
+      producer: semanticConventionNames(this.view),
       selfMetrics,
     });
   }

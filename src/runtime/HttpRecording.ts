@@ -9,6 +9,7 @@ import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetr
 import { HttpInstrumentation, ERROR_HANDLER_ERROR } from '../worker/HttpInstrumentation';
 import { HttpMetricProducer } from '../worker/HttpMetricProducer';
 import { registerProcessMetrics } from '../worker/ProcessMetrics';
+import { registerRuntimeMetrics } from '../worker/RuntimeMetrics';
 import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
 import { RequestAccumulator } from '../worker/RequestAccumulator';
 import { RouteNormaliser } from '../worker/RouteNormaliser';
@@ -27,6 +28,8 @@ export class HttpRecording {
   private readonly http: HttpMetricProducer;
   private readonly instrumentation: HttpInstrumentation;
   private processMetrics: ProcessMetricsHandle | undefined;
+  private runtimeMetrics: ProcessMetricsHandle | undefined;
+  private readonly recordRuntime: boolean;
   private recording = false;
 
   constructor(
@@ -43,6 +46,7 @@ export class HttpRecording {
       exclusion: new PathExclusion(config.metrics.excludePaths),
     });
     this.http = new HttpMetricProducer(this.instrumentation);
+    this.recordRuntime = config.metrics.runtime;
     this.producer = { collect: () => this.collect() };
   }
 
@@ -51,6 +55,7 @@ export class HttpRecording {
     this.recording = true;
     this.instrumentation.enable();
     this.processMetrics = registerProcessMetrics(meter);
+    if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(meter);
   }
 
   /**
@@ -62,6 +67,8 @@ export class HttpRecording {
     this.instrumentation.disable();
     this.processMetrics?.stop();
     this.processMetrics = undefined;
+    this.runtimeMetrics?.stop();
+    this.runtimeMetrics = undefined;
   }
 
   /** Never count this server's requests (the exporter's own endpoint). */

@@ -193,7 +193,7 @@ exporter:
     { host: '::1', port: 26381 },
   ]);
   assert.equal(c.redis.sentinelName, 'mymaster');
-  assert.deepEqual(c.metrics, { flushIntervalMs: 250, durationBuckets: [0.01, 0.1, 1], sizeBuckets: [100, 1000], maxEndpoints: 20, excludePaths: [] });
+  assert.deepEqual(c.metrics, { flushIntervalMs: 250, durationBuckets: [0.01, 0.1, 1], sizeBuckets: [100, 1000], maxEndpoints: 20, runtime: true, excludePaths: [] });
   assert.equal(c.otel.serviceName, 'shop');
   assert.equal(c.otel.instanceId, 'pod-7');
   assert.deepEqual(c.otel.resourceAttributes, { 'deployment.environment': 'prod', team: 'payments' });
@@ -289,7 +289,7 @@ test('own variables for the new knobs', () => {
     OTEL_CLUSTER_EXPORTER_SIZE_BUCKETS: '10,100',
     OTEL_CLUSTER_EXPORTER_SERVE_SCOPE: 'Instance',
   });
-  assert.deepEqual(c.metrics, { flushIntervalMs: 100, durationBuckets: [0.1, 1, 10], sizeBuckets: [10, 100], maxEndpoints: 7, excludePaths: [] });
+  assert.deepEqual(c.metrics, { flushIntervalMs: 100, durationBuckets: [0.1, 1, 10], sizeBuckets: [10, 100], maxEndpoints: 7, runtime: true, excludePaths: [] });
   assert.equal(c.serve.scope, 'instance');
 });
 

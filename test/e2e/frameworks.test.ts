@@ -14,6 +14,10 @@ const REQUESTS = prometheusName(CATALOGUE.requests);
 const FAILED = prometheusName(CATALOGUE.failedRequests);
 const RESPONSE_SUM = `${CATALOGUE.responseSize.name}_sum`;
 const VISIBILITY_MS = 1100;
+const CPU = prometheusName(CATALOGUE.runtimeCpu);
+const VERSION_INFO = CATALOGUE.runtimeVersionInfo.name;
+const HEAP_SPACE = CATALOGUE.runtimeHeapSpaceUsed.name;
+const GC = CATALOGUE.runtimeGcDuration.name;
 
 /** Each framework's own template syntax for its `P/users/:id` route (Hapi writes parameters in braces). */
 const FRAMEWORKS = {
@@ -120,6 +124,19 @@ describe('every framework in one cluster app, no code change', () => {
     assert.equal(delta(FAILED, { endpoint: '/h2/fail', error_type: 'http_5xx' }), 2);
   });
 
+  test("prom-client's runtime metrics per worker, none from the primary", () => {
+    const cpu = after_.find(CPU);
+    assert.deepEqual(cpu.map((sample) => sample.labels.worker_id).sort(), ['0', '1']);
+    assert.ok(cpu.every((sample) => sample.value > 0));
+    assert.deepEqual(after_.find(VERSION_INFO).map((s) => [s.labels.worker_id, s.labels.version, s.value]).sort(), [
+      ['0', process.version, 1],
+      ['1', process.version, 1],
+    ]);
+    assert.ok(after_.find(HEAP_SPACE, { worker_id: '0', space: 'old' }).length === 1);
+    assert.ok(after_.text.includes(`# TYPE ${GC} histogram`));
+    assert.ok(after_.text.includes(`# TYPE ${CPU} counter`));
+  });
+
   test('totals across both workers: 7 × 11 framework requests, 2 × 4 HTTP/2 ones, 7 unmatched, /health excluded everywhere', () => {
     assert.equal(after_.sum(REQUESTS) - before_.sum(REQUESTS), 7 * 11 + 2 * 4);
     assert.equal(delta(REQUESTS, { endpoint: '__unmatched__', status: '404' }), 7);
@@ -134,7 +151,8 @@ describe('an ES-module app imports Koa, Hapi and Express: the hooks see them und
 
   before(async () => {
     ports = { koa: await freePort(), hapi: await freePort(), express: await freePort() };
-    app = await startApp('esm-frameworks-app.mjs', { FRAMEWORK_PORTS: JSON.stringify(ports) }, { loader: '--import' });
+    // Runtime metrics switched off here: they must then be absent.
+    app = await startApp('esm-frameworks-app.mjs', { FRAMEWORK_PORTS: JSON.stringify(ports), OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS: 'false' }, { loader: '--import' });
   });
   after(async () => {
     await app?.stop();
@@ -153,5 +171,7 @@ describe('an ES-module app imports Koa, Hapi and Express: the hooks see them und
       assert.equal(m.sum(FAILED, { endpoint: `/${name}/boom`, error_type: 'ValidationError' }), 1, name);
     }
     assert.doesNotMatch(app.stderr(), /hooking|not installed/);
+    assert.equal(m.find(CPU).length, 0, 'metrics.runtime=false');
+    assert.equal(m.find(`${GC}_count`).length, 0);
   });
 });
