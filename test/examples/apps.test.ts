@@ -28,7 +28,8 @@ test('examples/express: routes become endpoint labels, bodies are measured, thro
     assert.equal(exposition.sum(REQUESTS, { endpoint: '/orders/:orderId', method: 'GET', status: '200' }), 10);
     assert.equal(exposition.sum(REQUESTS, { endpoint: '/orders/', method: 'POST', status: '201' }) + exposition.sum(REQUESTS, { endpoint: '/orders', method: 'POST', status: '201' }), 1);
     assert.equal(exposition.sum(REQUEST_SIZE_SUM, { method: 'POST' }), Buffer.byteLength(body));
-    assert.equal(exposition.sum(FAILED, { endpoint: '/fail', error_type: 'http_5xx' }), 1);
+    // The thrown exception's class (issue 8); before, the category http_5xx.
+    assert.equal(exposition.sum(FAILED, { endpoint: '/fail', error_type: 'Error' }), 1);
   } finally {
     await app.stop();
   }
