@@ -116,7 +116,13 @@ describe('cluster app under the preload', () => {
     }
     const { body } = await httpRequest(app.metricsPort, '/metrics');
     const result = spawnSync('promtool', ['check', 'metrics'], { input: body });
-    assert.equal(result.status, 0, `promtool check metrics: ${result.stdout.toString()}${result.stderr.toString()}`);
+    const output = `${result.stdout.toString()}${result.stderr.toString()}`;
+    // prom-client's gauge is named nodejs_active_handles_total; dashboards query that exact name (issue 8),
+    // so promtool's style lint about it is the one finding allowed. Anything else fails.
+    const findings = output.split('\n').filter((line) => line.trim() !== '');
+    const allowed = `${CATALOGUE.runtimeActiveHandles.name} non-counter metrics should not have "_total" suffix`;
+    assert.deepEqual(findings.filter((line) => line !== allowed), [], `promtool check metrics: ${output}`);
+    assert.ok(result.status === 0 || findings.length > 0, `promtool check metrics exited ${result.status}: ${output}`);
   });
 });
 
