@@ -8,6 +8,7 @@ import type { SnapshotMetric } from '../snapshot/Snapshot';
 import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
 import { HttpInstrumentation, ERROR_HANDLER_ERROR } from '../worker/HttpInstrumentation';
 import { HttpMetricProducer } from '../worker/HttpMetricProducer';
+import { errorClassOf } from '../worker/requestError';
 import { registerProcessMetrics } from '../worker/ProcessMetrics';
 import { registerRuntimeMetrics } from '../worker/RuntimeMetrics';
 import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
@@ -87,9 +88,10 @@ export class HttpRecording {
    * failed. Returns the HTTP series as they stand now, synchronously, for the
    * last snapshot the process leaves behind.
    */
-  failInFlight(): SnapshotMetric[] {
+  failInFlight(error?: unknown): SnapshotMetric[] {
     if (!this.recording) return [];
-    this.instrumentation.failInFlight(ERROR_HANDLER_ERROR);
+    // Every request in flight died of this exception: its class names them, `handler_error` when it has none.
+    this.instrumentation.failInFlight(errorClassOf(error) ?? ERROR_HANDLER_ERROR);
     return this.seriesNow();
   }
 

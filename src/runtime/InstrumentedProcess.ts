@@ -101,11 +101,11 @@ export class InstrumentedProcess {
   private installExitHooks(): void {
     // A handler that throws kills the process: count its in-flight requests as
     // failed and leave a last snapshot behind, synchronously (nothing async runs now).
-    process.on('uncaughtExceptionMonitor', () => {
+    process.on('uncaughtExceptionMonitor', (error: unknown) => {
       // With an 'uncaughtException' handler the app lives on and its requests may still finish.
       if (process.listenerCount('uncaughtException') > 0) return;
       try {
-        this.reader.writeLatestSync(this.http?.failInFlight());
+        this.reader.writeLatestSync(this.http?.failInFlight(error));
       } catch {
         // The process is dying of the app's error; ours must not replace it.
       }

@@ -377,7 +377,7 @@ export class HttpInstrumentation {
     while (state !== undefined) {
       const next: RequestState | undefined = state.next;
       if (!state.done) {
-        this.guard(() => this.complete(state as RequestState, STATUS_HANDLER_ERROR, errorType));
+        this.guard(() => this.complete(state as RequestState, STATUS_HANDLER_ERROR, this.bounded(errorType)));
         counted++;
       }
       state = next;
