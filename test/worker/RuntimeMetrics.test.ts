@@ -33,14 +33,17 @@ async function collect(): Promise<{ metrics: Map<string, MetricData>; stop: () =
   const handle = registerRuntimeMetrics(provider.getMeter('test'));
   // A GC to observe, and a collection that measures the lag the next one reports.
   await reader.collect();
-  // Garbage enough for a few scavenges (minor GCs).
-  let keep: unknown[] = [];
-  for (let i = 0; i < 300_000; i++) keep.push({ i, text: `item ${i}` });
-  keep = [];
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const { resourceMetrics } = await reader.collect();
+  // Make garbage until a GC has been observed (PerformanceObserver delivers its entries asynchronously).
   const metrics = new Map<string, MetricData>();
-  for (const metric of resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)) metrics.set(metric.descriptor.name, metric);
+  for (let round = 0; round < 50 && !metrics.has(CATALOGUE.runtimeGcDuration.name); round++) {
+    let garbage: unknown[] = [];
+    for (let i = 0; i < 300_000; i++) garbage.push({ i, text: `item ${i}` });
+    garbage = [];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { resourceMetrics } = await reader.collect();
+    metrics.clear();
+    for (const metric of resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)) metrics.set(metric.descriptor.name, metric);
+  }
   return { metrics, stop: async () => { handle.stop(); await provider.shutdown(); } };
 }
 
