@@ -6,6 +6,7 @@ import { loadConfig } from './config/loadConfig';
 import type { ExporterConfig } from './config/Config';
 import { Runtime, detectRole } from './runtime/Runtime';
 import { withPm2Environment } from './runtime/pm2Environment';
+import { installFrameworkHooks, uninstallFrameworkHooks } from './hooks/installFrameworkHooks';
 import type { ProcessRole } from './runtime/Runtime';
 
 export type { ExporterConfig } from './config/Config';
@@ -14,8 +15,10 @@ export { CATALOGUE, LABEL, prometheusName } from './catalogue/MetricCatalogue';
 export type { MetricDefinition, MetricKind } from './catalogue/MetricCatalogue';
 export type { Snapshot, SnapshotIdentity, StoredSnapshot } from './snapshot/Snapshot';
 export type { SnapshotStore } from './store/SnapshotStore';
-/** Name the route of a request for frameworks this package cannot see (Koa, Hapi, your own router). */
+/** Name the route of a request for routers this package cannot see (your own router). */
 export { setRequestRoute } from './worker/frameworkRoute';
+/** Add to your own MeterProvider / NodeSDK `metricReaders` to get its instruments into the merged view too. */
+export { ClusterMetricReader } from './coexistence/ClusterMetricReader';
 
 /** Options of {@link start}. */
 export interface StartOptions {
@@ -49,6 +52,8 @@ export function start(options: StartOptions = {}): StartedExporter {
   if (role === 'inactive') return { role, config };
   running = Runtime.start(config, env);
   runningConfig = config;
+  // Last: every module of ours is loaded by now, so the SDK hook sees only the app's loads.
+  installFrameworkHooks();
   return { role: running.role, config };
 }
 
@@ -57,5 +62,6 @@ export async function shutdown(): Promise<void> {
   const current = running;
   running = undefined;
   runningConfig = undefined;
+  uninstallFrameworkHooks();
   await current?.shutdown();
 }

@@ -121,6 +121,10 @@ export interface MetricsConfig {
   readonly sizeBuckets: readonly number[];
   /** Distinct `endpoint` values per worker before the rest fold into one overflow value. */
   readonly maxEndpoints: number;
+  /** Record prom-client's default runtime metrics per worker. */
+  readonly runtime: boolean;
+  /** Request paths and globs not counted at all (health checks); empty: every request counts. */
+  readonly excludePaths: readonly string[];
 }
 
 /** OTLP push of the merged view (issue #4). */

@@ -11,7 +11,7 @@
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
 import type { MetricsExporterName, OtlpProtocol, ServeScope } from './Config';
 import { availableParallelism } from 'node:os';
-import { argList, boolean, bucketList, hostPortList, integer, oneOf, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
+import { argList, boolean, bucketList, hostPortList, integer, oneOf, pathList, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while defaults and adjustments are computed. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -338,6 +338,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: 100,
     env: ['OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS'],
     description: 'Distinct endpoint label values per worker before the rest fold into one overflow value.',
+  }),
+  key({
+    path: 'metrics.runtime',
+    type: boolean(),
+    default: true,
+    env: ['OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS'],
+    description: "prom-client's default runtime metrics per worker (`process_cpu_seconds_total`, `nodejs_gc_duration_seconds`, ...); on OTLP under OpenTelemetry's runtime names.",
+  }),
+  key({
+    path: 'metrics.exclude_paths',
+    type: pathList(),
+    default: [] as readonly string[],
+    env: ['OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS'],
+    description: 'Request paths (query string ignored) kept out of every request metric: exact paths and globs, `*` within a segment, `**` across.',
   }),
   key({
     path: 'otel.service_name',

@@ -321,3 +321,27 @@ export function argList(): ValueType<readonly string[]> {
     show: (value) => (value.length === 0 ? '[]' : value.join(' ')),
   };
 }
+
+/**
+ * A list of request paths or globs (`/health`, `/health*`, `/internal/**`), each
+ * starting with `/`; empty means none. Comma-separated in the environment.
+ */
+export function pathList(): ValueType<readonly string[]> {
+  const check = (items: readonly unknown[] | undefined): Parsed<readonly string[]> => {
+    if (items === undefined) return bad();
+    const out: string[] = [];
+    for (const item of items) {
+      if (typeof item !== 'string' || !item.trim().startsWith('/')) return bad(`${JSON.stringify(item)} does not start with "/"`);
+      const path = item.trim();
+      if (!out.includes(path)) out.push(path);
+    }
+    return ok(out);
+  };
+  return {
+    label: 'list of paths',
+    expected: 'a list of paths or globs starting with "/" (`*` within a segment, `**` across segments)',
+    parseYaml: (raw) => check(Array.isArray(raw) ? raw : typeof raw === 'string' ? splitList(raw) : raw === null ? [] : undefined),
+    parseEnv: (raw) => check(splitList(raw)),
+    show: (value) => (value.length === 0 ? '[]' : value.join(',')),
+  };
+}
