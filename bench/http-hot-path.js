@@ -21,6 +21,11 @@
  *   prom-client    Counter + Histogram (method, route, status) updated on res 'finish'
  *                  (what express-prom-bundle does)
  *   otel-sdk       @opentelemetry/sdk-metrics Counter + Histogram recorded from diagnostics_channel
+ *   express-plain  an Express 5 app (router mounted at /api, GET /api/users/:id), nothing else
+ *   express-register  the same Express app under --require ./dist/register.js (route hooks installed)
+ *
+ * The Express pair is loaded at /api/users/42 and compared with each other
+ * (express-register / express-plain), the rest at / and compared with plain.
  *
  * Prints req/s per round and, per variant, the mean and median req/s and their
  * ratio to plain `http`. The load generator shares the machine, so throughput
@@ -50,11 +55,22 @@ function endpointOf(url) {
   return q === -1 ? url : url.slice(0, q);
 }
 
+function expressApp() {
+  const express = require('express');
+  const app = express();
+  const api = express.Router();
+  api.get('/users/:id', (req, res) => res.send(`user ${req.params.id}`));
+  app.use('/api', api);
+  return app;
+}
+
 function runServer(kind) {
   const http = require('node:http');
   const setups = {
     plain() {},
     'ours-register'() {},
+    'express-plain': expressApp,
+    'express-register': expressApp,
     ours() {
       const { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } = require(path.join(DIST, 'catalogue/MetricCatalogue.js'));
       const { RequestAccumulator } = require(path.join(DIST, 'worker/RequestAccumulator.js'));
@@ -139,13 +155,14 @@ function runServer(kind) {
 function variants() {
   const all = ['plain', 'ours'];
   if (fs.existsSync(path.join(DIST, 'register.js'))) all.push('ours-register');
-  all.push('prom-client', 'otel-sdk');
+  all.push('prom-client', 'otel-sdk', 'express-plain');
+  if (fs.existsSync(path.join(DIST, 'register.js'))) all.push('express-register');
   const only = arg('only', undefined);
   return only === undefined ? all : all.filter((v) => only.split(',').includes(v));
 }
 
 function startServer(kind, scratch) {
-  const execArgv = kind === 'ours-register' ? ['--require', path.join(DIST, 'register.js')] : [];
+  const execArgv = kind.endsWith('-register') ? ['--require', path.join(DIST, 'register.js')] : [];
   const child = spawn(process.execPath, [...execArgv, __filename, '--server', kind], {
     cwd: scratch,
     // The register variant writes its store into a private directory and serves
@@ -181,10 +198,10 @@ function ask(child, message, key) {
   });
 }
 
-function load(port, seconds, connections) {
+function load(port, seconds, connections, urlPath) {
   const autocannon = require('autocannon');
   return new Promise((resolve, reject) => {
-    autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, pipelining: 1 }, (error, result) => {
+    autocannon({ url: `http://127.0.0.1:${port}${urlPath}`, connections, duration: seconds, pipelining: 1 }, (error, result) => {
       if (error) reject(error);
       else resolve(result);
     });
@@ -205,9 +222,10 @@ async function measure(kind, options) {
   try {
     const { child, port } = await startServer(kind, scratch);
     try {
-      if (options.warmup > 0) await load(port, options.warmup, options.connections);
+      const urlPath = kind.startsWith('express') ? '/api/users/42' : '/';
+      if (options.warmup > 0) await load(port, options.warmup, options.connections, urlPath);
       await ask(child, 'cpu-start', 'cpuStarted');
-      const result = await load(port, options.duration, options.connections);
+      const result = await load(port, options.duration, options.connections, urlPath);
       const cpuMicros = await ask(child, 'cpu-stop', 'cpuMicros');
       if (result.non2xx > 0 || result.errors > 0) {
         console.log(`  ${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -260,11 +278,13 @@ async function main() {
     const rps = xs.map((x) => x.rps);
     return { mean: mean(rps), median: median(rps), cpu: mean(xs.map((x) => x.cpuPerRequest)) };
   };
-  const plain = summary('plain');
+  const expressBase = summary('express-plain');
   const ratio = (a, b) => (b > 0 ? (a / b).toFixed(3) : 'n/a');
   console.log('\nvariant          mean req/s  ratio   median req/s  ratio   server CPU us/req  plain/variant');
   for (const kind of kinds) {
     const s = summary(kind);
+    // Express variants are compared with the same Express app without the preload.
+    const plain = kind.startsWith('express') ? expressBase : summary('plain');
     if (s === undefined || plain === undefined) {
       console.log(`${kind.padEnd(16)} (no result)`);
       continue;

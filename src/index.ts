@@ -6,6 +6,7 @@ import { loadConfig } from './config/loadConfig';
 import type { ExporterConfig } from './config/Config';
 import { Runtime, detectRole } from './runtime/Runtime';
 import { withPm2Environment } from './runtime/pm2Environment';
+import { installFrameworkHooks, uninstallFrameworkHooks } from './hooks/installFrameworkHooks';
 import type { ProcessRole } from './runtime/Runtime';
 import { describeUnknownVariable, unknownVariables } from './config/unknownVariables';
 import { info } from './self/Logger';
@@ -14,8 +15,10 @@ export type { ExporterConfig } from './config/Config';
 export { ConfigError } from './config/ConfigError';
 export type { ConfigIssue } from './config/ConfigError';
 export type { ProcessRole } from './runtime/Runtime';
-/** Name the route of a request for frameworks this package cannot see (Koa, Hapi, your own router). */
+/** Name the route of a request for routers this package cannot see (your own router). */
 export { setRequestRoute } from './worker/frameworkRoute';
+/** Add to your own MeterProvider / NodeSDK `metricReaders` to get its instruments into the merged view too. */
+export { ClusterMetricReader } from './coexistence/ClusterMetricReader';
 
 /** Options of {@link start}. */
 export interface StartOptions {
@@ -54,6 +57,8 @@ export function start(options: StartOptions = {}): StartedExporter {
   if (serving) for (const variable of unknownVariables(env)) if (variable.suggestion !== undefined) info(describeUnknownVariable(variable));
   running = Runtime.start(config, env);
   runningConfig = config;
+  // Last: every module of ours is loaded by now, so the SDK hook sees only the app's loads.
+  installFrameworkHooks();
   return { role: running.role, config };
 }
 
@@ -62,5 +67,6 @@ export async function shutdown(): Promise<void> {
   const current = running;
   running = undefined;
   runningConfig = undefined;
+  uninstallFrameworkHooks();
   await current?.shutdown();
 }

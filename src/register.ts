@@ -9,15 +9,30 @@
  */
 import type * as Entry from './index';
 import { ConfigError } from './config/ConfigError';
+import { appendFileSync } from 'node:fs';
+import { pm2ErrorLogPath } from './runtime/pm2Environment';
 import { info } from './self/Logger';
+
+/** Under PM2, also where `pm2 logs <app>` reads (synchronously: the process exits next). */
+function writePm2ErrorLog(message: string): void {
+  const path = pm2ErrorLogPath(process.env);
+  if (path === undefined) return;
+  try {
+    appendFileSync(path, `[otel-cluster-exporter] ${message}\n`);
+  } catch {
+    // The message is on stderr already.
+  }
+}
 
 try {
   const { start } = require('./index') as typeof Entry;
   start();
 } catch (error) {
   if (error instanceof ConfigError) {
-    info(`invalid configuration: ${error.message}`);
-    process.exit(78); // EX_CONFIG: a supervisor should not restart-loop on it
+    const message = `invalid configuration: ${error.message}`;
+    info(message);
+    writePm2ErrorLog(message);
+    process.exit(78); // EX_CONFIG: a supervisor should not restart-loop on it (PM2: stop_exit_codes: [78])
   }
   info(`not started: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 }

@@ -23,6 +23,8 @@ module.exports = {
       instances: 4,
       // Every instance (a cluster worker of PM2) loads the instrumentation before the app.
       node_args: '--require otel-cluster-exporter/register',
+      // A bad configuration exits with 78 (EX_CONFIG) before the app serves: stop instead of restart-looping.
+      stop_exit_codes: [78],
       env: {
         PORT: '3000',
         PROMETHEUS_MULTIPROC_DIR: STORE_DIR,
@@ -34,6 +36,7 @@ module.exports = {
       // The package's command; `serve` reads the directory above and never records traffic.
       script: './node_modules/otel-cluster-exporter/dist/cli/main.js',
       args: 'serve',
+      stop_exit_codes: [78],
       exec_mode: 'fork',
       instances: 1,
       env: {

@@ -29,6 +29,12 @@ export const LABEL = {
   exporter: 'exporter',
   serviceName: 'service_name',
   serviceInstanceId: 'service_instance_id',
+  space: 'space',
+  gcKind: 'kind',
+  version: 'version',
+  major: 'major',
+  minor: 'minor',
+  patch: 'patch',
 } as const;
 
 /** One metric of the catalogue. */
@@ -56,6 +62,12 @@ export interface MetricDefinition {
   readonly recordedBy: RecordedBy;
   /** True when the name exists in the upstream Python exporter. */
   readonly upstream: boolean;
+  /**
+   * The OpenTelemetry semantic-convention name (and attribute names) OTLP
+   * carries instead, for metrics whose name follows another convention on
+   * Prometheus (prom-client's runtime metrics).
+   */
+  readonly otlp?: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
 }
 
 /**
@@ -72,8 +84,79 @@ export const DEFAULT_SIZE_BUCKETS: readonly number[] = [
   64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
 ];
 
+/** prom-client's `nodejs_gc_duration_seconds` boundaries. */
+export const GC_DURATION_BUCKETS: readonly number[] = [0.001, 0.01, 0.1, 1, 2, 5];
+
 const HTTP_LABELS = [LABEL.workerId, LABEL.method, LABEL.endpoint, LABEL.status] as const;
 const ERROR_LABELS = [LABEL.workerId, LABEL.method, LABEL.endpoint, LABEL.errorType] as const;
+
+/**
+ * prom-client's default runtime metrics, with its exact names, types, labels
+ * and units (so the common Node.js dashboards work), recorded per worker
+ * when `metrics.runtime` is on. On OTLP the ones OpenTelemetry's runtime
+ * conventions name travel under those names.
+ */
+function runtimeMetrics() {
+  const worker = { recordedBy: 'worker', upstream: false } as const;
+  const gauge = (name: string, unit: string, help: string, otlp?: string) =>
+    ({ name, kind: 'gauge', unit, labels: [LABEL.workerId], help, ...worker, ...(otlp === undefined ? {} : { otlp: { name: otlp } }) }) as const;
+  const lag = (stat: string, words: string) =>
+    gauge(`nodejs_eventloop_lag_${stat}_seconds`, 's', `The ${words} of the recorded event loop delays.`, `nodejs.eventloop.delay.${stat}`);
+  return {
+    runtimeCpuUser: { name: 'process_cpu_user_seconds', kind: 'counter', unit: 's', labels: [LABEL.workerId], help: 'Total user CPU time spent in seconds.', ...worker },
+    runtimeCpuSystem: { name: 'process_cpu_system_seconds', kind: 'counter', unit: 's', labels: [LABEL.workerId], help: 'Total system CPU time spent in seconds.', ...worker },
+    runtimeCpu: {
+      name: 'process_cpu_seconds',
+      kind: 'counter',
+      unit: 's',
+      labels: [LABEL.workerId],
+      help: 'Total user and system CPU time spent in seconds.',
+      ...worker,
+      otlp: { name: 'process.cpu.time' },
+    },
+    runtimeStartTime: gauge('process_start_time_seconds', 's', 'Start time of the process since unix epoch in seconds.'),
+    runtimeResidentMemory: gauge('process_resident_memory_bytes', 'By', 'Resident memory size in bytes.', 'process.memory.usage'),
+    runtimeOpenFds: gauge('process_open_fds', '{file_descriptor}', 'Number of open file descriptors.', 'process.open_file_descriptor.count'),
+    runtimeEventLoopLag: gauge('nodejs_eventloop_lag_seconds', 's', 'Lag of event loop in seconds.'),
+    runtimeEventLoopLagMin: lag('min', 'minimum'),
+    runtimeEventLoopLagMax: lag('max', 'maximum'),
+    runtimeEventLoopLagMean: lag('mean', 'mean'),
+    runtimeEventLoopLagStddev: lag('stddev', 'standard deviation'),
+    runtimeEventLoopLagP50: lag('p50', '50th percentile'),
+    runtimeEventLoopLagP90: lag('p90', '90th percentile'),
+    runtimeEventLoopLagP99: lag('p99', '99th percentile'),
+    runtimeActiveHandles: gauge('nodejs_active_handles_total', '{handle}', 'Total number of active handles.'),
+    runtimeHeapTotal: gauge('nodejs_heap_size_total_bytes', 'By', 'Process heap size from Node.js in bytes.'),
+    runtimeHeapUsed: gauge('nodejs_heap_size_used_bytes', 'By', 'Process heap size used from Node.js in bytes.'),
+    runtimeHeapSpaceUsed: {
+      name: 'nodejs_heap_space_size_used_bytes',
+      kind: 'gauge',
+      unit: 'By',
+      labels: [LABEL.workerId, LABEL.space],
+      help: 'Process heap space size used from Node.js in bytes.',
+      ...worker,
+      otlp: { name: 'v8js.memory.heap.used', labels: { [LABEL.space]: 'v8js.heap.space.name' } },
+    },
+    runtimeGcDuration: {
+      name: 'nodejs_gc_duration_seconds',
+      kind: 'histogram',
+      unit: 's',
+      labels: [LABEL.workerId, LABEL.gcKind],
+      buckets: GC_DURATION_BUCKETS,
+      help: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
+      ...worker,
+      otlp: { name: 'v8js.gc.duration', labels: { [LABEL.gcKind]: 'v8js.gc.type' } },
+    },
+    runtimeVersionInfo: {
+      name: 'nodejs_version_info',
+      kind: 'gauge',
+      unit: '{version}',
+      labels: [LABEL.workerId, LABEL.version, LABEL.major, LABEL.minor, LABEL.patch],
+      help: 'Node.js version info.',
+      ...worker,
+    },
+  } as const;
+}
 
 /** Every metric, keyed by the handle code uses to refer to it. */
 export const CATALOGUE = {
@@ -260,6 +343,7 @@ export const CATALOGUE = {
     recordedBy: 'worker',
     upstream: false,
   },
+  ...runtimeMetrics(),
   storeErrors: {
     name: 'otel_cluster_exporter_store_errors',
     kind: 'counter',

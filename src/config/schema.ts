@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
 import { otlpMetricsUrl } from './otlpEndpoint';
-import { MAX_TIMER_MS, argList, boolean, bucketList, hostPortList, integer, listenAddress, oneOf, stringMap, text, url, wordList, type ValueKind } from './valueTypes';
+import { MAX_TIMER_MS, argList, boolean, bucketList, hostPortList, integer, listenAddress, oneOf, pathList, stringMap, text, url, wordList, type ValueKind } from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while computed defaults and adjustments run. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -281,6 +281,16 @@ const SECTIONS = {
       default: 100,
       env: ['OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS'],
       description: 'Distinct endpoint label values per worker before the rest fold into one overflow value.',
+    }),
+    runtime: setting(boolean(), {
+      default: true,
+      env: ['OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS'],
+      description: "prom-client's default runtime metrics per worker (`process_cpu_seconds_total`, `nodejs_gc_duration_seconds`, ...); on OTLP under OpenTelemetry's runtime names.",
+    }),
+    excludePaths: setting(pathList(), {
+      default: [],
+      env: ['OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS'],
+      description: 'Request paths (query string ignored) kept out of every request metric: exact paths and globs, `*` within a segment, `**` across.',
     }),
   }),
   otel: v.object({

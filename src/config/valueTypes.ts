@@ -318,3 +318,28 @@ export function argList(): ValueKind<readonly string[]> {
     show: (value) => (value.length === 0 ? '[]' : value.join(' ')),
   };
 }
+
+/**
+ * A list of request paths or globs (`/health`, `/health*`, `/internal/**`), each
+ * starting with `/`, duplicates dropped; empty means none. Comma-separated in the environment.
+ */
+export function pathList(): ValueKind<readonly string[]> {
+  const paths = v.rawTransform<unknown[], string[]>(({ dataset, addIssue, NEVER }) => {
+    const out: string[] = [];
+    for (const item of dataset.value) {
+      const path = typeof item === 'string' ? item.trim() : '';
+      if (!path.startsWith('/')) {
+        addIssue({ message: `${JSON.stringify(item)} does not start with "/"` });
+        return NEVER;
+      }
+      if (!out.includes(path)) out.push(path);
+    }
+    return out;
+  });
+  return {
+    schema: v.pipe(v.unknown(), v.transform((raw) => (raw === null ? [] : toList(raw))), v.array(v.unknown()), paths),
+    label: 'list of paths',
+    expected: 'a list of paths or globs starting with "/" (`*` within a segment, `**` across segments)',
+    show: (value) => (value.length === 0 ? '[]' : value.join(',')),
+  };
+}

@@ -1,6 +1,7 @@
 import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { CATALOGUE } from '../catalogue/MetricCatalogue';
+import { MergedEndpointCap } from '../merge/MergedEndpointCap';
 import { SnapshotMerger } from '../merge/SnapshotMerger';
 import { warnMergeConflict } from '../merge/warnMergeConflict';
 import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
@@ -28,6 +29,8 @@ export interface MergedViewOptions {
    * a primary's counters are then current to the scrape, not to its last flush.
    */
   readonly localSnapshot?: () => Promise<Snapshot | undefined>;
+  /** Distinct `endpoint` values per metric in the whole view (`metrics.max_endpoints`); unlimited when absent. */
+  readonly maxEndpoints?: number;
 }
 
 /**
@@ -43,9 +46,11 @@ export class MergedView implements MetricProducer {
   private lastGoodRead: StoredSnapshot[] = [];
   /** Keeps the label order between scrapes, so a scrape does not re-sort from scratch. */
   private readonly merger = new SnapshotMerger();
+  private readonly endpointCap: MergedEndpointCap | undefined;
 
   constructor(options: MergedViewOptions) {
     this.options = options;
+    this.endpointCap = options.maxEndpoints === undefined ? undefined : new MergedEndpointCap(options.maxEndpoints);
   }
 
   async collect(): Promise<CollectionResult> {
@@ -53,7 +58,9 @@ export class MergedView implements MetricProducer {
     const nowMs = Date.now();
     const stored = await this.readStore();
     const local = await this.readLocal();
-    const all = local ? replaceOwn(stored, local) : stored;
+    const own = local ? replaceOwn(stored, local) : stored;
+    // Workers each keep their own endpoint budget; the view as a whole keeps the same one.
+    const all = this.endpointCap ? this.endpointCap.apply(own) : own;
     const resourceMetrics = this.merger.merge(withSnapshotAge(all, nowMs), { resource, labelInstance, nowMs, onConflict: warnMergeConflict });
     return { resourceMetrics, errors: [] };
   }

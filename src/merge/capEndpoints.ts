@@ -69,7 +69,7 @@ function weightOf(point: SnapshotPoint): number {
 }
 
 /** The points with every endpoint outside `keep` moved to the overflow endpoint, overflow points summed. */
-function overflowPoints(points: readonly SnapshotPoint[], keep: ReadonlySet<string>): SnapshotPoint[] {
+export function overflowPoints(points: readonly SnapshotPoint[], keep: ReadonlySet<string>): SnapshotPoint[] {
   const result: SnapshotPoint[] = [];
   const overflow = new Map<string, number>();
   for (const point of points) {

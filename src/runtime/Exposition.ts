@@ -1,3 +1,4 @@
+import { semanticConventionNames } from '../exposition/otlp/SemanticConventionNames';
 import type { Server } from 'node:http';
 import type { Resource } from '@opentelemetry/resources';
 import type { ExporterConfig } from '../config/Config';
@@ -60,6 +61,7 @@ export class Exposition {
       selfMetrics: options.selfMetrics,
       readTimeoutMs: STORE_READ_TIMEOUT_MS,
       localSnapshot: options.localSnapshot,
+      maxEndpoints: options.config.metrics.maxEndpoints,
     });
     const exposition = new Exposition(options, view);
     const exporters = options.config.otel.exporters;
@@ -149,7 +151,8 @@ export class Exposition {
       intervalMs: config.otel.exportIntervalMs,
       timeoutMs: config.otel.exportTimeoutMs,
       resource,
-      producer: this.view,
+      // Runtime metrics travel under OpenTelemetry's runtime names on OTLP.
+      producer: semanticConventionNames(this.view),
       selfMetrics,
     });
   }

@@ -8,10 +8,13 @@ import type { SnapshotMetric } from '../snapshot/Snapshot';
 import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
 import { HttpInstrumentation, ERROR_HANDLER_ERROR } from '../worker/HttpInstrumentation';
 import { HttpMetricProducer } from '../worker/HttpMetricProducer';
+import { errorClassOf } from '../worker/requestError';
 import { registerProcessMetrics } from '../worker/ProcessMetrics';
+import { registerRuntimeMetrics } from '../worker/RuntimeMetrics';
 import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
 import { RequestAccumulator } from '../worker/RequestAccumulator';
 import { RouteNormaliser } from '../worker/RouteNormaliser';
+import { PathExclusion } from '../worker/PathExclusion';
 
 const EMPTY_RESOURCE = emptyResource();
 
@@ -26,6 +29,8 @@ export class HttpRecording {
   private readonly http: HttpMetricProducer;
   private readonly instrumentation: HttpInstrumentation;
   private processMetrics: ProcessMetricsHandle | undefined;
+  private runtimeMetrics: ProcessMetricsHandle | undefined;
+  private readonly recordRuntime: boolean;
   private recording = false;
 
   constructor(
@@ -39,8 +44,10 @@ export class HttpRecording {
     this.instrumentation = new HttpInstrumentation({
       accumulator,
       normaliser: new RouteNormaliser({ maxEndpoints: config.metrics.maxEndpoints }),
+      exclusion: new PathExclusion(config.metrics.excludePaths),
     });
     this.http = new HttpMetricProducer(this.instrumentation);
+    this.recordRuntime = config.metrics.runtime;
     this.producer = { collect: () => this.collect() };
   }
 
@@ -49,6 +56,7 @@ export class HttpRecording {
     this.recording = true;
     this.instrumentation.enable();
     this.processMetrics = registerProcessMetrics(meter);
+    if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(meter);
   }
 
   /**
@@ -60,6 +68,8 @@ export class HttpRecording {
     this.instrumentation.disable();
     this.processMetrics?.stop();
     this.processMetrics = undefined;
+    this.runtimeMetrics?.stop();
+    this.runtimeMetrics = undefined;
   }
 
   /** Never count this server's requests (the exporter's own endpoint). */
@@ -78,9 +88,10 @@ export class HttpRecording {
    * failed. Returns the HTTP series as they stand now, synchronously, for the
    * last snapshot the process leaves behind.
    */
-  failInFlight(): SnapshotMetric[] {
+  failInFlight(error?: unknown): SnapshotMetric[] {
     if (!this.recording) return [];
-    this.instrumentation.failInFlight(ERROR_HANDLER_ERROR);
+    // Every request in flight died of this exception: its class names them, `handler_error` when it has none.
+    this.instrumentation.failInFlight(errorClassOf(error) ?? ERROR_HANDLER_ERROR);
     return this.seriesNow();
   }
 

@@ -1,4 +1,3 @@
-import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { onExit } from 'signal-exit';
 import type { Resource } from '@opentelemetry/resources';
@@ -9,6 +8,7 @@ import type { SnapshotIdentity, SnapshotRole } from '../snapshot/Snapshot';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { HttpRecording } from './HttpRecording';
+import { appMetricsProducer, registerGlobalMeterProvider } from '../coexistence/AppMeterProviders';
 
 /** Options of {@link InstrumentedProcess.start}. */
 export interface InstrumentedProcessOptions {
@@ -42,7 +42,8 @@ export class InstrumentedProcess {
       identity: () => this.identity(),
       intervalMs: options.config.metrics.flushIntervalMs,
       selfMetrics: options.selfMetrics,
-      metricProducers: this.http ? [this.http.producer] : [],
+      // The app's own MeterProviders join through the ClusterMetricReader it adds to them.
+      metricProducers: this.http ? [this.http.producer, appMetricsProducer] : [appMetricsProducer],
     });
     this.meterProvider = new MeterProvider({ resource: options.resource, readers: [this.reader] });
   }
@@ -50,8 +51,8 @@ export class InstrumentedProcess {
   /** Build the pipeline, make it the global MeterProvider and start flushing. */
   static start(options: InstrumentedProcessOptions): InstrumentedProcess {
     const instrumented = new InstrumentedProcess(options);
-    // setGlobalMeterProvider refuses a second registration; an app that set its own keeps it.
-    metrics.setGlobalMeterProvider(instrumented.meterProvider);
+    // Global for apps that only use @opentelemetry/api; an app's own SDK takes the slot over (see AppMeterProviders).
+    registerGlobalMeterProvider(instrumented.meterProvider);
     instrumented.http?.enable(instrumented.meterProvider.getMeter(SCOPE_NAME));
     instrumented.reader.start();
     instrumented.installExitHooks();
@@ -100,11 +101,11 @@ export class InstrumentedProcess {
   private installExitHooks(): void {
     // A handler that throws kills the process: count its in-flight requests as
     // failed and leave a last snapshot behind, synchronously (nothing async runs now).
-    process.on('uncaughtExceptionMonitor', () => {
+    process.on('uncaughtExceptionMonitor', (error: unknown) => {
       // With an 'uncaughtException' handler the app lives on and its requests may still finish.
       if (process.listenerCount('uncaughtException') > 0) return;
       try {
-        this.reader.writeLatestSync(this.http?.failInFlight());
+        this.reader.writeLatestSync(this.http?.failInFlight(error));
       } catch {
         // The process is dying of the app's error; ours must not replace it.
       }

@@ -24,3 +24,14 @@ export function withPm2Environment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   }
   return { ...unpacked, ...env };
 }
+
+/**
+ * The error log PM2 keeps for this instance (what `pm2 logs <app>` shows), or
+ * undefined outside PM2. A preload that stops the process runs before PM2's
+ * process container captures stderr, so its message would land only in the
+ * daemon's own log; it is written here as well.
+ */
+export function pm2ErrorLogPath(env: NodeJS.ProcessEnv): string | undefined {
+  const path = withPm2Environment(env).pm_err_log_path;
+  return path !== undefined && path !== '' ? path : undefined;
+}

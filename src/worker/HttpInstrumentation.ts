@@ -16,11 +16,15 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../self/errorMessage';
 import { warnOnce } from '../self/Logger';
 import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
+import { Http2Streams } from './Http2Streams';
+import { errorClassOf, stashedError } from './requestError';
+import type { PathExclusion } from './PathExclusion';
 import type { RequestAccumulator } from './RequestAccumulator';
 import { UNMATCHED_ENDPOINT, type RouteNormaliser } from './RouteNormaliser';
 
@@ -62,9 +66,12 @@ const kServerObserved = Symbol('otel-cluster-exporter.serverObserved');
 /** One request in flight. A plain object of fixed shape, so V8 keeps every instance on one hidden class. */
 interface RequestState {
   readonly owner: HttpInstrumentation;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly socket: Socket;
+  /** Where the route is read from: the request, or the HTTP/2 stream. */
+  readonly req: IncomingMessage | ServerHttp2Stream;
+  /** Where response bytes are counted: the response, or the HTTP/2 stream. */
+  readonly res: ServerResponse | ServerHttp2Stream;
+  /** The HTTP/1 connection; undefined for HTTP/2 streams, which settle on their own 'close'. */
+  readonly socket: Socket | undefined;
   /** `req.url` as received; routers rewrite `req.url` later. */
   readonly url: string;
   readonly method: string;
@@ -118,6 +125,8 @@ export interface HttpInstrumentationOptions {
   readonly accumulator: RequestAccumulator;
   /** Maps each request to its bounded `endpoint` label. */
   readonly normaliser: RouteNormaliser;
+  /** Requests whose path it matches are not counted at all (default: every request counts). */
+  readonly exclusion?: PathExclusion;
 }
 
 const clientErrorChannel = diagnosticsChannel.channel(CLIENT_ERROR_CHANNEL);
@@ -136,9 +145,11 @@ function byteLengthOf(chunk: unknown, encoding: unknown): number {
 type WriteFn = (this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
 type EndFn = (this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) => ServerResponse;
 type PushFn = (this: IncomingMessage, chunk: unknown, encoding?: unknown) => boolean;
+/** A response, or an HTTP/2 stream, that carries request state. */
+type TrackedWritable = (ServerResponse | ServerHttp2Stream) & TrackedMessage;
 
 /** Add a chunk the app writes to its response's byte count, unless the response is already over. */
-function countResponseBytes(res: ServerResponse & TrackedMessage, chunk: unknown, encoding: unknown): void {
+function countResponseBytes(res: TrackedWritable, chunk: unknown, encoding: unknown): void {
   const state = res[kState];
   if (state === undefined || res.writableEnded || res.destroyed) return;
   try {
@@ -149,17 +160,17 @@ function countResponseBytes(res: ServerResponse & TrackedMessage, chunk: unknown
 }
 
 /** Count the body bytes the app writes; the prototype's method (whatever class) does the real work. */
-function countingWrite(this: ServerResponse & TrackedMessage, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+function countingWrite(this: TrackedWritable, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
   countResponseBytes(this, chunk, encoding);
   const write = (Object.getPrototypeOf(this) as { write: WriteFn }).write;
-  return write.call(this, chunk, encoding, callback);
+  return write.call(this as ServerResponse, chunk, encoding, callback);
 }
 
 /** Count the final chunk passed to `res.end`, if any. */
-function countingEnd(this: ServerResponse & TrackedMessage, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
+function countingEnd(this: TrackedWritable, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
   if (chunk != null && typeof chunk !== 'function') countResponseBytes(this, chunk, encoding);
   const end = (Object.getPrototypeOf(this) as { end: EndFn }).end;
-  return end.call(this, chunk, encoding, callback);
+  return end.call(this as ServerResponse, chunk, encoding, callback);
 }
 
 /**
@@ -167,7 +178,7 @@ function countingEnd(this: ServerResponse & TrackedMessage, chunk?: unknown, enc
  * on the instance leaves the stream's mode alone: no 'data' listener, no
  * flowing, nothing read, so the app consumes the body exactly as before.
  */
-function countingPush(this: IncomingMessage & TrackedMessage, chunk: unknown, encoding?: unknown): boolean {
+function countingPush(this: (IncomingMessage | ServerHttp2Stream) & TrackedMessage, chunk: unknown, encoding?: unknown): boolean {
   const state = this[kState];
   if (state !== undefined && chunk != null) {
     try {
@@ -177,7 +188,34 @@ function countingPush(this: IncomingMessage & TrackedMessage, chunk: unknown, en
     }
   }
   const push = (Object.getPrototypeOf(this) as { push: PushFn }).push;
-  return push.call(this, chunk, encoding);
+  return push.call(this as IncomingMessage, chunk, encoding);
+}
+
+/** `NGHTTP2_NO_ERROR`: the stream closed normally (not reset by either side). */
+const HTTP2_NO_ERROR = 0;
+
+/**
+ * An HTTP/2 stream closed: the request is complete when the app ended its
+ * response and the stream closed without a reset (Node may close it before
+ * 'finish'), else the peer or the session went away first.
+ */
+function onStreamClose(this: ServerHttp2Stream & TrackedMessage): void {
+  const state = this[kState];
+  if (state === undefined || state.done) return;
+  if (this.headersSent && this.writableEnded && this.rstCode === HTTP2_NO_ERROR) {
+    const status = Number(this.sentHeaders[':status']);
+    state.owner.settleStream(state, Number.isInteger(status) ? status : 200);
+  } else {
+    state.owner.abandon(state, ERROR_CLIENT_ABORT);
+  }
+}
+
+/** Declared content-length of an HTTP/2 request, or {@link BODY_CHUNKED} when the body (if any) is counted as it arrives. */
+function http2BodyLengthOf(headers: IncomingHttpHeaders): number {
+  const declared = headers['content-length'];
+  if (declared === undefined) return BODY_CHUNKED;
+  const value = Number(declared);
+  return Number.isFinite(value) && value >= 0 ? value : BODY_CHUNKED;
 }
 
 /** A connection closed: every request still in flight on it ended without a complete response. */
@@ -254,6 +292,8 @@ export class HttpInstrumentation {
   /** Where requests are recorded (read by HttpMetricProducer). */
   readonly accumulator: RequestAccumulator;
   private readonly normaliser: RouteNormaliser;
+  private readonly exclusion: PathExclusion | undefined;
+  private readonly http2 = new Http2Streams((stream, headers) => this.onStream(stream, headers));
   private enabled = false;
   private unsubscribeFrameworks: (() => void) | undefined;
   private head: RequestState | undefined;
@@ -265,6 +305,7 @@ export class HttpInstrumentation {
   constructor(options: HttpInstrumentationOptions) {
     this.accumulator = options.accumulator;
     this.normaliser = options.normaliser;
+    this.exclusion = options.exclusion?.isEmpty === false ? options.exclusion : undefined;
   }
 
   /**
@@ -283,6 +324,7 @@ export class HttpInstrumentation {
     diagnosticsChannel.subscribe(RESPONSE_FINISH_CHANNEL, this.onResponseFinish);
     diagnosticsChannel.subscribe(SERVER_SOCKET_CHANNEL, this.onServerSocket);
     diagnosticsChannel.subscribe(CLIENT_ERROR_CHANNEL, this.onClientError);
+    this.http2.subscribe();
     this.unsubscribeFrameworks = subscribeFrameworkRoutes();
   }
 
@@ -295,6 +337,7 @@ export class HttpInstrumentation {
     diagnosticsChannel.unsubscribe(RESPONSE_FINISH_CHANNEL, this.onResponseFinish);
     diagnosticsChannel.unsubscribe(SERVER_SOCKET_CHANNEL, this.onServerSocket);
     diagnosticsChannel.unsubscribe(CLIENT_ERROR_CHANNEL, this.onClientError);
+    this.http2.unsubscribe();
     this.unsubscribeFrameworks?.();
     this.unsubscribeFrameworks = undefined;
     for (let state = this.head; state !== undefined; state = state.next) state.done = true;
@@ -334,7 +377,7 @@ export class HttpInstrumentation {
     while (state !== undefined) {
       const next: RequestState | undefined = state.next;
       if (!state.done) {
-        this.guard(() => this.complete(state as RequestState, STATUS_HANDLER_ERROR, errorType));
+        this.guard(() => this.complete(state as RequestState, STATUS_HANDLER_ERROR, this.bounded(errorType)));
         counted++;
       }
       state = next;
@@ -350,7 +393,7 @@ export class HttpInstrumentation {
     let state = this.head;
     while (state !== undefined) {
       const next: RequestState | undefined = state.next;
-      if (!state.done && state.socket.destroyed) {
+      if (!state.done && state.socket !== undefined && state.socket.destroyed) {
         const current = state;
         this.guard(() => this.abandon(current, ERROR_CLIENT_ABORT));
       }
@@ -361,6 +404,11 @@ export class HttpInstrumentation {
   /** @internal Count one request whose connection closed before its response finished. */
   abandon(state: RequestState, errorType: string): void {
     this.guard(() => this.complete(state, STATUS_CLIENT_CLOSED, errorType));
+  }
+
+  /** @internal Count one HTTP/2 request whose response was sent in full. */
+  settleStream(state: RequestState, status: number): void {
+    this.guard(() => this.complete(state, status, undefined));
   }
 
   /** @internal Count and log once an exception caught in this instrumentation. */
@@ -386,7 +434,7 @@ export class HttpInstrumentation {
     try {
       const state = (message as HttpServerMessage).response[kState];
       if (state === undefined || state.done || state.owner !== this) return;
-      this.complete(state, state.res.statusCode, undefined);
+      this.complete(state, (state.res as ServerResponse).statusCode, undefined);
     } catch (error) {
       this.reportInternalError(error);
     }
@@ -396,6 +444,7 @@ export class HttpInstrumentation {
     try {
       const server = (message as { socket?: { server?: unknown } }).socket?.server;
       if (isHttpServer(server) && server[kServerIgnored] !== true) observeClientErrors(server);
+      else if (typeof server === 'object' && server !== null) this.http2.observeServer(server);
     } catch (error) {
       this.reportInternalError(error);
     }
@@ -409,9 +458,18 @@ export class HttpInstrumentation {
     }
   };
 
+  private readonly onStream = (stream: ServerHttp2Stream & TrackedMessage, headers: IncomingHttpHeaders): void => {
+    try {
+      this.startStream(stream, headers);
+    } catch (error) {
+      this.reportInternalError(error);
+    }
+  };
+
   private start(message: HttpServerMessage): void {
     const { request, response, socket, server } = message;
     if (server[kServerIgnored] === true) return;
+    if (this.exclusion !== undefined && this.exclusion.matches(request.url ?? '/')) return;
     if (server[kServerObserved] !== true && isHttpServer(server)) observeClientErrors(server);
     const current = socket[kSocketCurrent];
     const bodyLength = bodyLengthOf(request);
@@ -431,9 +489,7 @@ export class HttpInstrumentation {
       next: this.head,
       older: current !== undefined && !current.done ? current : undefined,
     };
-    if (this.head !== undefined) this.head.prev = state;
-    this.head = state;
-    this.inFlight++;
+    this.link(state);
     response[kState] = state;
     response.write = countingWrite as ServerResponse['write'];
     response.end = countingEnd as ServerResponse['end'];
@@ -449,6 +505,42 @@ export class HttpInstrumentation {
     }
   }
 
+  /** One HTTP/2 stream, from either API: the stream is both the request and the response. */
+  private startStream(stream: ServerHttp2Stream & TrackedMessage, headers: IncomingHttpHeaders): void {
+    if (stream[kState] !== undefined) return;
+    const url = headers[':path'] ?? '/';
+    if (this.exclusion !== undefined && this.exclusion.matches(url)) return;
+    const bodyLength = http2BodyLengthOf(headers);
+    const state: RequestState = {
+      owner: this,
+      req: stream,
+      res: stream,
+      socket: undefined,
+      url,
+      method: headers[':method'] ?? UNKNOWN_METHOD,
+      start: performance.now(),
+      contentLength: bodyLength >= 0 ? bodyLength : 0,
+      requestBytes: 0,
+      responseBytes: 0,
+      done: false,
+      prev: undefined,
+      next: this.head,
+      older: undefined,
+    };
+    this.link(state);
+    stream[kState] = state;
+    stream.write = countingWrite as ServerHttp2Stream['write'];
+    stream.end = countingEnd as unknown as ServerHttp2Stream['end'];
+    if (bodyLength === BODY_CHUNKED) stream.push = countingPush as ServerHttp2Stream['push'];
+    stream.once('close', onStreamClose);
+  }
+
+  private link(state: RequestState): void {
+    if (this.head !== undefined) this.head.prev = state;
+    this.head = state;
+    this.inFlight++;
+  }
+
   private complete(state: RequestState, status: number, failure: string | undefined): void {
     const seconds = (performance.now() - state.start) / 1000;
     this.unlink(state);
@@ -456,11 +548,11 @@ export class HttpInstrumentation {
     const endpoint = this.normaliser.endpointFor(frameworkRoute(req), state.url, status);
     const requestBytes = state.contentLength + state.requestBytes;
     // HEAD, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
-    const responseBytes = (res as ServerResponse & { _hasBody?: boolean })._hasBody === false ? 0 : state.responseBytes;
+    const responseBytes = hasNoBody(state, status) ? 0 : state.responseBytes;
     const accumulator = this.accumulator;
     accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes);
     if (failure !== undefined) accumulator.recordFailure(state.method, endpoint, failure);
-    else if (status >= 500) accumulator.recordFailure(state.method, endpoint, ERROR_HTTP_5XX);
+    else if (status >= 500) accumulator.recordFailure(state.method, endpoint, this.failureTypeOf(req));
     const streamError = handledStreamError(res.errored, failure) ?? handledStreamError(req.errored, failure);
     if (streamError !== undefined) accumulator.recordErrorHandled(state.method, endpoint, this.errorTypeOf(streamError));
   }
@@ -473,8 +565,8 @@ export class HttpInstrumentation {
     if (state.next !== undefined) state.next.prev = state.prev;
     state.prev = undefined;
     state.next = undefined;
-    const socket = state.socket as Socket & TrackedSocket;
-    if (socket[kSocketCurrent] === state) socket[kSocketCurrent] = state.older;
+    const socket = state.socket as (Socket & TrackedSocket) | undefined;
+    if (socket !== undefined && socket[kSocketCurrent] === state) socket[kSocketCurrent] = state.older;
     // Pipelined responses finish oldest first, so nothing older is still in flight.
     state.older = undefined;
   }
@@ -490,10 +582,20 @@ export class HttpInstrumentation {
     }
   }
 
+  /** A 5xx: the class of the exception the framework caught for it, else {@link ERROR_HTTP_5XX}; bounded. */
+  private failureTypeOf(req: object): string {
+    const type = errorClassOf(stashedError(req));
+    return type === undefined ? ERROR_HTTP_5XX : this.bounded(type);
+  }
+
   /** The `error_type` of an error: its code, else its class name; bounded to {@link MAX_ERROR_TYPES} values. */
   private errorTypeOf(error: unknown): string {
     const code = codeOf(error);
-    const type = code ?? (error instanceof Error ? error.name : typeof error);
+    return this.bounded(code ?? (error instanceof Error ? error.name : typeof error));
+  }
+
+  /** Distinct error types are capped: past {@link MAX_ERROR_TYPES} (or a silly long name) they fold into `other`. */
+  private bounded(type: string): string {
     if (this.errorTypes.has(type)) return type;
     if (this.errorTypes.size >= MAX_ERROR_TYPES || type.length > 64) return OTHER_ERROR_TYPE;
     this.errorTypes.add(type);
@@ -507,6 +609,12 @@ export class HttpInstrumentation {
       this.reportInternalError(error);
     }
   }
+}
+
+/** True when the response carries no body whatever the app wrote: HEAD, 204 and 304 (Node drops it). */
+function hasNoBody(state: RequestState, status: number): boolean {
+  if (state.socket !== undefined) return (state.res as ServerResponse & { _hasBody?: boolean })._hasBody === false;
+  return state.method === 'HEAD' || status === 204 || status === 304;
 }
 
 /**

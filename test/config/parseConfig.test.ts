@@ -195,7 +195,7 @@ exporter:
     { host: '::1', port: 26381 },
   ]);
   assert.equal(c.redis.sentinelName, 'mymaster');
-  assert.deepEqual(c.metrics, { flushIntervalMs: 250, durationBuckets: [0.01, 0.1, 1], sizeBuckets: [100, 1000], maxEndpoints: 20 });
+  assert.deepEqual(c.metrics, { flushIntervalMs: 250, durationBuckets: [0.01, 0.1, 1], sizeBuckets: [100, 1000], maxEndpoints: 20, runtime: true, excludePaths: [] });
   assert.equal(c.otel.serviceName, 'shop');
   assert.equal(c.otel.instanceId, 'pod-7');
   assert.deepEqual(c.otel.resourceAttributes, { 'deployment.environment': 'prod', team: 'payments' });
@@ -291,7 +291,7 @@ test('own variables for the new knobs', () => {
     OTEL_CLUSTER_EXPORTER_SIZE_BUCKETS: '10,100',
     OTEL_CLUSTER_EXPORTER_SERVE_SCOPE: 'Instance',
   });
-  assert.deepEqual(c.metrics, { flushIntervalMs: 100, durationBuckets: [0.1, 1, 10], sizeBuckets: [10, 100], maxEndpoints: 7 });
+  assert.deepEqual(c.metrics, { flushIntervalMs: 100, durationBuckets: [0.1, 1, 10], sizeBuckets: [10, 100], maxEndpoints: 7, runtime: true, excludePaths: [] });
   assert.equal(c.serve.scope, 'instance');
 });
 
@@ -600,4 +600,14 @@ test('the supervisor keys of `run` come from YAML under gunicorn and from the up
   const err = configError(() => parseConfig({ yamlText: 'exporter:\n  gunicorn:\n    node_args: [app.js]\n', env: {}, hostname: 'h' }));
   assert.equal(err.keyPath, 'exporter.gunicorn.node_args');
   assert.match(err.message, /"app\.js" is not a Node option/);
+});
+
+test('metrics.exclude_paths: YAML list or comma-separated environment, nothing excluded by default, a path without "/" refused by name', () => {
+  assert.deepEqual(parse(undefined).metrics.excludePaths, []);
+  assert.deepEqual(parse('exporter:\n  metrics:\n    exclude_paths: [/health, "/internal/**"]\n').metrics.excludePaths, ['/health', '/internal/**']);
+  assert.deepEqual(parse(undefined, { OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS: '/healthz, /ready*' }).metrics.excludePaths, ['/healthz', '/ready*']);
+  const error = configError(() => parse('exporter:\n  metrics:\n    exclude_paths: [health]\n'));
+  assert.match(error.message, /metrics\.exclude_paths/);
+  assert.match(error.message, /exporter\.yml/);
+  assert.match(error.message, /start with "\/"/);
 });

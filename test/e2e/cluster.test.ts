@@ -116,7 +116,13 @@ describe('cluster app under the preload', () => {
     }
     const { body } = await httpRequest(app.metricsPort, '/metrics');
     const result = spawnSync('promtool', ['check', 'metrics'], { input: body });
-    assert.equal(result.status, 0, `promtool check metrics: ${result.stdout.toString()}${result.stderr.toString()}`);
+    const output = `${result.stdout.toString()}${result.stderr.toString()}`;
+    // prom-client's gauge is named nodejs_active_handles_total; dashboards query that exact name (issue 8),
+    // so promtool's style lint about it is the one finding allowed. Anything else fails.
+    const findings = output.split('\n').filter((line) => line.trim() !== '');
+    const allowed = `${CATALOGUE.runtimeActiveHandles.name} non-counter metrics should not have "_total" suffix`;
+    assert.deepEqual(findings.filter((line) => line !== allowed), [], `promtool check metrics: ${output}`);
+    assert.ok(result.status === 0 || findings.length > 0, `promtool check metrics exited ${result.status}: ${output}`);
   });
 });
 
@@ -142,7 +148,8 @@ describe('a worker killed by its own handler', () => {
     await sleep(VISIBILITY_MS);
     const after = await scrape(app.metricsPort);
     const delta = (name: string, labels: Record<string, string>): number => after.sum(name, labels) - before.sum(name, labels);
-    assert.equal(delta(FAILED, { error_type: 'handler_error' }), 2);
+    // Both requests in flight died of the handler's `new Error(...)`: named by its class (issue 8; was handler_error).
+    assert.equal(delta(FAILED, { error_type: 'Error' }), 2);
     assert.equal(delta(REQUESTS, { status: '500' }), 2);
     assert.equal(delta(WORKER_RESTARTS, { reason: 'crash', worker_id: '0' }), 1);
   });

@@ -9,6 +9,7 @@ import { HttpInstrumentation } from '../../src/worker/HttpInstrumentation';
 import { HttpMetricProducer } from '../../src/worker/HttpMetricProducer';
 import { RequestAccumulator } from '../../src/worker/RequestAccumulator';
 import { RouteNormaliser, UNMATCHED_ENDPOINT } from '../../src/worker/RouteNormaliser';
+import { stashError } from '../../src/worker/requestError';
 import {
   close,
   collect,
@@ -336,4 +337,25 @@ test('a second instance cannot double-record while one is enabled', async () => 
   await request(port);
   assert.equal(sumOf(await collect(first), R), 1);
   assert.equal(sumOf(await collect(second), R), 0);
+});
+
+test('error_type of a 5xx names the class stashed for the request; distinct classes are capped, the rest fold into "other"', async () => {
+  const stack = createStack();
+  const port = await serve(stack, (req, res) => {
+    const n = Number(req.url?.slice(1));
+    if (n > 0) {
+      // A framework hook would do this: a different exception class per request.
+      const ErrorClass = { [`Failure${n}`]: class extends Error {} }[`Failure${n}`]!;
+      stashError(req, new ErrorClass('x'));
+    }
+    res.statusCode = 500;
+    res.end();
+  });
+  for (let n = 0; n <= 70; n++) await request(port, { path: `/${n}` });
+  const m = await collect(stack);
+  assert.equal(sumOf(m, CATALOGUE.failedRequests.name), 71);
+  assert.equal(sumOf(m, CATALOGUE.failedRequests.name, { error_type: 'http_5xx' }), 1, 'no exception seen: the category');
+  assert.equal(sumOf(m, CATALOGUE.failedRequests.name, { error_type: 'Failure1' }), 1);
+  assert.equal(sumOf(m, CATALOGUE.failedRequests.name, { error_type: 'Failure64' }), 1);
+  assert.equal(sumOf(m, CATALOGUE.failedRequests.name, { error_type: 'other' }), 70 - 64);
 });

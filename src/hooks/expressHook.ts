@@ -1,0 +1,72 @@
+/**
+ * Express keeps the matched route on the request (`req.route`, see
+ * frameworkRoute), but two things leave with the router it matched in:
+ *
+ * - The mount path. `req.baseUrl` is restored when an error travels out of a
+ *   nested router, so by the time an outer error middleware answers 500 it
+ *   no longer names the route's prefix. `Route#dispatch` (one call per
+ *   matched route) keeps the base the route matched under.
+ * - The exception a handler threw, which only travels through the router's
+ *   `next(err)`. Two places see it, neither on the success path: the
+ *   router's `Layer#handleError` (Express 5's `router` package; Express 4's
+ *   `handle_error`), run for each layer the error passes, and
+ *   `finalhandler`, which answers when no error middleware did.
+ */
+import { EXPRESS_BASE_SYMBOL } from '../worker/frameworkRoute';
+import { stashError } from '../worker/requestError';
+import type { ModuleHook } from './ModuleLoadHooks';
+import { wrapMethod } from './wrapMethod';
+
+function keepError(_self: unknown, args: unknown[]): void {
+  const [error, req] = args;
+  // 'route' and 'router' are Express's routing signals, not errors.
+  if (typeof req === 'object' && req !== null && typeof error === 'object' && error !== null) stashError(req, error);
+}
+
+/** The module hook for the routers' layers. */
+export const expressLayerHook: ModuleHook = {
+  modules: ['router/lib/layer.js', 'express/lib/router/layer.js'],
+  onLoad(exports) {
+    const Layer = exports as { prototype?: unknown };
+    wrapMethod(Layer.prototype, 'handleError', { before: keepError });
+    wrapMethod(Layer.prototype, 'handle_error', { before: keepError });
+  },
+};
+
+function keepBase(_self: unknown, args: unknown[]): void {
+  const req = args[0] as { baseUrl?: unknown; [EXPRESS_BASE_SYMBOL]?: unknown } | undefined;
+  if (typeof req === 'object' && req !== null) req[EXPRESS_BASE_SYMBOL] = req.baseUrl;
+}
+
+/** The module hook for the routers' routes. */
+export const expressRouteHook: ModuleHook = {
+  modules: ['router/lib/route.js', 'express/lib/router/route.js'],
+  onLoad(exports) {
+    wrapMethod((exports as { prototype?: unknown }).prototype, 'dispatch', { before: keepBase });
+  },
+};
+
+type FinalHandler = (req: object, res: object, options?: unknown) => (error?: unknown) => void;
+
+/** The module hook for `finalhandler`, Express's last resort: it exports one function, so the export is wrapped. */
+export const finalHandlerHook: ModuleHook = {
+  modules: ['finalhandler'],
+  replace(exports: unknown): unknown {
+    if (typeof exports !== 'function') return exports;
+    const original = exports as FinalHandler;
+    const wrapped = function finalhandler(this: unknown, req: object, res: object, options?: unknown) {
+      const done = original.call(this, req, res, options);
+      return function (this: unknown, error?: unknown) {
+        if (typeof error === 'object' && error !== null && typeof req === 'object' && req !== null) {
+          try {
+            stashError(req, error);
+          } catch {
+            // Never in the way of the response.
+          }
+        }
+        return done.call(this, error);
+      };
+    };
+    return Object.assign(wrapped, original);
+  },
+};

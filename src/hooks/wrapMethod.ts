@@ -1,0 +1,71 @@
+/**
+ * The one way the hooks touch a framework: wrap a method on one of its
+ * prototypes (or export objects) so that `after` sees the call's arguments
+ * and result. The original runs first, unchanged, with the same `this` and
+ * arguments; its result (or exception) is what the caller gets. Wrapping the
+ * same method twice is a no-op, so a package loaded under two names (require
+ * and import) is hooked once.
+ */
+const kWrapped = Symbol.for('otel-cluster-exporter.wrapped');
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/** True when `target[name]` is a function this package has not wrapped yet. */
+function wrappable(target: unknown, name: string): target is Record<string, AnyFunction> {
+  if (typeof target !== 'object' && typeof target !== 'function') return false;
+  if (target === null) return false;
+  const method = (target as Record<string, unknown>)[name];
+  return typeof method === 'function' && (method as { [kWrapped]?: boolean })[kWrapped] !== true;
+}
+
+/**
+ * Wrap `target[name]`; `before` runs before the original, `after` after it
+ * with its result. Hook callbacks must not throw (each guards itself).
+ */
+export function wrapMethod(
+  target: unknown,
+  name: string,
+  hooks: { before?: (self: unknown, args: unknown[]) => void; after?: (self: unknown, args: unknown[], result: unknown) => void },
+): boolean {
+  if (!wrappable(target, name)) return false;
+  const original = target[name] as AnyFunction;
+  const { before, after } = hooks;
+  // `arguments` rather than rest parameters and no closures: Route#dispatch runs on every Express request.
+  const wrapped = function (this: unknown): unknown {
+    // eslint-disable-next-line prefer-rest-params
+    const args = arguments as unknown as unknown[];
+    if (before !== undefined) {
+      try {
+        before(this, args);
+      } catch {
+        // A hook must never change what the app's call does.
+      }
+    }
+    const result = new.target === undefined ? original.apply(this, args) : Reflect.construct(original, args, new.target);
+    if (after !== undefined) {
+      try {
+        after(this, args, result);
+      } catch {
+        // As above.
+      }
+    }
+    return result;
+  };
+  Object.defineProperty(wrapped, 'name', { value: original.name });
+  Object.defineProperty(wrapped, 'length', { value: original.length });
+  Object.defineProperty(wrapped, kWrapped, { value: true });
+  // Static members (Hapi's `server.Server` style exports) stay reachable.
+  Object.setPrototypeOf(wrapped, original);
+  if (original.prototype !== undefined) wrapped.prototype = original.prototype;
+  target[name] = wrapped as AnyFunction;
+  return true;
+}
+
+/** The CommonJS exports object behind what a hook receives: `module.exports`, or the `default` of a module namespace. */
+export function commonJsExports(exports: unknown): unknown {
+  if (typeof exports === 'object' && exports !== null && 'default' in exports) {
+    const inner = (exports as { default?: unknown }).default;
+    if (typeof inner === 'object' || typeof inner === 'function') return inner;
+  }
+  return exports;
+}

@@ -1,0 +1,151 @@
+/**
+ * prom-client's default runtime metrics (see the catalogue's `runtime*`
+ * entries), so the Node.js dashboards written for prom-client work on a
+ * cluster: CPU, memory, file descriptors, event-loop lag and its percentiles,
+ * heap and heap spaces, active handles, GC durations and the Node version.
+ *
+ * Everything is read when a collection happens (once per flush), except GC
+ * durations, which a PerformanceObserver hands over as the GCs happen; nothing
+ * runs on the request path. Values follow prom-client's definitions: CPU
+ * seconds since the process started, event-loop percentiles of a
+ * `monitorEventLoopDelay` histogram at 10 ms resolution reset at each
+ * collection, lag as the delay of a `setImmediate` scheduled at the previous
+ * collection, heap space names without their `_space` suffix.
+ */
+import { readdirSync } from 'node:fs';
+import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { CATALOGUE, LABEL, type MetricDefinition } from '../catalogue/MetricCatalogue';
+import { warnOnce } from '../self/Logger';
+import type { ProcessMetricsHandle } from './ProcessMetrics';
+
+/** prom-client's event-loop monitor resolution, ms. */
+const LAG_RESOLUTION_MS = 10;
+
+/** GC kinds as prom-client names them. */
+const GC_KINDS: Readonly<Record<number, string>> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+function options(definition: MetricDefinition, valueType: ValueType): { description: string; unit: string; valueType: ValueType } {
+  return { description: definition.help, unit: definition.unit, valueType };
+}
+
+/** Number of open file descriptors, where the OS lists them (Linux); undefined elsewhere. */
+function openFileDescriptors(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    // One entry is the directory handle readdir itself holds open.
+    return readdirSync('/proc/self/fd').length - 1;
+  } catch {
+    return undefined;
+  }
+}
+
+function activeHandles(): number | undefined {
+  const getter = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
+  return typeof getter === 'function' ? getter.call(process).length : undefined;
+}
+
+/** Register the runtime metrics on `meter`. Stop them with the returned handle. */
+export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
+  const c = CATALOGUE;
+  const cpuUser = meter.createObservableCounter(c.runtimeCpuUser.name, options(c.runtimeCpuUser, ValueType.DOUBLE));
+  const cpuSystem = meter.createObservableCounter(c.runtimeCpuSystem.name, options(c.runtimeCpuSystem, ValueType.DOUBLE));
+  const cpuTotal = meter.createObservableCounter(c.runtimeCpu.name, options(c.runtimeCpu, ValueType.DOUBLE));
+  const gauge = (definition: MetricDefinition, valueType = ValueType.DOUBLE): Observable => meter.createObservableGauge(definition.name, options(definition, valueType));
+  const startTime = gauge(c.runtimeStartTime, ValueType.INT);
+  const rss = gauge(c.runtimeResidentMemory, ValueType.INT);
+  const fds = gauge(c.runtimeOpenFds, ValueType.INT);
+  const lag = gauge(c.runtimeEventLoopLag);
+  const lagStats: [Observable, (h: ReturnType<typeof monitorEventLoopDelay>) => number][] = [
+    [gauge(c.runtimeEventLoopLagMin), (h) => h.min],
+    [gauge(c.runtimeEventLoopLagMax), (h) => h.max],
+    [gauge(c.runtimeEventLoopLagMean), (h) => h.mean],
+    [gauge(c.runtimeEventLoopLagStddev), (h) => h.stddev],
+    [gauge(c.runtimeEventLoopLagP50), (h) => h.percentile(50)],
+    [gauge(c.runtimeEventLoopLagP90), (h) => h.percentile(90)],
+    [gauge(c.runtimeEventLoopLagP99), (h) => h.percentile(99)],
+  ];
+  const handles = gauge(c.runtimeActiveHandles, ValueType.INT);
+  const heapTotal = gauge(c.runtimeHeapTotal, ValueType.INT);
+  const heapUsed = gauge(c.runtimeHeapUsed, ValueType.INT);
+  const heapSpaceUsed = gauge(c.runtimeHeapSpaceUsed, ValueType.INT);
+  const version = gauge(c.runtimeVersionInfo, ValueType.INT);
+  const observables = [cpuUser, cpuSystem, cpuTotal, startTime, rss, fds, lag, ...lagStats.map(([o]) => o), handles, heapTotal, heapUsed, heapSpaceUsed, version];
+
+  const [major = '', minor = '', patch = ''] = process.versions.node.split('.');
+  const versionLabels = { [LABEL.version]: process.version, [LABEL.major]: major, [LABEL.minor]: minor, [LABEL.patch]: patch };
+  const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
+  const delays = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  delays.enable();
+  let lagSeconds = 0;
+  const measureLag = (): void => {
+    const start = process.hrtime.bigint();
+    setImmediate(() => {
+      lagSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    }).unref();
+  };
+  measureLag();
+
+  const observe = (result: BatchObservableResult): void => {
+    try {
+      const cpu = process.cpuUsage();
+      result.observe(cpuUser, cpu.user / 1e6);
+      result.observe(cpuSystem, cpu.system / 1e6);
+      result.observe(cpuTotal, (cpu.user + cpu.system) / 1e6);
+      result.observe(startTime, startSeconds);
+      result.observe(rss, process.memoryUsage.rss());
+      const open = openFileDescriptors();
+      if (open !== undefined) result.observe(fds, open);
+      result.observe(lag, lagSeconds);
+      measureLag();
+      for (const [observable, read] of lagStats) {
+        const nanoseconds = read(delays);
+        result.observe(observable, Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0);
+      }
+      delays.reset();
+      const active = activeHandles();
+      if (active !== undefined) result.observe(handles, active);
+      const heap = getHeapStatistics();
+      result.observe(heapTotal, heap.total_heap_size);
+      result.observe(heapUsed, heap.used_heap_size);
+      for (const space of getHeapSpaceStatistics()) {
+        const name = space.space_name.endsWith('_space') ? space.space_name.slice(0, -'_space'.length) : space.space_name;
+        result.observe(heapSpaceUsed, space.space_used_size, { [LABEL.space]: name });
+      }
+      result.observe(version, 1, versionLabels);
+    } catch (error) {
+      warnOnce('worker.runtime-metrics', `runtime metrics could not be sampled: ${String(error)}`);
+    }
+  };
+  meter.addBatchObservableCallback(observe, observables);
+
+  const gcDuration = meter.createHistogram(c.runtimeGcDuration.name, {
+    ...options(c.runtimeGcDuration, ValueType.DOUBLE),
+    advice: { explicitBucketBoundaries: [...c.runtimeGcDuration.buckets] },
+  });
+  const gcAttributes = new Map(Object.entries(GC_KINDS).map(([kind, name]) => [Number(kind), { [LABEL.gcKind]: name }]));
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+      const attributes = gcAttributes.get(entry.detail?.kind ?? -1);
+      if (attributes !== undefined) gcDuration.record(entry.duration / 1000, attributes);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+
+  let stopped = false;
+  return {
+    stop(): void {
+      if (stopped) return;
+      stopped = true;
+      meter.removeBatchObservableCallback(observe, observables);
+      delays.disable();
+      gc.disconnect();
+    },
+  };
+}
