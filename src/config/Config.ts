@@ -107,6 +107,10 @@ export interface MetricsConfig {
   readonly sizeBuckets: readonly number[];
   /** Distinct `endpoint` values per worker before the rest fold into one overflow value. */
   readonly maxEndpoints: number;
+  /** Methods recorded by name in the `method` label; every other one is `_OTHER`. */
+  readonly httpMethods: readonly string[];
+  /** Request series per worker slot, over all its lives, before the rest go to the overflow series. */
+  readonly maxRequestSeries: number;
 }
 
 /** OTLP push of the merged view (issue #4). */

@@ -35,10 +35,12 @@ export class HttpRecording {
     const accumulator = new RequestAccumulator({
       durationBuckets: config.metrics.durationBuckets,
       sizeBuckets: config.metrics.sizeBuckets,
+      maxSeries: config.metrics.maxRequestSeries,
     });
     this.instrumentation = new HttpInstrumentation({
       accumulator,
       normaliser: new RouteNormaliser({ maxEndpoints: config.metrics.maxEndpoints }),
+      methods: config.metrics.httpMethods,
     });
     this.http = new HttpMetricProducer(this.instrumentation);
     this.producer = { collect: () => this.collect() };

@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../self/errorMessage';
 import { warnOnce } from '../self/Logger';
 import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
+import { methodLabeller, STANDARD_HTTP_METHODS } from './methodLabel';
 import type { RequestAccumulator } from './RequestAccumulator';
 import { UNMATCHED_ENDPOINT, type RouteNormaliser } from './RouteNormaliser';
 
@@ -118,6 +119,8 @@ export interface HttpInstrumentationOptions {
   readonly accumulator: RequestAccumulator;
   /** Maps each request to its bounded `endpoint` label. */
   readonly normaliser: RouteNormaliser;
+  /** Methods recorded by name; every other one is `_OTHER` (default: the standard nine). */
+  readonly methods?: readonly string[];
 }
 
 const clientErrorChannel = diagnosticsChannel.channel(CLIENT_ERROR_CHANNEL);
@@ -254,6 +257,7 @@ export class HttpInstrumentation {
   /** Where requests are recorded (read by HttpMetricProducer). */
   readonly accumulator: RequestAccumulator;
   private readonly normaliser: RouteNormaliser;
+  private readonly methodLabel: (method: string) => string;
   private enabled = false;
   private unsubscribeFrameworks: (() => void) | undefined;
   private head: RequestState | undefined;
@@ -265,6 +269,7 @@ export class HttpInstrumentation {
   constructor(options: HttpInstrumentationOptions) {
     this.accumulator = options.accumulator;
     this.normaliser = options.normaliser;
+    this.methodLabel = methodLabeller(options.methods ?? STANDARD_HTTP_METHODS);
   }
 
   /**
@@ -421,7 +426,7 @@ export class HttpInstrumentation {
       res: response,
       socket,
       url: request.url ?? '/',
-      method: request.method ?? UNKNOWN_METHOD,
+      method: request.method === undefined ? UNKNOWN_METHOD : this.methodLabel(request.method),
       start: performance.now(),
       contentLength: bodyLength >= 0 ? bodyLength : 0,
       requestBytes: 0,
