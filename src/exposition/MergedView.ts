@@ -1,6 +1,7 @@
 import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { CATALOGUE } from '../catalogue/MetricCatalogue';
+import { capSlotSeries } from '../merge/capSlotSeries';
 import { SnapshotMerger } from '../merge/SnapshotMerger';
 import { warnMergeConflict } from '../merge/warnMergeConflict';
 import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
@@ -28,6 +29,8 @@ export interface MergedViewOptions {
    * a primary's counters are then current to the scrape, not to its last flush.
    */
   readonly localSnapshot?: () => Promise<Snapshot | undefined>;
+  /** Request series shown per worker slot over all its lives (see {@link capSlotSeries}); unlimited when absent. */
+  readonly maxRequestSeries?: number;
 }
 
 /**
@@ -53,7 +56,8 @@ export class MergedView implements MetricProducer {
     const nowMs = Date.now();
     const stored = await this.readStore();
     const local = await this.readLocal();
-    const all = local ? replaceOwn(stored, local) : stored;
+    const own = local ? replaceOwn(stored, local) : stored;
+    const all = this.options.maxRequestSeries === undefined ? own : capSlotSeries(own, this.options.maxRequestSeries);
     const resourceMetrics = this.merger.merge(withSnapshotAge(all, nowMs), { resource, labelInstance, nowMs, onConflict: warnMergeConflict });
     return { resourceMetrics, errors: [] };
   }

@@ -60,6 +60,7 @@ export class Exposition {
       selfMetrics: options.selfMetrics,
       readTimeoutMs: STORE_READ_TIMEOUT_MS,
       localSnapshot: options.localSnapshot,
+      maxRequestSeries: options.config.metrics.maxRequestSeries,
     });
     const exposition = new Exposition(options, view);
     const exporters = options.config.otel.exporters;
