@@ -3,6 +3,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { CATALOGUE } from '../catalogue/MetricCatalogue';
 import { capSlotSeries } from '../merge/capSlotSeries';
 import { SnapshotMerger } from '../merge/SnapshotMerger';
+import type { MergeOptions } from '../merge/SnapshotMerger';
 import { warnMergeConflict } from '../merge/warnMergeConflict';
 import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
 import { processKey } from '../snapshot/Snapshot';
@@ -52,14 +53,28 @@ export class MergedView implements MetricProducer {
   }
 
   async collect(): Promise<CollectionResult> {
-    const { resource, labelInstance } = this.options;
     const nowMs = Date.now();
+    const resourceMetrics = this.merger.merge(await this.read(nowMs), this.mergeOptions(nowMs));
+    return { resourceMetrics, errors: [] };
+  }
+
+  /**
+   * The snapshots {@link collect} merges at `nowMs`: the store's, the serving
+   * process's own fresh one in place of its stored copy, and the staleness
+   * gauge. For a renderer that merges parts of the view on its own.
+   */
+  async read(nowMs = Date.now()): Promise<StoredSnapshot[]> {
     const stored = await this.readStore();
     const local = await this.readLocal();
     const own = local ? replaceOwn(stored, local) : stored;
     const all = this.options.maxRequestSeries === undefined ? own : capSlotSeries(own, this.options.maxRequestSeries);
-    const resourceMetrics = this.merger.merge(withSnapshotAge(all, nowMs), { resource, labelInstance, nowMs, onConflict: warnMergeConflict });
-    return { resourceMetrics, errors: [] };
+    return withSnapshotAge(all, nowMs);
+  }
+
+  /** How {@link collect} merges what {@link read} returns. */
+  mergeOptions(nowMs: number): MergeOptions {
+    const { resource, labelInstance } = this.options;
+    return { resource, labelInstance, nowMs, onConflict: warnMergeConflict };
   }
 
   private async readStore(): Promise<StoredSnapshot[]> {
