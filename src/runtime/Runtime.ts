@@ -11,8 +11,7 @@ import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { SelfMetrics } from '../self/SelfMetrics';
 import { warnOnce } from '../self/Logger';
-import type * as ExpositionModule from './Exposition';
-import type { Exposition } from './Exposition';
+import { ExpositionThread } from './ExpositionThread';
 import { InstrumentedProcess } from './InstrumentedProcess';
 import { openStore, resolveStoreDirectory, STORE_DIR_ENV } from './storeFactory';
 import { cleanPreviousRun, sweepAbandonedDirectories } from './startupCleanup';
@@ -71,7 +70,7 @@ export class Runtime {
     private readonly store: SnapshotStore,
     private readonly directory: StoreDirectory | undefined,
     readonly instrumented: InstrumentedProcess,
-    readonly exposition: Exposition | undefined,
+    private readonly exposition: ExpositionThread | undefined,
     private readonly supervisor: ClusterSupervisor | undefined,
   ) {}
 
@@ -108,18 +107,14 @@ export class Runtime {
       workerStates: () => (supervisor.hasForked() ? supervisor.workerStates() : SINGLE_PROCESS_STATES),
     });
     supervisor.install();
-    // Only the serving process needs the endpoint and OTLP code; workers never load it.
-    const { Exposition } = require('./Exposition') as typeof ExpositionModule;
-    const exposition: Exposition | undefined = Exposition.start({
+    // The exposition runs on a thread of its own: nothing it does can delay the
+    // app's requests or the connections the primary hands to its workers.
+    const exposition = ExpositionThread.start({
       config,
-      store,
-      resource,
-      selfMetrics,
+      directory: directory?.path ?? '',
       labelInstance: config.redis.enabled,
-      // The app decides when it exits, not our endpoint.
-      keepProcessAlive: false,
+      selfMetrics,
       localSnapshot: () => instrumented.reader.takeSnapshot(),
-      onServer: (server) => instrumented.http?.ignoreServer(server),
     });
     return new Runtime(role, store, directory, instrumented, exposition, supervisor);
   }
