@@ -23,6 +23,7 @@ function send(port: number, method: string, path: string): Promise<boolean> {
       res.on('error', () => resolve(false));
     });
     req.on('error', () => resolve(false));
+    req.setTimeout(10_000, () => req.destroy());
     req.end();
   });
 }
@@ -56,6 +57,18 @@ function viewWithTotal(app: RunningApp, total: number): Promise<Exposition> {
   }, 30_000);
 }
 
+/** The request total once it stops moving (the readiness probes' requests flushed). */
+async function settledTotal(app: RunningApp): Promise<number> {
+  let last = -1;
+  return waitFor('the request total to settle', async () => {
+    const total = (await scrape(app.metricsPort)).sum(REQUESTS);
+    if (total === last) return total;
+    last = total;
+    await sleep(1200);
+    return undefined;
+  }, 30_000);
+}
+
 const randomPath = (): string => `/r/${Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')}`;
 
 describe('series bounds', () => {
@@ -64,7 +77,7 @@ describe('series bounds', () => {
 
   test('a sweep of every method Node accepts over 120 paths gives bounded method values and series', async () => {
     app = await startApp('wide-cluster-app.js', { OTEL_CLUSTER_EXPORTER_MAX_REQUEST_SERIES: String(BUDGET) });
-    const before = (await scrape(app.metricsPort)).sum(REQUESTS);
+    const before = await settledTotal(app);
     const port = app.appPort;
     const jobs = METHODS.flatMap((method) => Array.from({ length: 120 }, (_, i) => () => send(port, method, `/sweep/item${i}`)));
     assert.equal(jobs.length, METHODS.length * 120);
@@ -82,7 +95,7 @@ describe('series bounds', () => {
 
   test('restarts of a slot under random paths do not grow its series', async () => {
     app = await startApp('wide-cluster-app.js', { APP_WORKERS: '1', OTEL_CLUSTER_EXPORTER_MAX_REQUEST_SERIES: String(BUDGET) });
-    let expected = (await scrape(app.metricsPort)).sum(REQUESTS);
+    let expected = await settledTotal(app);
     const counts: number[] = [];
     for (let life = 0; life < 3; life++) {
       const answered = await run(Array.from({ length: BUDGET * 2 }, () => () => send(app!.appPort, 'GET', randomPath())));
