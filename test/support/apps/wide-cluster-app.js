@@ -19,9 +19,12 @@ if (cluster.isPrimary) {
     }
   });
 } else {
-  if (extraSeries > 0) {
-    const counter = require('@opentelemetry/api').metrics.getMeter('wide-app').createCounter('wide_app_items', { description: 'Items.' });
-    for (let i = 0; i < extraSeries; i++) counter.add(1 + (i % 7), { item: `item-${i}`, shelf: `shelf-${i % 50}` });
+  // The SDK keeps 2,000 attribute sets per instrument: spread them over enough counters.
+  const meter = require('@opentelemetry/api').metrics.getMeter('wide-app');
+  const perCounter = 1900;
+  for (let c = 0; c * perCounter < extraSeries; c++) {
+    const counter = meter.createCounter(`wide_app_items_${c}`, { description: 'Items.' });
+    for (let i = c * perCounter; i < Math.min(extraSeries, (c + 1) * perCounter); i++) counter.add(1 + (i % 7), { item: `item-${i}`, shelf: `shelf-${i % 50}` });
   }
   http.createServer((req, res) => res.end(req.method === 'HEAD' ? undefined : 'ok\n')).listen(port, '127.0.0.1');
 }
