@@ -144,6 +144,28 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
+/** Scrapes /metrics back to back until told to stop; reports how many succeeded and failed. */
+const SCRAPER = `
+const http = require('node:http');
+const port = Number(process.argv[1]);
+let running = true, scrapes = 0, failed = 0;
+process.on('message', () => (running = false));
+const once = () => new Promise((resolve) => {
+  http.get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+    res.resume();
+    res.on('end', () => resolve(res.statusCode === 200));
+  }).on('error', () => resolve(false));
+});
+(async () => {
+  process.send('started');
+  while (running) {
+    // prom-client fails a whole scrape when a worker misses its 5 s IPC deadline: count it, go on.
+    if (await once()) scrapes++; else failed++;
+  }
+  process.send({ scrapes, failed }, () => process.exit(0));
+})();
+`;
+
 async function measure(kind, options) {
   const app = await startApp(kind, options);
   try {
@@ -157,19 +179,14 @@ async function measure(kind, options) {
     }
     await latencies(app.appPort, 50); // warm-up
     const quiet = await latencies(app.appPort, options.samples);
-    let scraping = true;
-    let scrapes = 0;
-    let failed = 0;
-    const scraper = (async () => {
-      while (scraping) {
-        // prom-client fails a whole scrape when a worker misses its 5 s IPC deadline: count it, go on.
-        if ((await get(app.metricsPort, '/metrics').catch(() => 0)) > 0) scrapes++;
-        else failed++;
-      }
-    })();
+    // The scraper is a process of its own: reading megabytes must not delay this loop's timings.
+    const scraper = spawn(process.execPath, ['-e', SCRAPER, String(app.metricsPort)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    await new Promise((resolve) => scraper.once('message', resolve));
     const busy = await latencies(app.appPort, options.samples);
-    scraping = false;
-    await scraper;
+    const { scrapes, failed } = await new Promise((resolve) => {
+      scraper.once('message', resolve);
+      scraper.send('stop');
+    });
     return { bytes, quiet, busy, scrapes, failed };
   } finally {
     await app.stop();
