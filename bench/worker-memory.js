@@ -149,7 +149,7 @@ const BASELINE = { ours: 'plain', 'prom-client': 'plain', 'cluster-ours': 'clust
 class Child {
   static async start(kind) {
     const variant = VARIANTS[kind];
-    const env = { ...process.env, OTEL_CLUSTER_EXPORTER_QUIET: 'true', OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS: '10000' };
+    const env = { ...process.env, OTEL_CLUSTER_EXPORTER_QUIET: 'true', OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS: '10000', OTEL_CLUSTER_EXPORTER_MAX_REQUEST_SERIES: '100000' };
     let dir;
     let metricsPort;
     if (variant.metricsEndpoint) {
