@@ -27,13 +27,6 @@ export interface MetricsEndpointOptions {
   readonly onScrapeDuration?: (seconds: number) => void;
   /** How long a scrape waits for a render before answering with the last good body. Default 5000. */
   readonly renderTimeoutMs?: number;
-  /**
-   * A scrape that arrives within this many ms of the start of the last
-   * successful render gets that render (one generation for scrapes back to
-   * back, HA pairs, pipelined requests), so scrape rate cannot set render CPU.
-   * Default 0: every scrape after a render finished starts a new one.
-   */
-  readonly reuseRenderMs?: number;
   /** Scrape connections open at once; further ones are closed as they arrive. Default {@link DEFAULT_LIMITS}. */
   readonly maxConnections?: number;
   /** Time a client has to send a request's headers, ms. */
@@ -127,9 +120,6 @@ export class MetricsEndpoint {
   private pendingStart: Promise<{ port: number }> | undefined;
   private inFlight: { readonly result: Promise<RenderResult>; readonly startedAtMs: number } | undefined;
   private lastGood: { readonly body: Body; readonly renderedAtMs: number } | undefined;
-  /** The last successful render, shared by scrapes that start within `reuseRenderMs` of it. */
-  private recent: { readonly result: Promise<RenderResult>; readonly startedAtMs: number } | undefined;
-  private readonly reuseRenderMs: number;
   /** Compressed parts by part: a part a later render returns again is not compressed again. */
   private gzipParts = new WeakMap<Buffer, Promise<Buffer>>();
   private readonly pending = new PendingBytes();
@@ -141,7 +131,6 @@ export class MetricsEndpoint {
     this.options = options;
     this.renderTimeoutMs = options.renderTimeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_LIMITS.maxPendingBytes;
-    this.reuseRenderMs = options.reuseRenderMs ?? 0;
     this.httpServer = createServer(options.tls, (request, response) => this.enqueue(request, response));
     this.httpServer.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections;
     this.httpServer.headersTimeout = options.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs;
@@ -327,13 +316,10 @@ export class MetricsEndpoint {
     if (this.inFlight !== undefined && now - this.inFlight.startedAtMs < this.renderTimeoutMs * ABANDON_AFTER_TIMEOUTS) {
       return this.inFlight;
     }
-    const recent = this.recent;
-    if (recent !== undefined && now - recent.startedAtMs < this.reuseRenderMs) return recent;
     const entry = { result: this.runRender(now), startedAtMs: now };
     this.inFlight = entry;
-    void entry.result.then((result) => {
+    void entry.result.then(() => {
       if (this.inFlight === entry) this.inFlight = undefined;
-      if (result.ok) this.recent = entry;
     });
     return entry;
   }

@@ -32,11 +32,6 @@ export interface ExpositionOptions {
 
 /** How long a scrape may wait on the store before the last good view is served. */
 const STORE_READ_TIMEOUT_MS = 2000;
-/**
- * Scrapes within this long of a render share it. A quarter of the default
- * flush interval: a request completed 1 s before a scrape is still in it.
- */
-const RENDER_REUSE_MS = 250;
 /** How often a port that was busy is tried again. */
 const LISTEN_RETRY_MS = 5000;
 /** How often dead workers' snapshots are folded into their slots. */
@@ -127,7 +122,6 @@ export class Exposition {
       host: config.prometheus.bindAddress,
       tls: config.prometheus.ssl,
       render: () => renderer.render(),
-      reuseRenderMs: RENDER_REUSE_MS,
       onScrapeDuration: (seconds) => selfMetrics.setScrapeDuration(seconds),
     });
     this.endpoint = endpoint;

@@ -267,15 +267,6 @@ describe('hostile clients', () => {
     assert.ok(renders <= 5);
   });
 
-  test('scrapes within the reuse window share one render; after it a new one starts', async () => {
-    let renders = 0;
-    const { port } = await startEndpoint({ reuseRenderMs: 300, render: async () => `n ${++renders}\n` });
-    assert.equal((await request(port, '/metrics')).body.toString(), 'n 1\n');
-    assert.equal((await request(port, '/metrics')).body.toString(), 'n 1\n');
-    await new Promise((r) => setTimeout(r, 350));
-    assert.equal((await request(port, '/metrics')).body.toString(), 'n 2\n');
-  });
-
   test('a client pipelining more than the limit has its connection closed', async () => {
     const { port } = await startEndpoint({ render: () => new Promise<string>((r) => setTimeout(() => r(SAMPLE), 50)) });
     const { closedByServer } = await pipelined(port, MAX_PIPELINED_REQUESTS + 5, 3000);
