@@ -7,8 +7,8 @@
  *       as a label so series stay per worker, as ours do); the primary answers
  *       an HTTP GET with clusterMetrics().
  *   (b) this package: the same series as 16 snapshot files written by the
- *       FileStore; an HTTP GET to MetricsEndpoint runs the primary's path:
- *       MergedView (FileStore.readAll) -> ExpositionRenderer (merge and render
+ *       file store (Retirement over FileBackend); an HTTP GET to MetricsEndpoint runs the primary's path:
+ *       MergedView (readAll) -> ExpositionRenderer (merge and render
  *       per worker slot, only slots whose snapshots changed) -> shared buffers.
  *       Timed with no worker changed since the last scrape, one, and all 16
  *       (each flush adds requests to every counter of that worker).
@@ -84,7 +84,8 @@ if (cluster.isWorker) {
 const { AggregatorRegistry } = require('prom-client');
 const { PrometheusSerializer } = require('@opentelemetry/exporter-prometheus');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
-const { FileStore } = require(path.join(dist, 'store/FileStore'));
+const { Retirement } = require(path.join(dist, 'retirement/Retirement'));
+const { FileBackend } = require(path.join(dist, 'store/file/FileBackend'));
 const { MergedView } = require(path.join(dist, 'exposition/MergedView'));
 const { ExpositionRenderer } = require(path.join(dist, 'exposition/ExpositionRenderer'));
 const { SelfMetrics } = require(path.join(dist, 'self/SelfMetrics'));
@@ -180,7 +181,7 @@ function snapshotOf(w, startTimeMs) {
 }
 
 async function startOurs(directory) {
-  const store = new FileStore({ directory });
+  const store = new Retirement(new FileBackend({ directory }));
   const startedMs = Date.now() - 60_000;
   for (let w = 0; w < WORKERS; w++) await store.write(snapshotOf(w, startedMs + w));
   const resource = resourceFromAttributes({ 'service.name': 'bench' });
