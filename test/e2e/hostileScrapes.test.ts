@@ -63,10 +63,12 @@ const once = () => new Promise((resolve, reject) => {
 })();
 `;
 
-function p99(values: number[]): number {
+function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] as number;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
 }
+
+const p99 = (values: number[]): number => percentile(values, 0.99);
 
 describe('hostile scrapes', () => {
   let app: RunningApp | undefined;
@@ -125,10 +127,14 @@ describe('hostile scrapes', () => {
       scraper.send('stop');
     });
     assert.ok(scrapes >= 3, `only ${scrapes} scrapes ran`);
-    // Generous for a shared 2-core machine: blocking renders on the primary's loop (the
-    // behaviour this guards against) put whole renders, ~100+ ms here, into the tail.
-    const bound = Math.max(3 * p99(quiet), p99(quiet) + 60);
-    t.diagnostic(`p99 quiet ${p99(quiet).toFixed(1)} ms, during ${scrapes} back-to-back scrapes ${p99(busy).toFixed(1)} ms`);
-    assert.ok(p99(busy) <= bound, `p99 ${p99(busy).toFixed(1)} ms while scraping vs ${p99(quiet).toFixed(1)} ms quiet (bound ${bound.toFixed(1)} ms, ${scrapes} scrapes)`);
+    // Rendering on the primary's own loop (what this guards against) stalls new connections for
+    // whole renders, back to back: the median moves, not only the tail. The tail on a shared 2-core
+    // machine also moves with CPU contention, so its bound is generous; the bench has exact figures.
+    const quiet50 = percentile(quiet, 0.5);
+    const busy50 = percentile(busy, 0.5);
+    const tailBound = Math.max(3 * p99(quiet), p99(quiet) + 250);
+    t.diagnostic(`quiet p50 ${quiet50.toFixed(1)} p99 ${p99(quiet).toFixed(1)} ms; during ${scrapes} back-to-back scrapes p50 ${busy50.toFixed(1)} p99 ${p99(busy).toFixed(1)} ms`);
+    assert.ok(busy50 <= 3 * quiet50 + 5, `median ${busy50.toFixed(1)} ms while scraping vs ${quiet50.toFixed(1)} ms quiet`);
+    assert.ok(p99(busy) <= tailBound, `p99 ${p99(busy).toFixed(1)} ms while scraping vs ${p99(quiet).toFixed(1)} ms quiet (bound ${tailBound.toFixed(1)} ms)`);
   });
 });
