@@ -125,6 +125,10 @@ export interface MetricsConfig {
   readonly runtime: boolean;
   /** Request paths and globs not counted at all (health checks); empty: every request counts. */
   readonly excludePaths: readonly string[];
+  /** Methods recorded by name in the `method` label; every other one is `_OTHER`. */
+  readonly httpMethods: readonly string[];
+  /** Request series per worker slot, over all its lives, before the rest go to the overflow series. */
+  readonly maxRequestSeries: number;
 }
 
 /** OTLP push of the merged view (issue #4). */

@@ -9,9 +9,10 @@
  * (`redis.key_prefix` → `config.redis.keyPrefix`).
  */
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
+import { STANDARD_HTTP_METHODS } from '../worker/methodLabel';
 import type { MetricsExporterName, OtlpProtocol, ServeScope } from './Config';
 import { availableParallelism } from 'node:os';
-import { argList, boolean, bucketList, hostPortList, integer, oneOf, pathList, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
+import { argList, boolean, bucketList, hostPortList, integer, methodList, oneOf, pathList, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while defaults and adjustments are computed. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -352,6 +353,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: [] as readonly string[],
     env: ['OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS'],
     description: 'Request paths (query string ignored) kept out of every request metric: exact paths and globs, `*` within a segment, `**` across.',
+  }),
+  key({
+    path: 'metrics.http_methods',
+    type: methodList(),
+    default: STANDARD_HTTP_METHODS,
+    env: ['OTEL_CLUSTER_EXPORTER_HTTP_METHODS'],
+    description: 'Request methods recorded by name in the `method` label; any other method is recorded as `_OTHER`.',
+  }),
+  key({
+    path: 'metrics.max_request_series',
+    type: integer(1, 1000000),
+    default: 1000,
+    env: ['OTEL_CLUSTER_EXPORTER_MAX_REQUEST_SERIES'],
+    description: 'Request series (method, endpoint, status) per worker slot, over all its restarts; the rest are counted in one overflow series.',
   }),
   key({
     path: 'otel.service_name',

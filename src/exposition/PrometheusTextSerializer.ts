@@ -42,11 +42,25 @@ export class PrometheusTextSerializer {
   serialize(resourceMetrics: ResourceMetrics): string {
     let out = '';
     for (const family of this.families(resourceMetrics).values()) {
-      if (family !== undefined) out += this.serializeFamily(family);
+      if (family !== undefined) out += this.familyHeader(family) + this.familySamples(family);
     }
-    // The OpenTelemetry exporter answers an empty registry with this comment
-    // rather than an empty body; keep that so both look alike to scrapers.
     return out === '' ? NO_REGISTERED_METRICS : out;
+  }
+
+  /**
+   * The same rendering, family by family, with each family's header (HELP,
+   * UNIT, TYPE) apart from its samples: a caller that renders parts of a view
+   * on their own (see ExpositionRenderer) can put one header over the samples
+   * of every part. `dropped` tells whether a name was left out for a type conflict.
+   */
+  serializeFamilies(resourceMetrics: ResourceMetrics): { readonly families: RenderedFamily[]; readonly dropped: boolean } {
+    const families: RenderedFamily[] = [];
+    let dropped = false;
+    for (const family of this.families(resourceMetrics).values()) {
+      if (family === undefined) dropped = true;
+      else families.push({ name: family.name, header: this.familyHeader(family), samples: this.familySamples(family) });
+    }
+    return { families, dropped };
   }
 
   /** Metrics grouped by Prometheus name in order of first appearance; `undefined` marks a dropped name. */
@@ -81,12 +95,18 @@ export class PrometheusTextSerializer {
     return families;
   }
 
-  /** One metric family: HELP, optional UNIT, TYPE, then the samples of each of its metrics. */
-  private serializeFamily(family: Family): string {
+  /** The head of one metric family: HELP, optional UNIT, TYPE. */
+  private familyHeader(family: Family): string {
     const { name, help, unit, type } = family;
     let out = `# HELP ${name} ${escapeText(help || 'description missing')}\n`;
     if (unit) out += `# UNIT ${name} ${escapeText(unit)}\n`;
-    out += `# TYPE ${name} ${type}\n`;
+    return out + `# TYPE ${name} ${type}\n`;
+  }
+
+  /** The samples of each of a family's metrics. */
+  private familySamples(family: Family): string {
+    const { name } = family;
+    let out = '';
     for (const metric of family.metrics) {
       switch (metric.dataPointType) {
         case DataPointType.SUM:
@@ -182,7 +202,21 @@ interface Family {
   readonly metrics: MetricData[];
 }
 
-const NO_REGISTERED_METRICS = '# no registered metrics';
+/**
+ * What the OpenTelemetry exporter answers an empty registry with, rather
+ * than an empty body; kept so both look alike to scrapers.
+ */
+export const NO_REGISTERED_METRICS = '# no registered metrics';
+
+/** One family rendered by {@link PrometheusTextSerializer.serializeFamilies}. */
+export interface RenderedFamily {
+  /** The Prometheus metric name. */
+  readonly name: string;
+  /** HELP, UNIT and TYPE lines. */
+  readonly header: string;
+  /** The sample lines. */
+  readonly samples: string;
+}
 const LABEL_NAME_CACHE_LIMIT = 10_000;
 const INVALID_NAME_CHARACTERS = /[^a-z0-9_]/gi;
 const REPEATED_UNDERSCORES = /_{2,}/g;

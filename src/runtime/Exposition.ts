@@ -4,7 +4,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ExporterConfig } from '../config/Config';
 import { MergedView } from '../exposition/MergedView';
 import { MetricsEndpoint } from '../exposition/MetricsEndpoint';
-import { PrometheusTextSerializer } from '../exposition/PrometheusTextSerializer';
+import { ExpositionRenderer } from '../exposition/ExpositionRenderer';
 import { startOtlpPush } from '../exposition/OtlpPush';
 import type { OtlpPush } from '../exposition/OtlpPush';
 import type { Snapshot } from '../snapshot/Snapshot';
@@ -62,6 +62,7 @@ export class Exposition {
       readTimeoutMs: STORE_READ_TIMEOUT_MS,
       localSnapshot: options.localSnapshot,
       maxEndpoints: options.config.metrics.maxEndpoints,
+      maxRequestSeries: options.config.metrics.maxRequestSeries,
     });
     const exposition = new Exposition(options, view);
     const exporters = options.config.otel.exporters;
@@ -106,12 +107,12 @@ export class Exposition {
 
   private startEndpoint(): void {
     const { config, selfMetrics } = this.options;
-    const serializer = new PrometheusTextSerializer();
+    const renderer = new ExpositionRenderer(this.view);
     const endpoint = new MetricsEndpoint({
       port: config.prometheus.metricsPort,
       host: config.prometheus.bindAddress,
       tls: config.prometheus.ssl,
-      render: async () => serializer.serialize((await this.view.collect()).resourceMetrics),
+      render: () => renderer.render(),
       onScrapeDuration: (seconds) => selfMetrics.setScrapeDuration(seconds),
     });
     this.endpoint = endpoint;

@@ -25,6 +25,7 @@ import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
 import { Http2Streams } from './Http2Streams';
 import { errorClassOf, stashedError } from './requestError';
 import type { PathExclusion } from './PathExclusion';
+import { methodLabeller, STANDARD_HTTP_METHODS } from './methodLabel';
 import type { RequestAccumulator } from './RequestAccumulator';
 import { UNMATCHED_ENDPOINT, type RouteNormaliser } from './RouteNormaliser';
 
@@ -127,6 +128,8 @@ export interface HttpInstrumentationOptions {
   readonly normaliser: RouteNormaliser;
   /** Requests whose path it matches are not counted at all (default: every request counts). */
   readonly exclusion?: PathExclusion;
+  /** Methods recorded by name; every other one is `_OTHER` (default: the standard nine). */
+  readonly methods?: readonly string[];
 }
 
 const clientErrorChannel = diagnosticsChannel.channel(CLIENT_ERROR_CHANNEL);
@@ -294,6 +297,7 @@ export class HttpInstrumentation {
   private readonly normaliser: RouteNormaliser;
   private readonly exclusion: PathExclusion | undefined;
   private readonly http2 = new Http2Streams((stream, headers) => this.onStream(stream, headers));
+  private readonly methodLabel: (method: string) => string;
   private enabled = false;
   private unsubscribeFrameworks: (() => void) | undefined;
   private head: RequestState | undefined;
@@ -306,6 +310,7 @@ export class HttpInstrumentation {
     this.accumulator = options.accumulator;
     this.normaliser = options.normaliser;
     this.exclusion = options.exclusion?.isEmpty === false ? options.exclusion : undefined;
+    this.methodLabel = methodLabeller(options.methods ?? STANDARD_HTTP_METHODS);
   }
 
   /**
@@ -479,7 +484,7 @@ export class HttpInstrumentation {
       res: response,
       socket,
       url: request.url ?? '/',
-      method: request.method ?? UNKNOWN_METHOD,
+      method: request.method === undefined ? UNKNOWN_METHOD : this.methodLabel(request.method),
       start: performance.now(),
       contentLength: bodyLength >= 0 ? bodyLength : 0,
       requestBytes: 0,
@@ -517,7 +522,8 @@ export class HttpInstrumentation {
       res: stream,
       socket: undefined,
       url,
-      method: headers[':method'] ?? UNKNOWN_METHOD,
+      // `:method` is whatever the client sent: bounded like HTTP/1's.
+      method: headers[':method'] === undefined ? UNKNOWN_METHOD : this.methodLabel(headers[':method']),
       start: performance.now(),
       contentLength: bodyLength >= 0 ? bodyLength : 0,
       requestBytes: 0,

@@ -13,6 +13,9 @@
  * the lookup plus scan costs ~20-25 ns.
  */
 
+import { OTHER_METHOD } from './methodLabel';
+import { OVERFLOW_ENDPOINT } from './RouteNormaliser';
+
 /**
  * Histogram cells of one series, laid out flat so an update touches one
  * array: `[count, sum, min, max, bucket0, ..., bucketN]` where bucket `i`
@@ -76,7 +79,22 @@ export interface RequestAccumulatorOptions {
   readonly sizeBuckets: readonly number[];
   /** Epoch-millisecond clock for series start times (tests pin it). */
   readonly now?: () => number;
+  /**
+   * Request series (distinct method, endpoint, status) kept by name; requests
+   * of any further combination are counted in the one overflow series
+   * ({@link OVERFLOW_SERIES}). Unlimited when absent.
+   */
+  readonly maxSeries?: number;
 }
+
+/**
+ * Labels of the one request series that takes every request past the series
+ * budget: the method, the endpoint and the status are all folded, so the
+ * budget holds whatever mix of labels the traffic brings.
+ */
+export const OVERFLOW_SERIES = { method: OTHER_METHOD, endpoint: OVERFLOW_ENDPOINT, status: OTHER_METHOD } as const;
+/** statusCode of the overflow series: no real status matches it. */
+const OVERFLOW_STATUS_CODE = -1;
 
 /** Separator of error-series key parts (a rare path); cannot occur in a method or a request path. */
 const SEP = '\u0001';
@@ -121,6 +139,9 @@ export class RequestAccumulator {
   /** Size boundaries, bytes. */
   readonly sizeBoundaries: Float64Array;
   private readonly now: () => number;
+  private readonly maxSeries: number;
+  private seriesCount = 0;
+  private overflow: RequestSeries | undefined;
   /** Endpoint → its series; a handful per endpoint (methods × statuses). */
   private readonly requests = new Map<string, RequestSeries[]>();
   private readonly failures = new Map<string, ErrorSeries>();
@@ -131,6 +152,7 @@ export class RequestAccumulator {
     this.durationBoundaries = checkBoundaries('durationBuckets', options.durationBuckets);
     this.sizeBoundaries = checkBoundaries('sizeBuckets', options.sizeBuckets);
     this.now = options.now ?? Date.now;
+    this.maxSeries = options.maxSeries ?? Infinity;
   }
 
   /** Count one finished (or abandoned) request. Sizes in bytes, duration in seconds. */
@@ -155,7 +177,7 @@ export class RequestAccumulator {
         break;
       }
     }
-    if (series === undefined) series = this.createRequestSeries(group, method, endpoint, status);
+    if (series === undefined) series = this.newSeries(group, method, endpoint, status);
     series.count++;
     observe(series.duration, this.durationBoundaries, durationSeconds);
     observe(series.requestSize, this.sizeBoundaries, requestBytes);
@@ -187,12 +209,29 @@ export class RequestAccumulator {
     return this.errorsHandled.values();
   }
 
-  private createRequestSeries(group: RequestSeries[], method: string, endpoint: string, status: number): RequestSeries {
+  /** A series for a combination not seen yet: its own while the budget lasts, then the overflow series. */
+  private newSeries(group: RequestSeries[], method: string, endpoint: string, status: number): RequestSeries {
+    if (this.seriesCount < this.maxSeries) {
+      this.seriesCount++;
+      return this.createRequestSeries(group, method, endpoint, String(status), status);
+    }
+    if (this.overflow === undefined) {
+      let overflowGroup = this.requests.get(OVERFLOW_SERIES.endpoint);
+      if (overflowGroup === undefined) {
+        overflowGroup = [];
+        this.requests.set(OVERFLOW_SERIES.endpoint, overflowGroup);
+      }
+      this.overflow = this.createRequestSeries(overflowGroup, OVERFLOW_SERIES.method, OVERFLOW_SERIES.endpoint, OVERFLOW_SERIES.status, OVERFLOW_STATUS_CODE);
+    }
+    return this.overflow;
+  }
+
+  private createRequestSeries(group: RequestSeries[], method: string, endpoint: string, status: string, statusCode: number): RequestSeries {
     const series: RequestSeries = {
       method,
       endpoint,
-      status: String(status),
-      statusCode: status,
+      status,
+      statusCode,
       startTimeMs: this.now(),
       count: 0,
       duration: newCells(this.durationBoundaries.length),
