@@ -3,8 +3,10 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { constants as zlibConstants, gzip } from 'node:zlib';
-import type { EndpointTlsConfig } from '../config/Config';
-import { readTlsFile } from '../config/readTlsFile';
+import type { EndpointGuard } from './access/EndpointAccess';
+import { loadSecureContext, tlsServerOptions, type TlsSettings } from './access/TlsSettings';
+import type { ExpositionFormat } from './negotiateFormat';
+import { CONTENT_TYPES, type RenderedView } from './RenderedView';
 import { errorMessage } from '../self/errorMessage';
 import { recovered, warnOnce } from '../self/Logger';
 import { withTimeout } from '../self/withTimeout';
@@ -15,18 +17,26 @@ export interface MetricsEndpointOptions {
   readonly port: number;
   /** Bind address (`0.0.0.0`, `::`, `127.0.0.1`, a host name). */
   readonly host: string;
-  /** HTTPS, and client certificates when `clientCafile` is set. Plain HTTP when absent or disabled. */
-  readonly tls?: EndpointTlsConfig;
-  /** Produces the exposition text of one scrape. May reject; it is never called concurrently with itself. */
-  readonly render: () => Promise<string>;
+  /** HTTPS and client certificates (see {@link TlsSettings}). Plain HTTP when absent. */
+  readonly tls?: TlsSettings;
+  /**
+   * Produces one scrape's exposition: classic text, or a view that can be
+   * serialized in every format. May reject; never called concurrently with itself.
+   */
+  readonly render: () => Promise<string | RenderedView>;
+  /** Path of the metrics (default `/metrics`). */
+  readonly metricsPath?: string;
+  /** Who may scrape, and headers for every answer. Everyone, with no extra headers, when absent. */
+  readonly guard?: EndpointGuard;
+  /** The format of one scrape from its `Accept` header; classic text when absent (or when render gives a string). */
+  readonly negotiate?: (accept: string | undefined) => ExpositionFormat;
   /** Told how long each successful render took, in seconds. */
   readonly onScrapeDuration?: (seconds: number) => void;
   /** How long a scrape waits for a render before answering with the last good body. Default 5000. */
   readonly renderTimeoutMs?: number;
 }
 
-/** The exposition format Prometheus negotiates for plain-text scrapes. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export { PROMETHEUS_CONTENT_TYPE } from './RenderedView';
 /** Set (to `true`) on a `/metrics` answer that repeats an earlier render because the current one is late. */
 export const STALE_HEADER = 'x-metrics-stale';
 
@@ -46,12 +56,15 @@ const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
 /** One finished render: the body, or why there is none. */
-type RenderResult = { readonly ok: true; readonly body: string } | { readonly ok: false; readonly error: unknown };
+type RenderResult = { readonly ok: true; readonly body: Rendered } | { readonly ok: false; readonly error: unknown };
+
+/** What a render produced: classic text, or a view serializable in every format. */
+type Rendered = string | RenderedView;
 
 /** What one scrape answers with. */
 type Answer =
-  | { readonly kind: 'fresh'; readonly body: string }
-  | { readonly kind: 'stale'; readonly body: string; readonly ageSeconds: number }
+  | { readonly kind: 'fresh'; readonly body: Rendered }
+  | { readonly kind: 'stale'; readonly body: Rendered; readonly ageSeconds: number }
   | { readonly kind: 'unavailable' }
   | { readonly kind: 'failed' };
 
@@ -71,16 +84,18 @@ type Answer =
 export class MetricsEndpoint {
   private readonly options: MetricsEndpointOptions;
   private readonly renderTimeoutMs: number;
+  private readonly metricsPath: string;
   private readonly httpServer: http.Server;
   private starting = false;
   private pendingStart: Promise<{ port: number }> | undefined;
   private inFlight: { readonly result: Promise<RenderResult>; readonly startedAtMs: number } | undefined;
-  private lastGood: { readonly body: string; readonly renderedAtMs: number } | undefined;
+  private lastGood: { readonly body: Rendered; readonly renderedAtMs: number } | undefined;
   private gzipCache: { readonly body: string; readonly compressed: Promise<Buffer> } | undefined;
 
   constructor(options: MetricsEndpointOptions) {
     this.options = options;
     this.renderTimeoutMs = options.renderTimeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
+    this.metricsPath = options.metricsPath ?? '/metrics';
     this.httpServer = createServer(options.tls, (request, response) => this.handle(request, response));
     this.httpServer.on('error', (error) => {
       // Errors while listening are start()'s to report; later ones (accept
@@ -123,14 +138,14 @@ export class MetricsEndpoint {
 
   private async loadTlsAndListen(): Promise<{ port: number }> {
     const { tls } = this.options;
-    if (tls?.enabled) {
+    if (tls !== undefined) {
       const material = await loadSecureContext(tls);
       try {
         (this.httpServer as https.Server).setSecureContext(material);
       } catch (error) {
         throw new Error(
           `the metrics endpoint's TLS files are not a usable PEM certificate, key and CA ` +
-            `(PROMETHEUS_SSL_CERTFILE '${tls.certfile}', PROMETHEUS_SSL_KEYFILE '${tls.keyfile}', PROMETHEUS_SSL_CLIENT_CAFILE '${tls.clientCafile}'): ${errorMessage(error)}`,
+            `(${tls.settings.cert.short} '${tls.certFile}', ${tls.settings.key.short} '${tls.keyFile}', ${tls.settings.clientCa.short} '${tls.clientCaFile}'): ${errorMessage(error)}`,
         );
       }
     }
@@ -161,17 +176,27 @@ export class MetricsEndpoint {
     // A client that goes away mid-response must not surface as an error event.
     response.on('error', () => undefined);
     try {
+      const { guard } = this.options;
+      if (guard !== undefined) for (const [name, value] of Object.entries(guard.responseHeaders)) response.setHeader(name, value);
       const path = (request.url ?? '/').split('?', 1)[0];
-      if (path !== '/metrics' && path !== '/healthz') return sendText(response, 404, 'not found\n');
+      if (path !== this.metricsPath && path !== '/healthz') return sendText(response, 404, 'not found\n');
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         response.setHeader('allow', 'GET, HEAD');
         return sendText(response, 405, 'method not allowed\n');
       }
       if (path === '/healthz') return sendText(response, 200, 'ok');
-      this.scrape(request, response).catch((error: unknown) => this.internalError(response, error));
+      this.authorizeThenScrape(request, response).catch((error: unknown) => this.internalError(response, error));
     } catch (error) {
       this.internalError(response, error);
     }
+  }
+
+  /** The access step: a refused request gets its status and never starts a render. */
+  private async authorizeThenScrape(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const denial = await this.options.guard?.authorize(request);
+    if (denial === undefined) return this.scrape(request, response);
+    for (const [name, value] of Object.entries(denial.headers)) response.setHeader(name, value);
+    sendText(response, denial.status, denial.message);
   }
 
   private async scrape(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -188,12 +213,20 @@ export class MetricsEndpoint {
       case 'fresh':
         break;
     }
-    response.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+    const { format, text } = this.negotiated(answer.body, request.headers.accept);
+    response.setHeader('content-type', CONTENT_TYPES[format]);
     response.setHeader('cache-control', 'no-store');
-    response.setHeader('vary', 'Accept-Encoding');
-    const body = await this.encode(answer.body, request.headers['accept-encoding'], response);
+    response.setHeader('vary', this.options.negotiate === undefined ? 'Accept-Encoding' : 'Accept, Accept-Encoding');
+    const body = await this.encode(text, request.headers['accept-encoding'], response);
     response.setHeader('content-length', body.length);
     response.end(request.method === 'HEAD' ? undefined : body);
+  }
+
+  /** The negotiation step: the format the scraper asked for, and the body in it. */
+  private negotiated(body: Rendered, accept: string | undefined): { format: ExpositionFormat; text: string } {
+    if (typeof body === 'string') return { format: 'prometheus', text: body };
+    const format = this.options.negotiate?.(accept) ?? 'prometheus';
+    return { format, text: body.text(format) };
   }
 
   /** The body for one scrape: a render that finished in time, else the last good one. */
@@ -230,7 +263,9 @@ export class MetricsEndpoint {
     const started = performance.now();
     try {
       const body = await this.options.render();
-      if (typeof body !== 'string') throw new TypeError(`render() resolved ${typeof body}, expected a string`);
+      if (typeof body !== 'string' && typeof (body as Partial<RenderedView> | null)?.text !== 'function') {
+        throw new TypeError(`render() resolved ${typeof body}, expected a string or a rendered view`);
+      }
       if (this.lastGood === undefined || this.lastGood.renderedAtMs <= startedAtMs) {
         this.lastGood = { body, renderedAtMs: startedAtMs };
       }
@@ -289,22 +324,11 @@ export class MetricsEndpoint {
   }
 }
 
-function createServer(tls: EndpointTlsConfig | undefined, handler: Handler): http.Server {
-  if (!tls?.enabled) return http.createServer(handler);
-  const verifyClients = tls.clientCafile !== '';
+function createServer(tls: TlsSettings | undefined, handler: Handler): http.Server {
+  if (tls === undefined) return http.createServer(handler);
   // Certificates are loaded by start() through setSecureContext, so file
   // errors reach the caller as a rejected start() and a retry re-reads them.
-  return https.createServer({ requestCert: verifyClients, rejectUnauthorized: verifyClients && tls.clientAuthRequired }, handler);
-}
-
-/** Read the certificate, key and client CA files, naming the setting behind any that fails. */
-async function loadSecureContext(tls: EndpointTlsConfig): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
-  const [cert, key, ca] = await Promise.all([
-    readTlsFile('PROMETHEUS_SSL_CERTFILE (prometheus.ssl.certfile)', tls.certfile),
-    readTlsFile('PROMETHEUS_SSL_KEYFILE (prometheus.ssl.keyfile)', tls.keyfile),
-    tls.clientCafile === '' ? undefined : readTlsFile('PROMETHEUS_SSL_CLIENT_CAFILE (prometheus.ssl.client_cafile)', tls.clientCafile),
-  ]);
-  return ca === undefined ? { cert, key } : { cert, key, ca };
+  return https.createServer(tlsServerOptions(tls), handler);
 }
 
 /** Whether an Accept-Encoding header admits gzip (a `q=0` refuses it). */

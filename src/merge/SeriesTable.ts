@@ -1,4 +1,5 @@
-import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import type { HistogramValue, SeriesAttributes, SnapshotExemplar, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import { mergeExemplars, rebucketExemplars } from './mergeExemplars';
 import { compareKeys, LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
 import { canonicalAttributes, seriesKey } from './seriesKey';
@@ -15,6 +16,8 @@ export interface HistogramSum {
   ownsCounts: boolean;
   min: number | undefined;
   max: number | undefined;
+  /** Latest exemplar per bucket over the contributions (see {@link mergeExemplars}). */
+  exemplars: readonly SnapshotExemplar[] | undefined;
 }
 
 /** A distinct label set of one merge, numbered so series can be stored and ordered by number. */
@@ -184,6 +187,7 @@ function newSeries(label: LabelSet, point: SnapshotPoint): MergedSeries {
       ownsCounts: false,
       min: value.min,
       max: value.max,
+      exemplars: value.exemplars,
     },
   };
 }
@@ -199,6 +203,7 @@ function addHistogram(into: HistogramSum, value: HistogramValue): void {
   into.sum += value.sum;
   into.min = extreme(into.min, value.min, Math.min);
   into.max = extreme(into.max, value.max, Math.max);
+  into.exemplars = mergeExemplars(into.exemplars, value.exemplars);
 }
 
 /** Min or max where either side may be unknown (a process that recorded nothing). */
@@ -234,12 +239,15 @@ export function bucketMapping(from: readonly number[], to: readonly number[]): n
   return mapping;
 }
 
-/** `value` counted in other buckets (see {@link bucketMapping}); count, sum, min and max unchanged. */
+/** `value` counted in other buckets (see {@link bucketMapping}); count, sum, min and max unchanged, exemplars moved along. */
 function rebucket(value: HistogramValue, mapping: readonly number[], bucketCount: number): HistogramValue {
   const counts = new Array<number>(bucketCount).fill(0);
   for (let i = 0; i < value.counts.length; i++) {
     const target = mapping[Math.min(i, mapping.length - 1)] as number;
     counts[target] = (counts[target] as number) + (value.counts[i] as number);
   }
-  return { ...value, counts };
+  // Exemplars move with their observations; the old bucket indexes must not survive the spread.
+  const { exemplars, ...rest } = value;
+  const moved = rebucketExemplars(exemplars, mapping);
+  return moved === undefined ? { ...rest, counts } : { ...rest, counts, exemplars: moved };
 }
