@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
+import { grafanaDashboard } from '../../src/catalogue/grafanaDashboard';
 import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
 import { parseOpenMetrics, openMetricsParserUnavailable } from '../support/openMetricsParser';
 import type { ParsedFamily } from '../support/openMetricsParser';
@@ -143,10 +144,14 @@ describe('a locked-down, traced cluster', { skip: SKIP }, () => {
     });
     const [requests] = await prometheus.eventually(`sum(${prometheusName(CATALOGUE.requests)})`);
     assert.ok(Number(requests!.value[1]) >= 40);
+    // The query of the dashboard's exemplar panel, as Grafana sends it to the exemplar API.
+    const panels = grafanaDashboard().panels as { targets: { expr: string; exemplar?: boolean }[] }[];
+    const exemplarQuery = panels.flatMap((panel) => panel.targets).find((target) => target.exemplar === true)?.expr;
+    assert.ok(exemplarQuery, 'the dashboard has an exemplar panel');
     const nowSeconds = Date.now() / 1000;
     const stored = await prometheus.until('stored exemplars', async () => {
       const data = await prometheus!.api<{ seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string>; value: string }[] }[]>(
-        `/api/v1/query_exemplars?query=${encodeURIComponent(`${DURATION_FAMILY}_bucket`)}&start=${nowSeconds - 600}&end=${nowSeconds + 600}`,
+        `/api/v1/query_exemplars?query=${encodeURIComponent(exemplarQuery)}&start=${nowSeconds - 600}&end=${nowSeconds + 600}`,
       );
       return data.some((series) => series.exemplars.length > 0) ? data : undefined;
     });
