@@ -10,6 +10,7 @@ import {
   type ScopeMetrics,
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
+import { exemplarsOf, type HistogramWithExemplars } from '../../snapshot/histogramExemplars';
 
 /** What the previous delivered batch held for one series. */
 interface Baseline {
@@ -104,14 +105,18 @@ export class CumulativeToDelta {
         || !comparable(before, point.value)) {
         return point;
       }
-      return { ...point, startTime: previous.end, value: subtractHistogram(point.value, before) };
+      return { ...point, startTime: previous.end, value: subtractHistogram(point.value, before, previous.end) };
     });
     return { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
   }
 }
 
-/** The current histogram minus the previous one; min/max cannot be derived for an interval, so they are left out. */
-function subtractHistogram(current: Histogram, previous: Histogram): Histogram {
+/**
+ * The current histogram minus the previous one; min/max cannot be derived for
+ * an interval, so they are left out. Exemplars observed within the interval
+ * (after the previous export's end) stay; older ones belong to earlier deltas.
+ */
+function subtractHistogram(current: Histogram, previous: Histogram, previousEnd: HrTime): Histogram {
   const delta: Histogram = {
     buckets: {
       boundaries: current.buckets.boundaries,
@@ -120,6 +125,9 @@ function subtractHistogram(current: Histogram, previous: Histogram): Histogram {
     count: current.count - previous.count,
   };
   if (current.sum !== undefined && previous.sum !== undefined) delta.sum = current.sum - previous.sum;
+  const sinceMs = previousEnd[0] * 1e3 + previousEnd[1] / 1e6;
+  const recent = exemplarsOf(current)?.filter((exemplar) => exemplar.timeMs > sinceMs);
+  if (recent !== undefined && recent.length > 0) (delta as HistogramWithExemplars).exemplars = recent;
   return delta;
 }
 
