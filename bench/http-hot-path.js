@@ -21,6 +21,10 @@
  *   prom-client    Counter + Histogram (method, route, status) updated on res 'finish'
  *                  (what express-prom-bundle does)
  *   otel-sdk       @opentelemetry/sdk-metrics Counter + Histogram recorded from diagnostics_channel
+ *   plain-traced   node:http with a real tracing setup (sdk-trace-node tracer provider, always
+ *                  sampling, no exporter, and @opentelemetry/instrumentation-http)
+ *   ours-traced    ours under the same tracing setup: every request's duration becomes an exemplar
+ *                  (compare with plain-traced for the cost of recording plus exemplars)
  *
  * Prints req/s per round and, per variant, the mean and median req/s and their
  * ratio to plain `http`. The load generator shares the machine, so throughput
@@ -50,7 +54,19 @@ function endpointOf(url) {
   return q === -1 ? url : url.slice(0, q);
 }
 
-function runServer(kind) {
+/** The tracing setup an app loads with a second --require (test/support/apps/tracing.js does the same). */
+function startTracing() {
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
+  new NodeTracerProvider().register();
+  new HttpInstrumentation();
+}
+
+function runServer(variant) {
+  const traced = variant.endsWith('-traced');
+  // Before node:http is loaded, as a --require would be.
+  if (traced) startTracing();
+  const kind = traced ? variant.slice(0, -'-traced'.length) : variant;
   const http = require('node:http');
   const setups = {
     plain() {},
@@ -139,7 +155,7 @@ function runServer(kind) {
 function variants() {
   const all = ['plain', 'ours'];
   if (fs.existsSync(path.join(DIST, 'register.js'))) all.push('ours-register');
-  all.push('prom-client', 'otel-sdk');
+  all.push('prom-client', 'otel-sdk', 'plain-traced', 'ours-traced');
   const only = arg('only', undefined);
   return only === undefined ? all : all.filter((v) => only.split(',').includes(v));
 }
@@ -273,6 +289,15 @@ async function main() {
       `${kind.padEnd(16)} ${Math.round(s.mean).toString().padStart(10)}  ${ratio(s.mean, plain.mean)}   ` +
         `${Math.round(s.median).toString().padStart(12)}  ${ratio(s.median, plain.median)}   ` +
         `${s.cpu.toFixed(2).padStart(17)}  ${ratio(plain.cpu, s.cpu)}`,
+    );
+  }
+  // With tracing on, the fair baseline is the traced app without this package.
+  const tracedPlain = summary('plain-traced');
+  const tracedOurs = summary('ours-traced');
+  if (tracedPlain !== undefined && tracedOurs !== undefined) {
+    console.log(
+      `\nwith tracing: ours-traced / plain-traced  mean ${ratio(tracedOurs.mean, tracedPlain.mean)}  median ${ratio(tracedOurs.median, tracedPlain.median)}  ` +
+        `server CPU ${(tracedOurs.cpu - tracedPlain.cpu).toFixed(2)} us/req more (recording + exemplars)`,
     );
   }
 }

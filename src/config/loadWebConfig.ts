@@ -8,9 +8,10 @@ import type { ClientAuthType, TlsVersionName, WebConfig, WebTlsConfig } from './
 
 /**
  * The highest bcrypt cost accepted. Each unverified password costs one
- * bcrypt run on the serving process (pure JavaScript, ~70 ms at cost 10 and
- * four times that per step above): 12 keeps a first scrape, or one failed
- * guess, under half a second. Results are cached (see BasicAuthVerifier).
+ * bcrypt run on the serving process (pure JavaScript, sliced so the event
+ * loop keeps turning: ~60-100 ms at cost 10, four times that at 12, measured
+ * by bench/basic-auth.js): 12 keeps a first scrape, or one failed guess,
+ * well under a scrape timeout. Successes are cached (see BasicAuthVerifier).
  */
 export const MAX_BCRYPT_COST = 12;
 /** bcrypt's own minimum. */
