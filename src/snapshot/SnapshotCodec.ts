@@ -264,7 +264,7 @@ class Decoder {
       if (typeof spanId !== 'string' || !SPAN_ID.test(spanId)) throw this.fail(`${at}[5]`, `expected a span id of 16 hex digits, got ${show(spanId)}`);
       last = { point: point as number, bucket: bucket as number };
       const list = byPoint.get(point as number) ?? [];
-      list.push({ bucket: bucket as number, value: this.sample(sample, `${path}`, i, 2), timeMs, traceId, spanId });
+      list.push({ bucket: bucket as number, value: this.sample(sample, path, i, 2), timeMs, traceId, spanId });
       byPoint.set(point as number, list);
     }
     for (const [index, exemplars] of byPoint) {

@@ -61,11 +61,6 @@ export class EndpointAccess implements EndpointGuard {
     return new EndpointAccess(tls, web.headers, web.basicAuthUsers);
   }
 
-  /** True when requests must carry basic-auth credentials. */
-  get requiresPassword(): boolean {
-    return this.verifier !== undefined;
-  }
-
   async authorize(request: IncomingMessage): Promise<AccessDenial | undefined> {
     if (this.tls !== undefined) {
       const problem = clientCertificateProblem(this.tls, request.socket as TLSSocket);
