@@ -8,7 +8,10 @@
  *
  * 1. bcryptjs: one check at cost 4, 10 and 12 (what an uncached password costs the
  *    serving process; the web configuration refuses costs above 12).
- * 2. The metrics endpoint (dist/exposition) serving a fixed 50 kB body, keep-alive
+ * 2. The main thread's event-loop delay while unverified passwords are checked:
+ *    bcryptjs's sliced async compare in-thread against this package's BcryptThread.
+ * 3. The cached check every scrape after the first pays.
+ * 4. The metrics endpoint (dist/exposition) serving a fixed 50 kB body, keep-alive
  *    scrapers hammering it: without a web configuration, and with basic_auth_users
  *    (cost 10) and the right password, where every request after the first is
  *    answered from the verified-credential cache. Prints req/s and the ratio.
@@ -33,6 +36,46 @@ async function bcryptCosts() {
     }
     console.log(`bcryptjs check at cost ${String(cost).padStart(2)}: median ${median(times).toFixed(1)} ms`);
   }
+}
+
+/**
+ * The event-loop delay the serving process sees while 2 unverified passwords are
+ * checked back to back (what a guessing client causes): bcryptjs's own sliced
+ * async compare on the main thread, against the BcryptThread this package uses.
+ */
+async function eventLoopDuringChecks() {
+  const { monitorEventLoopDelay } = require('node:perf_hooks');
+  const bcrypt = require('bcryptjs');
+  const { BcryptThread } = require(path.join(DIST, 'exposition/access/BcryptThread.js'));
+  const hash = bcrypt.hashSync('password', 10);
+  const thread = new BcryptThread();
+  const variants = {
+    'main thread (bcryptjs compare)': (pw) => bcrypt.compare(pw, hash),
+    'BcryptThread (worker thread)  ': (pw) => thread.compare(pw, hash),
+  };
+  await thread.compare('warm-up', hash);
+  for (const [name, compare] of Object.entries(variants)) {
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    for (let i = 0; i < 5; i++) await Promise.all([compare(`wrong-${i}`), compare(`other-${i}`)]);
+    histogram.disable();
+    console.log(`${name}: event-loop delay during 10 checks at cost 10: max ${(histogram.max / 1e6).toFixed(1)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms`);
+  }
+  await thread.close();
+}
+
+/** A verified password's later checks: the cache path every scrape after the first takes. */
+async function cachedCheck() {
+  const bcrypt = require('bcryptjs');
+  const { BasicAuthVerifier } = require(path.join(DIST, 'exposition/access/BasicAuthVerifier.js'));
+  const verifier = new BasicAuthVerifier({ prometheus: bcrypt.hashSync('password', 10) });
+  const header = `Basic ${Buffer.from('prometheus:password').toString('base64')}`;
+  await verifier.verify(header);
+  const n = 200_000;
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await verifier.verify(header);
+  console.log(`cached check (SHA-256 + timingSafeEqual): ${(Number(process.hrtime.bigint() - started) / n / 1e3).toFixed(2)} us per request`);
+  await verifier.close();
 }
 
 async function startEndpoint(withAuth, dir) {
@@ -75,6 +118,8 @@ async function main() {
   const connections = Number(arg('connections', '4'));
   console.log(`node ${process.version}, ${os.cpus().length} cpus`);
   await bcryptCosts();
+  await eventLoopDuringChecks();
+  await cachedCheck();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-auth-'));
   const authorization = `Basic ${Buffer.from('prometheus:password').toString('base64')}`;
   const results = { open: [], auth: [] };

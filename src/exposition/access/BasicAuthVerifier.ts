@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { BcryptThread } from './BcryptThread';
 
 /**
- * Bcrypt runs in flight at most. bcryptjs is pure JavaScript on the serving
- * process's event loop (in slices, so it never blocks it for long); a flood of
- * wrong passwords must not turn into unbounded CPU, so guesses beyond this
- * are refused without a check.
+ * Bcrypt checks in flight at most (they queue on one thread, see
+ * {@link BcryptThread}): a flood of wrong passwords must not turn into
+ * unbounded CPU or an unbounded queue, so guesses beyond this are refused
+ * without a check.
  */
 const MAX_CONCURRENT_CHECKS = 2;
 /** A hash of a password nobody has, checked for unknown users so their answer takes as long as a wrong password's. */
@@ -20,12 +20,14 @@ const UNKNOWN_USER_HASH = '$2b$10$yEHh35Ffz3R8wgYzw5d6MOJqaIFv9kbnF5MnnB5Z3LqWPm
  * digest: later requests compare digests with `timingSafeEqual`, in
  * constant time. The cache holds one entry per configured user, so it is
  * bounded by the file. Only successes are cached; a wrong password always
- * costs a (bounded, see MAX_CONCURRENT_CHECKS) bcrypt run.
+ * costs a (bounded, see MAX_CONCURRENT_CHECKS) bcrypt run, off the event loop.
  */
 export class BasicAuthVerifier {
   private readonly users: ReadonlyMap<string, string>;
+  private readonly bcrypt = new BcryptThread();
   private readonly verified = new Map<string, Buffer>();
-  private checksInFlight = 0;
+  /** Checks running, by user and password digest: scrapers sending the same credentials at once share one. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   /** @param users user name → bcrypt hash, already validated */
   constructor(users: Readonly<Record<string, string>>) {
@@ -40,19 +42,26 @@ export class BasicAuthVerifier {
     const digest = createHash('sha256').update(password, 'utf8').digest();
     const known = this.verified.get(user);
     if (known !== undefined) return timingSafeEqual(known, digest);
-    if (this.checksInFlight >= MAX_CONCURRENT_CHECKS) return false;
+    const key = `${digest.toString('hex')}:${user}`;
+    const running = this.inFlight.get(key);
+    if (running !== undefined) return running;
+    if (this.inFlight.size >= MAX_CONCURRENT_CHECKS) return false;
+    const check = this.check(user, password, digest).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, check);
+    return check;
+  }
+
+  private async check(user: string, password: string, digest: Buffer): Promise<boolean> {
     const hash = this.users.get(user);
-    this.checksInFlight++;
-    try {
-      const matches = await bcrypt.compare(password, hash ?? UNKNOWN_USER_HASH);
-      if (!matches || hash === undefined) return false;
-      this.verified.set(user, digest);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      this.checksInFlight--;
-    }
+    const matches = await this.bcrypt.compare(password, hash ?? UNKNOWN_USER_HASH);
+    if (!matches || hash === undefined) return false;
+    this.verified.set(user, digest);
+    return true;
+  }
+
+  /** Stop the bcrypt thread, if one runs. */
+  close(): Promise<void> {
+    return this.bcrypt.close();
   }
 }
 

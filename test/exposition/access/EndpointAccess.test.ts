@@ -162,6 +162,14 @@ describe('BasicAuthVerifier', () => {
     assert.equal(await verifier.verify(header('alice', 'wrong')), false);
     assert.deepEqual(await Promise.all(guesses), [false, false]);
     assert.equal(await verifier.verify(header('bob', 'other')), true, 'slots free again');
+    await verifier.close();
+  });
+
+  test('scrapers sending the same credentials at once share one check instead of being refused', async () => {
+    const verifier = new BasicAuthVerifier({ alice: bcrypt.hashSync('right', 6) });
+    const header = `Basic ${Buffer.from('alice:right').toString('base64')}`;
+    assert.deepEqual(await Promise.all(Array.from({ length: 5 }, () => verifier.verify(header))), [true, true, true, true, true]);
+    await verifier.close();
   });
 
   test('parses Basic headers strictly', () => {
