@@ -8,10 +8,10 @@ import type { ClientAuthType, TlsVersionName, WebConfig, WebTlsConfig } from './
 
 /**
  * The highest bcrypt cost accepted. Each unverified password costs one
- * bcrypt run on the serving process (pure JavaScript, sliced so the event
- * loop keeps turning: ~60-100 ms at cost 10, four times that at 12, measured
- * by bench/basic-auth.js): 12 keeps a first scrape, or one failed guess,
- * well under a scrape timeout. Successes are cached (see BasicAuthVerifier).
+ * bcrypt run of the serving process's CPU (pure JavaScript in a worker
+ * thread: ~60-100 ms at cost 10, four times that at 12, measured by
+ * bench/basic-auth.js): 12 keeps a first scrape, or one failed guess, well
+ * under a scrape timeout. Successes are cached (see BasicAuthVerifier).
  */
 export const MAX_BCRYPT_COST = 12;
 /** bcrypt's own minimum. */
