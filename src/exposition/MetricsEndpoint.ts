@@ -69,7 +69,13 @@ type Answer =
   | { readonly kind: 'failed' };
 
 /**
- * The HTTP(S) server Prometheus scrapes: `GET`/`HEAD /metrics` and `/healthz`.
+ * The HTTP(S) server Prometheus scrapes: `GET`/`HEAD` of the metrics path
+ * (default `/metrics`) and `/healthz`.
+ *
+ * Two hooks shape a scrape and nothing else here knows their policies: the
+ * `guard` (access: client certificates, basic auth, response headers;
+ * `/healthz` is never guarded) runs before any render, and `negotiate` picks
+ * the format (OpenMetrics or classic text) the rendered view is served in.
  *
  * Built so that a scrape can never hurt the process serving it: renders are
  * single-flight (concurrent scrapes share one), a scrape waits at most
