@@ -33,21 +33,24 @@ const OPENMETRICS_UNITS: Readonly<Record<string, string>> = {
  * the unit matches the name, HELP escapes `"` too, histogram buckets come
  * before `_count` and `_sum` and carry the bucket's exemplar
  * (`# {trace_id="…",span_id="…"} value timestamp`), and the text ends in
- * `# EOF`. Two families that only OpenMetrics naming makes equal (a counter
- * `x` beside a gauge `x`) keep the first; the second is left out and logged.
+ * `# EOF`. Two families whose OpenMetrics names clash (a counter `x` beside a
+ * gauge `x`, a histogram `h` beside a gauge `h_count`) keep the first; the
+ * second is left out and logged.
  */
 export class OpenMetricsSerializer extends PrometheusTextSerializer {
   override serialize(resourceMetrics: ResourceMetrics): string {
     let out = '';
-    const names = new Set<string>();
+    const taken = new Set<string>();
     for (const family of this.families(resourceMetrics).values()) {
       if (family === undefined) continue;
       const name = openMetricsName(family);
-      if (names.has(name)) {
-        warnOnce('exposition.openmetrics-name-clash', `two metric families are both named "${name}" in OpenMetrics; the second is left out of the OpenMetrics output`);
+      const reserved = reservedNames(name, family.type);
+      const clash = reserved.find((reservedName) => taken.has(reservedName));
+      if (clash !== undefined) {
+        warnOnce('exposition.openmetrics-name-clash', `metric family "${name}" would clash with "${clash}" in OpenMetrics; it is left out of the OpenMetrics output`);
         continue;
       }
-      names.add(name);
+      for (const reservedName of reserved) taken.add(reservedName);
       out += this.serializeOpenMetricsFamily(family, name);
     }
     return `${out}# EOF\n`;
@@ -110,6 +113,21 @@ export class OpenMetricsSerializer extends PrometheusTextSerializer {
       out += `${name}_sum${series} ${formatValue(histogram.sum ?? 0)}\n`;
     }
     return out;
+  }
+}
+
+/**
+ * The names a family claims in OpenMetrics: its own and its samples' (with
+ * the suffixes its type reserves). Two families may not share any.
+ */
+function reservedNames(name: string, type: string): string[] {
+  switch (type) {
+    case 'counter':
+      return [name, `${name}_total`, `${name}_created`];
+    case 'histogram':
+      return [name, `${name}_bucket`, `${name}_count`, `${name}_sum`, `${name}_created`];
+    default:
+      return [name];
   }
 }
 

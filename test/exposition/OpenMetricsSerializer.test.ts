@@ -103,7 +103,7 @@ function sum(name: string, monotonic: boolean, value: number, unit = ''): Metric
 test('names OpenMetrics alone would make equal keep the first family; HELP escapes quotes', { skip: SKIP }, async () => {
   const view: ResourceMetrics = {
     resource: resourceFromAttributes({}),
-    scopeMetrics: [{ scope: { name: 's' }, metrics: [sum('jobs', true, 3), sum('jobs', false, 1), sum('latency_seconds', false, 2, 's'), sum('empty', true, 0)] }],
+    scopeMetrics: [{ scope: { name: 's' }, metrics: [sum('jobs', true, 3), sum('jobs', false, 1), sum('latency_seconds', false, 2, 's'), sum('empty', true, 0), sum('jobs_created', false, 1)] }],
   };
   const text = new OpenMetricsSerializer().serialize(view);
   const families = await parseOpenMetrics(text);
@@ -118,4 +118,44 @@ test('names OpenMetrics alone would make equal keep the first family; HELP escap
 test('an empty view is just # EOF', () => {
   const empty: ResourceMetrics = { resource: resourceFromAttributes({}), scopeMetrics: [{ scope: { name: 's' }, metrics: [] }] };
   assert.equal(new OpenMetricsSerializer().serialize(empty), '# EOF\n');
+});
+
+/** A small deterministic PRNG so a failing random case can be replayed. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('random names, labels, units and values always render as strict OpenMetrics', { skip: SKIP }, async () => {
+  const words = ['a', 'a_total', 'a_count', 'b_bucket', 'c', 'c_sum', 'x.y', 'lat_seconds', 'size_bytes', '9z', 'q_created'];
+  const units = ['', 's', 'By', '%', '1', '{x}', 'ms'];
+  const values = [0, 1, 2.5, 1e21, 1e-7, Infinity];
+  for (let seed = 1; seed <= 30; seed++) {
+    const next = prng(seed);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+    const metrics: MetricData[] = [];
+    for (let m = 0; m < 8; m++) {
+      const name = pick(words);
+      const unit = pick(units);
+      const attributes = { [pick(['k', 'le', 'quantile', 'a.b'])]: pick(NASTY) };
+      const base = { descriptor: { name, description: pick(NASTY), unit, valueType: ValueType.DOUBLE }, aggregationTemporality: AggregationTemporality.CUMULATIVE };
+      const kind = Math.floor(next() * 3);
+      if (kind === 0) {
+        metrics.push({ ...base, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: [{ startTime: [0, 0], endTime: [1, 0], attributes, value: pick(values) }] });
+      } else if (kind === 1) {
+        metrics.push({ ...base, dataPointType: DataPointType.GAUGE, dataPoints: [{ startTime: [0, 0], endTime: [1, 0], attributes, value: pick(values) * (next() < 0.5 ? -1 : 1) }] });
+      } else {
+        const counts = [1, 0, 2];
+        metrics.push({ ...base, dataPointType: DataPointType.HISTOGRAM, dataPoints: [{ startTime: [0, 0], endTime: [1, 0], attributes: { k: pick(NASTY) }, value: { buckets: { boundaries: [0.1, 1], counts }, count: 3, sum: 1.5 } }] });
+      }
+    }
+    const text = new OpenMetricsSerializer().serialize({ resource: resourceFromAttributes({}), scopeMetrics: [{ scope: { name: 'r' }, metrics }] });
+    await parseOpenMetrics(text).catch((error: unknown) => assert.fail(`seed ${seed}: ${String(error)}\n${text}`));
+  }
 });
