@@ -12,6 +12,7 @@ import type { ParsedFamily } from '../support/openMetricsParser';
 import { APPS, httpRequest, parseExposition, REGISTER, startApp, waitFor } from '../support/processes';
 import type { RunningApp } from '../support/processes';
 import { PrometheusServer, prometheusUnavailable } from '../support/PrometheusServer';
+import { startServe } from '../support/serveProcess';
 
 /**
  * The way a user locks the endpoint down and ties latency to traces: a
@@ -129,6 +130,24 @@ describe('a locked-down, traced cluster', { skip: SKIP }, () => {
     assert.ok(slow.length > 0, 'the slow requests left exemplars in the high buckets');
     const workers = new Set(exemplars.map(({ sample }) => sample.labels['worker_id']));
     assert.equal(workers.size, 2, 'both workers contributed exemplars through the store');
+  });
+
+  test('serve, reading the store the app writes, applies the same web config and negotiation', async () => {
+    const serve = await startServe(
+      { PROMETHEUS_MULTIPROC_DIR: app!.storeDir, PROMETHEUS_WEB_CONFIG_FILE: join(dir, 'web.yml'), PROMETHEUS_METRICS_PATH: METRICS_PATH },
+      [],
+      { metricsPath: METRICS_PATH, headers: AUTH },
+    );
+    try {
+      assert.equal((await httpRequest(serve.port, METRICS_PATH)).status, 401);
+      const reply = await httpRequest(serve.port, METRICS_PATH, { headers: { ...AUTH, accept: OPENMETRICS_ACCEPT } });
+      assert.equal(reply.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+      assert.equal(reply.headers['x-frame-options'], 'deny');
+      const exemplars = exemplarsOf(await parseOpenMetrics(reply.body));
+      assert.ok(exemplars.some(({ exemplar }) => traceIds.has(exemplar.labels['trace_id'] ?? '')), 'the exemplars came through the file store');
+    } finally {
+      await serve.stop();
+    }
   });
 
   test('a real Prometheus scrapes with basic auth and stores the exemplars', async () => {
