@@ -21,8 +21,9 @@
  *   prom-client    Counter + Histogram (method, route, status) updated on res 'finish'
  *                  (what express-prom-bundle does)
  *   otel-sdk       @opentelemetry/sdk-metrics Counter + Histogram recorded from diagnostics_channel
- *   plain-traced   node:http with a real tracing setup (sdk-trace-node tracer provider, always
- *                  sampling, no exporter, and @opentelemetry/instrumentation-http)
+ *   plain-traced   node:http with a real tracing setup (@opentelemetry/sdk-trace tracer provider,
+ *                  sampling every trace, no exporter, AsyncLocalStorage context manager and
+ *                  @opentelemetry/instrumentation-http)
  *   ours-traced    ours under the same tracing setup: every request's duration becomes an exemplar
  *                  (compare with plain-traced for the cost of recording plus exemplars)
  *
@@ -56,9 +57,12 @@ function endpointOf(url) {
 
 /** The tracing setup an app loads with a second --require (test/support/apps/tracing.js does the same). */
 function startTracing() {
-  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
+  const { context, trace } = require('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
+  const { TracerProvider } = require('@opentelemetry/sdk-trace');
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
-  new NodeTracerProvider().register();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new TracerProvider());
   new HttpInstrumentation();
 }
 
