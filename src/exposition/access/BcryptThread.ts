@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import bcrypt from 'bcryptjs';
 import { errorMessage } from '../../self/errorMessage';
 import { warnOnce } from '../../self/Logger';
 import type { BcryptReply, BcryptRequest } from './bcryptCheckThread';
@@ -30,7 +29,7 @@ export class BcryptThread {
   /** Whether `password` matches `hash`. Never rejects. */
   compare(password: string, hash: string): Promise<boolean> {
     const worker = this.thread();
-    if (worker === undefined) return bcrypt.compare(password, hash).catch(() => false);
+    if (worker === undefined) return mainThreadCompare(password, hash);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     const id = this.nextId++;
     return new Promise<boolean>((resolve) => {
@@ -90,4 +89,10 @@ export class BcryptThread {
     for (const resolve of this.pending.values()) resolve(false);
     this.pending.clear();
   }
+}
+
+/** The fallback: bcryptjs's sliced async compare here; loaded only when needed (workers never load it). */
+function mainThreadCompare(password: string, hash: string): Promise<boolean> {
+  const bcrypt = require('bcryptjs') as typeof import('bcryptjs');
+  return bcrypt.compare(password, hash).catch(() => false);
 }
