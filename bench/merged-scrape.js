@@ -80,7 +80,8 @@ if (cluster.isWorker) {
 const { AggregatorRegistry } = require('prom-client');
 const { PrometheusSerializer } = require('@opentelemetry/exporter-prometheus');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
-const { FileStore } = require(path.join(dist, 'store/FileStore'));
+const { Retirement } = require(path.join(dist, 'retirement/Retirement'));
+const { FileBackend } = require(path.join(dist, 'store/file/FileBackend'));
 const { mergeSnapshots } = require(path.join(dist, 'merge/SnapshotMerger'));
 const { MetricsEndpoint } = require(path.join(dist, 'exposition/MetricsEndpoint'));
 const { PrometheusTextSerializer } = require(path.join(dist, 'exposition/PrometheusTextSerializer'));
@@ -174,7 +175,7 @@ function snapshotOf(w, startTimeMs) {
 }
 
 async function startOurs(directory) {
-  const store = new FileStore({ directory });
+  const store = new Retirement(new FileBackend({ directory }));
   const startedMs = Date.now() - 60_000;
   for (let w = 0; w < WORKERS; w++) await store.write(snapshotOf(w, startedMs + w));
   const resource = resourceFromAttributes({ 'service.name': 'bench' });

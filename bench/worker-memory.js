@@ -31,13 +31,21 @@
  *
  * Prints, per workload: series per variant, median RSS / heap used / external
  * per variant, and the RSS each instrumented variant adds over its plain
- * counterpart, with ours / prom-client as a ratio. Exits 0.
+ * counterpart, with ours / prom-client as a ratio; and each measured process's
+ * CPU while idle over the settle period (for cluster-ours: a worker whose
+ * series do not change, flushing every 500 ms). Exits 0.
+ *
+ * Idle worker at 9,500 series: npm run bench:idle
+ * (--only cluster-plain,cluster-ours,prom-client --workloads 54x4 --rounds 3 --settle 10000;
+ * 216 label sets are 9,572 exposed series). `--compare <dist/register.js of another build>`
+ * adds that build as `cluster-compare`, measured in the same run.
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { performance } = require('node:perf_hooks');
 const { arg, benchOrServer, freePort, median } = require('./support');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -142,7 +150,10 @@ const VARIANTS = {
   'cluster-plain': { flags: [] },
   'cluster-ours': { flags: ['--require', REGISTER], metricsEndpoint: true },
 };
-const BASELINE = { ours: 'plain', 'prom-client': 'plain', 'cluster-ours': 'cluster-plain' };
+const BASELINE = { ours: 'plain', 'prom-client': 'plain', 'cluster-ours': 'cluster-plain', 'cluster-compare': 'cluster-plain' };
+// --compare <register> adds `cluster-compare`: cluster-ours with another build (e.g. the previous commit), in the same run.
+const COMPARE = arg('compare', '');
+if (COMPARE !== '') VARIANTS['cluster-compare'] = { flags: ['--require', path.resolve(COMPARE)], metricsEndpoint: true };
 
 
 /** One child process running one variant, talked to over IPC. */
@@ -241,6 +252,17 @@ async function drive(port, endpoints, statuses, requests) {
   await Promise.all(workers);
 }
 
+/** CPU time (user + system) a process has used, ms, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -288,7 +310,14 @@ async function round(kinds, workload, requests, settleMs) {
       const text = await child.scrape();
       results[child.kind] = { hot: await child.measure(), ...countSeries(text) };
     }
+    // Idle CPU: the worker's own CPU time over the settle period, when it only flushes (nothing changes).
+    const cpuBefore = children.map((child) => cpuMs(child.pid));
+    const idleStart = performance.now();
     await sleep(settleMs);
+    const idleMs = performance.now() - idleStart;
+    children.forEach((child, i) => {
+      results[child.kind].idleCpu = (cpuMs(child.pid) - cpuBefore[i]) / idleMs;
+    });
     for (const child of children) results[child.kind].settled = await child.measure();
     return results;
   } finally {
@@ -334,6 +363,8 @@ async function main() {
           list.map((run) => mb(run.settled.rss).trim()).join(' '),
       );
     }
+    const idle = kinds.map((kind) => `${kind} ${(100 * median(runs[kind].map((run) => run.idleCpu))).toFixed(2)}%`);
+    console.log(`  idle CPU of the measured process over the ${settleMs / 1000} s settle period (median, % of one core; goal for cluster-ours <= 0.5%): ${idle.join(', ')}`);
     for (const kind of kinds.filter((k) => k.endsWith('ours'))) {
       const spaces = runs[kind][0].settled.spaces;
       const text = Object.entries(spaces)

@@ -103,7 +103,9 @@ function withSnapshotAge(stored: StoredSnapshot[], nowMs: number): StoredSnapsho
   for (const entry of stored) {
     if (!entry.live || entry.snapshot.identity.role !== 'worker') continue;
     first ??= entry.snapshot;
-    oldest = oldest === undefined ? entry.snapshot.writtenAtMs : Math.min(oldest, entry.snapshot.writtenAtMs);
+    // A flush with nothing new only renews the lease: the data is as fresh as that renewal.
+    const confirmedAtMs = Math.max(entry.snapshot.writtenAtMs, entry.renewedAtMs ?? 0);
+    oldest = oldest === undefined ? confirmedAtMs : Math.min(oldest, confirmedAtMs);
   }
   if (oldest === undefined || !first) return stored;
   const definition = CATALOGUE.snapshotAge;

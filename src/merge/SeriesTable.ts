@@ -1,24 +1,17 @@
-import type { HistogramValue, SeriesAttributes, SnapshotExemplar, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
-import { mergeExemplars, rebucketExemplars } from './mergeExemplars';
+import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
 import { compareKeys, LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
 import { canonicalAttributes, seriesKey } from './seriesKey';
+import { accumulatorOf, addHistogramInto } from './cumulativeValues';
+import { rebucketExemplars } from './mergeExemplars';
+import type { HistogramAccumulator } from './cumulativeValues';
 import type { KeyedAttributes } from './seriesKey';
 
 /** What the merged output says about a metric: taken from the newest snapshot that contributed. */
 export type MergedDescriptor = Omit<SnapshotMetric, 'points'>;
 
 /** A histogram being summed. `counts` is copied only when a second contribution arrives. */
-export interface HistogramSum {
-  count: number;
-  sum: number;
-  counts: readonly number[];
-  ownsCounts: boolean;
-  min: number | undefined;
-  max: number | undefined;
-  /** Latest exemplar per bucket over the contributions (see {@link mergeExemplars}). */
-  exemplars: readonly SnapshotExemplar[] | undefined;
-}
+export type HistogramSum = HistogramAccumulator;
 
 /** A distinct label set of one merge, numbered so series can be stored and ordered by number. */
 export interface LabelSet extends KeyedAttributes {
@@ -133,7 +126,7 @@ export class SeriesTable {
     if (counted.startTimeMs < series.startTimeMs) series.startTimeMs = counted.startTimeMs;
     const value = counted.value;
     if (typeof value === 'number') series.value += value;
-    else if (series.histogram !== undefined) addHistogram(series.histogram, value);
+    else if (series.histogram !== undefined) addHistogramInto(series.histogram, value);
   }
 
   /** Set a last-value point (gauge, up-down counter) unless a newer snapshot already did. */
@@ -175,43 +168,9 @@ function newSeries(label: LabelSet, point: SnapshotPoint): MergedSeries {
   if (typeof value === 'number') {
     return { key, attributes, startTimeMs: point.startTimeMs, value, histogram: undefined };
   }
-  return {
-    key,
-    attributes,
-    startTimeMs: point.startTimeMs,
-    value: 0,
-    histogram: {
-      count: value.count,
-      sum: value.sum,
-      counts: value.counts,
-      ownsCounts: false,
-      min: value.min,
-      max: value.max,
-      exemplars: value.exemplars,
-    },
-  };
+  return { key, attributes, startTimeMs: point.startTimeMs, value: 0, histogram: accumulatorOf(value) };
 }
 
-function addHistogram(into: HistogramSum, value: HistogramValue): void {
-  // The first contribution's counts belong to a decoded snapshot: copy before the first write.
-  const counts = into.ownsCounts ? (into.counts as number[]) : into.counts.slice();
-  const length = Math.min(counts.length, value.counts.length);
-  for (let i = 0; i < length; i++) counts[i] = (counts[i] as number) + (value.counts[i] as number);
-  into.counts = counts;
-  into.ownsCounts = true;
-  into.count += value.count;
-  into.sum += value.sum;
-  into.min = extreme(into.min, value.min, Math.min);
-  into.max = extreme(into.max, value.max, Math.max);
-  into.exemplars = mergeExemplars(into.exemplars, value.exemplars);
-}
-
-/** Min or max where either side may be unknown (a process that recorded nothing). */
-function extreme(a: number | undefined, b: number | undefined, pick: (x: number, y: number) => number): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return pick(a, b);
-}
 
 function sameNumbers(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
   if (a === b) return true;

@@ -1,8 +1,9 @@
 import { LABEL } from '../catalogue/MetricCatalogue';
-import type { HistogramValue, SeriesAttributes, Snapshot, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import type { SeriesAttributes, Snapshot, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
 import { OVERFLOW_ENDPOINT } from '../worker/RouteNormaliser';
 import { compareKeys } from './LabelOrder';
-import { keyAttributes } from './seriesKey';
+import { addValues } from './cumulativeValues';
+import { seriesKey } from './seriesKey';
 
 /** What stores keep per metric in retired totals when not told: the default of `metrics.max_endpoints`. */
 export const DEFAULT_MAX_ENDPOINTS = 100;
@@ -79,7 +80,7 @@ function overflowPoints(points: readonly SnapshotPoint[], keep: ReadonlySet<stri
       continue;
     }
     const attributes: SeriesAttributes = { ...point.attributes, [LABEL.endpoint]: OVERFLOW_ENDPOINT };
-    const { key } = keyAttributes(attributes, undefined);
+    const key = seriesKey(attributes, undefined);
     const index = overflow.get(key);
     if (index === undefined) {
       overflow.set(key, result.length);
@@ -92,20 +93,7 @@ function overflowPoints(points: readonly SnapshotPoint[], keep: ReadonlySet<stri
 }
 
 function addPoints(into: SnapshotPoint, point: SnapshotPoint): SnapshotPoint {
-  const startTimeMs = Math.min(into.startTimeMs, point.startTimeMs);
-  if (typeof into.value === 'number' && typeof point.value === 'number') {
-    return { ...into, startTimeMs, value: into.value + point.value };
-  }
-  if (typeof into.value === 'number' || typeof point.value === 'number') return into; // a malformed mix: keep the first
-  return { ...into, startTimeMs, value: addHistograms(into.value, point.value) };
-}
-
-function addHistograms(a: HistogramValue, b: HistogramValue): HistogramValue {
-  const counts = a.counts.map((count, i) => count + (b.counts[i] ?? 0));
-  const value: { -readonly [K in keyof HistogramValue]: HistogramValue[K] } = { count: a.count + b.count, sum: a.sum + b.sum, counts };
-  const min = a.min === undefined ? b.min : b.min === undefined ? a.min : Math.min(a.min, b.min);
-  const max = a.max === undefined ? b.max : b.max === undefined ? a.max : Math.max(a.max, b.max);
-  if (min !== undefined) value.min = min;
-  if (max !== undefined) value.max = max;
-  return value;
+  const value = addValues(into.value, point.value);
+  if (value === undefined) return into; // a malformed mix: keep the first
+  return { ...into, startTimeMs: Math.min(into.startTimeMs, point.startTimeMs), value };
 }

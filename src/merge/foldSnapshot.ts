@@ -1,5 +1,6 @@
 import { processKey, slotKey } from '../snapshot/Snapshot';
-import type { HistogramValue, Snapshot, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import type { Snapshot, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import { histogramOf, isCumulativeKind } from './cumulativeValues';
 import { capEndpoints } from './capEndpoints';
 import type { MergeConflictListener } from './MergeConflict';
 import { SeriesTable } from './SeriesTable';
@@ -78,7 +79,7 @@ export function foldSnapshot(retired: Snapshot | undefined, dead: Snapshot, opti
 
 function addCumulative(table: SeriesTable, snapshot: Snapshot, key: string): void {
   for (const metric of snapshot.metrics) {
-    if (metric.kind !== 'counter' && metric.kind !== 'histogram') continue;
+    if (!isCumulativeKind(metric.kind)) continue;
     const accepted = table.accept(metric, key);
     if (accepted === undefined) continue;
     for (const point of metric.points) {
@@ -89,13 +90,6 @@ function addCumulative(table: SeriesTable, snapshot: Snapshot, key: string): voi
 
 function toPoint(series: MergedSeries): SnapshotPoint {
   const sum = series.histogram;
-  if (sum === undefined) return { attributes: series.attributes, startTimeMs: series.startTimeMs, value: series.value };
-  const value: { -readonly [K in keyof HistogramValue]: HistogramValue[K] } = {
-    count: sum.count,
-    sum: sum.sum,
-    counts: sum.counts.slice(),
-  };
-  if (sum.min !== undefined) value.min = sum.min;
-  if (sum.max !== undefined) value.max = sum.max;
+  const value = sum === undefined ? series.value : histogramOf(sum);
   return { attributes: series.attributes, startTimeMs: series.startTimeMs, value };
 }

@@ -11,7 +11,7 @@ import { renderedView } from '../exposition/RenderedView';
 import { EndpointAccess } from '../exposition/access/EndpointAccess';
 import { startOtlpPush } from '../exposition/OtlpPush';
 import type { OtlpPush } from '../exposition/OtlpPush';
-import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
+import type { Snapshot } from '../snapshot/Snapshot';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { info, recovered, warnOnce } from '../self/Logger';
@@ -39,7 +39,7 @@ export interface ExpositionOptions {
 const STORE_READ_TIMEOUT_MS = 2000;
 /** How often a port that was busy is tried again. */
 const LISTEN_RETRY_MS = 5000;
-/** How often dead workers' snapshots are folded into their slots. */
+/** How often workers whose lease ran out are folded into their slots. */
 const REAP_INTERVAL_MS = 5000;
 
 /**
@@ -80,27 +80,16 @@ export class Exposition {
   }
 
   /**
-   * Fold dead workers' snapshots into their slots now. Each worker is folded
-   * on its own: one that fails (a corrupt retired file, a lock held too long)
-   * is counted, logged once and retried at the next reap, and never keeps the
-   * others from being folded.
+   * Fold the workers whose lease ran out into their slots now (writers no
+   * primary watches: PM2, sidecars, other hosts; a primary folds its own
+   * workers at their exit). Each worker is folded on its own: one that fails
+   * is counted, logged once and retried at the next reap.
    */
   async reap(): Promise<void> {
-    const { store } = this.options;
-    let stored: StoredSnapshot[];
     try {
-      stored = await store.readAll();
+      await this.options.store.reap();
     } catch (error) {
       this.retireFailed(error);
-      return;
-    }
-    for (const entry of stored) {
-      if (entry.live || entry.snapshot.identity.role !== 'worker') continue;
-      try {
-        await store.retire(entry.snapshot.identity);
-      } catch (error) {
-        this.retireFailed(error);
-      }
     }
   }
 

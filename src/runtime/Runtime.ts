@@ -11,6 +11,7 @@ import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { SelfMetrics } from '../self/SelfMetrics';
 import { warnOnce } from '../self/Logger';
+import { errorMessage } from '../self/errorMessage';
 import type * as ExpositionModule from './Exposition';
 import type { Exposition } from './Exposition';
 import { InstrumentedProcess } from './InstrumentedProcess';
@@ -100,9 +101,11 @@ export class Runtime {
       // Workers learn the private directory from their fork, not from an environment every child inherits.
       workerEnv: directory ? { [STORE_DIR_ENV]: directory.path } : {},
       onFirstFork: () => void instrumented.becomePrimary(),
-      // Folding the dead worker's snapshot is the reaper's: its file reads as live for a few
-      // seconds after its last write (see FileStore), so a reap right now would find nothing.
-      onExit: (exit) => primaryMetrics.recordExit(exit),
+      onExit: (exit) => {
+        primaryMetrics.recordExit(exit);
+        // The primary sees every exit: fold the worker now (its gauges go, its counts stay), not a lease later.
+        if (exit.pid !== undefined) retireExited(store, selfMetrics, exit.slot, exit.pid);
+      },
     });
     const primaryMetrics = new PrimaryMetrics(instrumented.meterProvider.getMeter(SCOPE_NAME), {
       workerStates: () => (supervisor.hasForked() ? supervisor.workerStates() : SINGLE_PROCESS_STATES),
@@ -157,6 +160,14 @@ function removeAtExit(path: string): void {
     } catch {
       // Best effort: the OS temp cleaner gets what is left.
     }
+  });
+}
+
+/** Fold an exited worker in the background; a failure is counted and left to the reaper. Never blocks the primary. */
+function retireExited(store: SnapshotStore, selfMetrics: SelfMetrics, slot: number, pid: number): void {
+  store.retireProcess(slot, pid).catch((error: unknown) => {
+    selfMetrics.recordStoreError(store.kind, 'retire');
+    warnOnce(`store-retire-${store.kind}`, `folding an exited worker failed (the reaper retries): ${errorMessage(error)}`);
   });
 }
 

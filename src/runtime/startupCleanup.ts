@@ -1,9 +1,9 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore } from '../store/FileStore';
-import { isOwnFileName, parseClaimFileName, parseSnapshotFileName } from '../store/fileNames';
-import { pidExists } from '../store/processLiveness';
+import { DEFAULT_FILE_LEASE_MS } from '../store/file/FileBackend';
+import { isOwnFileName, parseLifeFileName, parseSideFileName } from '../store/file/fileNames';
+import { pidExists, processStartTimeMs, START_TIME_SLACK_MS } from '../store/file/processLiveness';
 
 /**
  * `cleanup.db_files`: at a primary's startup, remove what a previous run of
@@ -23,14 +23,41 @@ export function cleanPreviousRun(directory: string): number {
   } catch {
     return 0; // no directory yet: nothing to clean
   }
-  if (names.filter(isOwnFileName).some(writerRuns)) return 0;
-  return FileStore.cleanStale(directory);
+  if (names.some((name) => writerRuns(directory, name))) return 0;
+  let removed = 0;
+  for (const name of names) {
+    if (!isOwnFileName(name)) continue;
+    try {
+      unlinkSync(join(directory, name));
+      removed++;
+    } catch {
+      // Gone meanwhile: nothing to remove.
+    }
+  }
+  return removed;
 }
 
-/** Whether the process named in a snapshot or claim file still runs (not this one). */
-function writerRuns(name: string): boolean {
-  const pid = parseSnapshotFileName(name)?.pid ?? parseClaimFileName(name)?.claimerPid;
-  return pid !== undefined && pid > 0 && pid !== process.pid && pidExists(pid);
+/**
+ * Whether the life named by a snapshot file still runs. A life is its pid
+ * *and* its start time, and it renews its lease every flush: a pid that an
+ * unrelated process holds now is not the writer (its /proc start time differs),
+ * and a file untouched for longer than the lease belongs to no running writer,
+ * whoever holds the pid.
+ */
+function writerRuns(directory: string, name: string): boolean {
+  const life = parseLifeFileName(parseSideFileName(name)?.life ?? name);
+  if (life === undefined || life.pid <= 0 || life.pid === process.pid || !pidExists(life.pid)) return false;
+  if (!renewedWithinLease(directory, name)) return false;
+  const startedMs = processStartTimeMs(life.pid);
+  return startedMs === undefined || Math.abs(startedMs - life.startTimeMs) <= START_TIME_SLACK_MS;
+}
+
+function renewedWithinLease(directory: string, name: string): boolean {
+  try {
+    return Date.now() - statSync(join(directory, name)).mtimeMs <= DEFAULT_FILE_LEASE_MS;
+  } catch {
+    return false;
+  }
 }
 
 /** The prefix of the private directories primaries make with mkdtemp. */
@@ -61,7 +88,7 @@ export function sweepAbandonedDirectories(parent: string = tmpdir()): number {
       continue; // not a directory, or not ours to read
     }
     // An empty one may be a primary that started a moment ago and has not written yet: leave it.
-    if (entries.length === 0 || !entries.every(isOwnFileName) || entries.some(writerRuns)) continue;
+    if (entries.length === 0 || !entries.every(isOwnFileName) || entries.some((entry) => writerRuns(path, entry))) continue;
     try {
       rmSync(path, { recursive: true, force: true });
       removed++;

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExporterConfig, ServeScope } from '../config/Config';
 import type { SnapshotStore } from '../store/SnapshotStore';
-import { FileStore } from '../store/FileStore';
-import type * as RedisStoreModule from '../store/RedisStore';
+import { Retirement } from '../retirement/Retirement';
+import { FileBackend } from '../store/file/FileBackend';
+import type * as RedisBackendModule from '../store/redis/RedisBackend';
 import type { SelfMetrics } from '../self/SelfMetrics';
 
 /** The variable the upstream exporter and this package use for the embedded store's directory. */
@@ -50,14 +51,12 @@ export function openStore(
   scope: ServeScope,
   createDirectory = true,
 ): SnapshotStore {
+  const self = { service: config.otel.serviceName, instance: config.otel.instanceId };
+  const options = { selfMetrics, maxEndpoints: config.metrics.maxEndpoints, self };
   if (config.redis.enabled) {
     // ioredis costs a worker several MB of RSS: load it only when Redis is the store.
-    const { RedisStore } = require('../store/RedisStore') as typeof RedisStoreModule;
-    return RedisStore.fromConfig(
-      config.redis,
-      { service: config.otel.serviceName, instance: config.otel.instanceId },
-      { selfMetrics, scope, maxEndpoints: config.metrics.maxEndpoints },
-    );
+    const { RedisBackend } = require('../store/redis/RedisBackend') as typeof RedisBackendModule;
+    return new Retirement(RedisBackend.fromConfig(config.redis, self, { selfMetrics, scope }), options);
   }
-  return new FileStore({ directory, selfMetrics, maxEndpoints: config.metrics.maxEndpoints, createDirectory });
+  return new Retirement(new FileBackend({ directory, selfMetrics, createDirectory }), options);
 }

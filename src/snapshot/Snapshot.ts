@@ -99,6 +99,26 @@ export interface Snapshot {
    * folded in, so a fold that is retried after a crash never counts twice.
    */
   readonly folded?: readonly string[];
+  /**
+   * For `retired` snapshots: how each folded life ended, oldest first (as
+   * many as `folded` keeps). A new life in a slot that had another is a restart.
+   */
+  readonly ends?: readonly LifeEnd[];
+}
+
+/** How a life that was folded into its slot ended. */
+export interface LifeEnd {
+  /** The life's {@link processKey}. */
+  readonly key: string;
+  /**
+   * `exited`: its primary saw the process exit; `expired`: its lease ran out
+   * (no primary watches it, or it hung); `removed`: dropped without counting
+   * (a process that became a primary); `lost`: the store lost it and a reader
+   * put back the last snapshot it had seen.
+   */
+  readonly how: 'exited' | 'expired' | 'removed' | 'lost';
+  /** When it was folded, ms since the epoch. */
+  readonly atMs: number;
 }
 
 /** A snapshot as read back from a store, with what the store knows of its writer. */
@@ -106,6 +126,11 @@ export interface StoredSnapshot {
   readonly snapshot: Snapshot;
   /** False when the writer is known to be gone (exited pid, expired lease). */
   readonly live: boolean;
+  /**
+   * When the writer last confirmed this snapshot (a write, or a lease renewal
+   * of a flush that had nothing new), if later than `writtenAtMs`.
+   */
+  readonly renewedAtMs?: number;
 }
 
 /** The key of one process life: stable across its snapshots, unique across restarts. */

@@ -1,5 +1,6 @@
 import type {
   HistogramValue,
+  LifeEnd,
   SeriesAttributes,
   Snapshot,
   SnapshotExemplar,
@@ -10,6 +11,7 @@ import type {
   SnapshotRole,
 } from './Snapshot';
 import { errorMessage } from '../self/errorMessage';
+import { sameMetric } from './sameMetrics';
 import { SnapshotFormatError } from './SnapshotFormatError';
 
 export { SnapshotFormatError } from './SnapshotFormatError';
@@ -24,6 +26,7 @@ export { SnapshotFormatError } from './SnapshotFormatError';
  *   "identity": { service, instance, slot, pid, startTimeMs, role },
  *   "writtenAtMs": 1700000000000,
  *   "folded": ["svc|host|0|41|1700..."],             // retired snapshots only
+ *   "ends": [["svc|host|0|41|1700...", "exited", 1700...]], // retired: how each folded life ended
  *   "attributes": [ { "method": "GET", ... }, ... ], // each label set once
  *   "metrics": [ { name, description, unit, kind, valueType, boundaries?,
  *                  "points": [ [attrIndex, startTimeMs, value], ... ] } ] }
@@ -46,6 +49,7 @@ export const SNAPSHOT_FORMAT_VERSION = 1;
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
+const LIFE_ENDINGS: ReadonlySet<string> = new Set<LifeEnd['how']>(['exited', 'expired', 'removed', 'lost']);
 const ROLES: ReadonlySet<string> = new Set<SnapshotRole>(['worker', 'primary', 'retired']);
 const KINDS: ReadonlySet<string> = new Set<SnapshotMetricKind>(['counter', 'updowncounter', 'gauge', 'histogram']);
 
@@ -76,16 +80,71 @@ export function encodeSnapshot(snapshot: Snapshot): string {
     writtenAtMs: snapshot.writtenAtMs,
   };
   if (snapshot.folded !== undefined) document['folded'] = snapshot.folded;
+  if (snapshot.ends !== undefined) document['ends'] = snapshot.ends.map((end) => [end.key, end.how, end.atMs]);
   document['attributes'] = table.entries;
   document['metrics'] = metrics;
   return JSON.stringify(document);
 }
 
+/**
+ * {@link encodeSnapshot} for a writer that encodes again and again (a worker,
+ * every flush): label sets keep their index from one call to the next, and a
+ * metric whose points did not change reuses its encoded text, so a flush in
+ * which only a few gauges moved costs a comparison, not a re-encode. The text
+ * is the same format and decodes the same; it may list label sets the
+ * snapshot no longer uses (dropped when they outnumber the used ones).
+ */
+export class SnapshotEncoder {
+  private table = new AttributeTable();
+  private readonly fragments = new Map<string, { readonly metric: SnapshotMetric; readonly text: string }>();
+
+  encode(snapshot: Snapshot): string {
+    if (this.table.entries.length > 1_000 && this.table.entries.length > 2 * this.table.used) this.reset();
+    this.table.startEncode();
+    const parts: string[] = [];
+    for (const metric of snapshot.metrics) {
+      const cached = this.fragments.get(metric.name);
+      if (cached !== undefined && sameMetric(cached.metric, metric)) {
+        this.table.markUsed(metric);
+        parts.push(cached.text);
+        continue;
+      }
+      const text = JSON.stringify(encodeMetric(metric, this.table));
+      this.fragments.set(metric.name, { metric, text });
+      parts.push(text);
+    }
+    if (this.fragments.size > 2 * snapshot.metrics.length + 16) this.fragments.clear();
+    const head: Record<string, unknown> = { v: SNAPSHOT_FORMAT_VERSION, identity: snapshot.identity, writtenAtMs: snapshot.writtenAtMs };
+    if (snapshot.folded !== undefined) head['folded'] = snapshot.folded;
+    if (snapshot.ends !== undefined) head['ends'] = snapshot.ends.map((end) => [end.key, end.how, end.atMs]);
+    head['attributes'] = this.table.entries;
+    const text = JSON.stringify(head);
+    return `${text.slice(0, -1)},"metrics":[${parts.join(',')}]}`;
+  }
+
+  private reset(): void {
+    this.table = new AttributeTable();
+    this.fragments.clear();
+  }
+}
+
 /** Interns label sets so each is written once per snapshot. */
 class AttributeTable {
   readonly entries: SeriesAttributes[] = [];
-  private readonly byObject = new Map<SeriesAttributes, number>();
+  /** Distinct label sets the current encode uses (an estimate for reused metrics: their point count). */
+  used = 0;
+  private byObject = new Map<SeriesAttributes, number>();
   private readonly byText = new Map<string, number>();
+
+  /** A new encode: objects of the previous snapshot are not kept alive. */
+  startEncode(): void {
+    this.byObject = new Map();
+    this.used = 0;
+  }
+
+  markUsed(metric: SnapshotMetric): void {
+    this.used = Math.max(this.used, metric.points.length);
+  }
 
   indexOf(attributes: SeriesAttributes): number {
     const known = this.byObject.get(attributes);
@@ -98,6 +157,7 @@ class AttributeTable {
       this.byText.set(text, index);
     }
     this.byObject.set(attributes, index);
+    this.used = Math.max(this.used, this.byObject.size);
     return index;
   }
 }
@@ -177,6 +237,7 @@ class Decoder {
     for (let i = 0; i < rawMetrics.length; i++) metrics[i] = this.metric(rawMetrics[i], `metrics[${i}]`, attributes);
     const snapshot: { -readonly [K in keyof Snapshot]: Snapshot[K] } = { identity, writtenAtMs, metrics };
     if (root['folded'] !== undefined) snapshot.folded = this.strings(root['folded'], 'folded');
+    if (root['ends'] !== undefined) snapshot.ends = this.ends(root['ends']);
     return snapshot;
   }
 
@@ -376,6 +437,17 @@ class Decoder {
   private finite(value: unknown, path: string): number {
     if (typeof value !== 'number') throw this.fail(path, `expected a number, got ${show(value)}`);
     return value;
+  }
+
+  private ends(value: unknown): LifeEnd[] {
+    const entries = this.array(value, 'ends');
+    return entries.map((entry, i) => {
+      const parts = this.array(entry, `ends[${i}]`);
+      const [key, how, atMs] = parts;
+      if (typeof key !== 'string') throw this.fail(`ends[${i}][0]`, `expected a process key, got ${show(key)}`);
+      if (typeof how !== 'string' || !LIFE_ENDINGS.has(how)) throw this.fail(`ends[${i}][1]`, `expected one of ${[...LIFE_ENDINGS].join(', ')}, got ${show(how)}`);
+      return { key, how: how as LifeEnd['how'], atMs: this.finite(atMs, `ends[${i}][2]`) };
+    });
   }
 
   private integer(value: unknown, path: string): number {

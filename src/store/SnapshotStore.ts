@@ -3,33 +3,40 @@ import type { Snapshot, SnapshotIdentity, StoredSnapshot } from '../snapshot/Sna
 /**
  * Where workers persist snapshots and where exporters read them back.
  *
- * Implementations: {@link ./FileStore} (embedded default, one host) and
- * {@link ./RedisStore} (many hosts). Every method may reject; callers in an
+ * The one implementation is the retirement protocol
+ * (retirement/Retirement.ts) over a backend's primitives (store/LifeBackend.ts:
+ * the embedded file store or Redis). Every method may reject; callers in an
  * application process catch, count the failure and carry on.
  */
 export interface SnapshotStore {
   /** A short name for self-metrics and logs (`file`, `redis`). */
   readonly kind: string;
 
-  /** Replace the stored snapshot of the writing process with this one. */
+  /** Replace the stored snapshot of the writing process with this one (or only renew its lease if nothing changed). */
   write(snapshot: Snapshot): Promise<void>;
 
   /**
    * Best-effort synchronous write for a process that is about to die
    * (uncaught exception). Stores that cannot write synchronously omit it.
    */
-  writeSync?(snapshot: Snapshot): void;
+  readonly writeSync?: ((snapshot: Snapshot) => void) | undefined;
 
   /** Every snapshot under this store's scope: live, dead and retired. */
   readAll(): Promise<StoredSnapshot[]>;
 
   /**
-   * Fold the last snapshot of a process that is gone into its slot's retired
-   * totals and drop it, exactly once even if called again or concurrently.
+   * Fold the last snapshot of a process life that is gone into its slot's
+   * retired totals, exactly once even if called again or concurrently.
    */
   retire(identity: SnapshotIdentity): Promise<void>;
 
-  /** Drop the snapshot of a process (a clean shutdown that is not to be folded). */
+  /** The cluster saw worker `pid` of `slot` exit: fold its lives now. Resolves to how many were folded. */
+  retireProcess(slot: number, pid: number): Promise<number>;
+
+  /** Fold every worker life whose lease ran out (writers no primary watches) and finish interrupted folds. */
+  reap(): Promise<void>;
+
+  /** Drop a life without counting it (a process that became the primary). */
   remove(identity: SnapshotIdentity): Promise<void>;
 
   /** Release timers and connections. Does not delete data. */

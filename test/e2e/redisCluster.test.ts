@@ -129,7 +129,7 @@ describe('two cluster instances on one Redis, served by a serve sidecar', () => 
       await waitFor('the dead workers to be folded into their slots', async () => {
         for (const instance of ['shop-a', 'shop-b']) {
           const base = `${prefix}:{${SERVICE}|${instance}}:`;
-          if ((await redis.scard(`${base}idx`)) !== 3 || (await redis.hlen(`${base}retired`)) === 0) return undefined;
+          if ((await redis.zcard(`${base}idx`)) !== 3 || (await redis.hlen(`${base}retired`)) === 0) return undefined;
         }
         return true;
       }, 20_000);

@@ -177,7 +177,7 @@ describe('Redis faults under a live cluster app and a serve sidecar', () => {
       // Wait until the dead worker's snapshot is folded into its slot's retired totals (lease expiry, then a reap).
       const instanceBase = `${prefix}:{faults|${INSTANCE}}:`;
       await waitFor('the dead worker to be folded', async () =>
-        (await client.hlen(`${instanceBase}retired`)) > 0 && (await client.scard(`${instanceBase}idx`)) === 3 ? true : undefined,
+        (await client.hlen(`${instanceBase}retired`)) > 0 && (await client.zcard(`${instanceBase}idx`)) === 3 ? true : undefined,
       20_000);
       await waitFor('the replacement worker', async () => ((await app.workerPids()).length === 2 ? true : undefined));
       await trafficAllOk(app.appPort, 10);
@@ -201,5 +201,32 @@ describe('Redis faults under a live cluster app and a serve sidecar', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  test('SIGKILL, then FLUSHALL 1.5 s later: neither the primary nor the sidecar ever shows fewer requests, and both end exact', async () => {
+    await waitFor('two workers', async () => ((await app.workerPids()).length === 2 ? true : undefined));
+    await trafficAllOk(app.appPort, 60);
+    sent += 60;
+    await sleep(VISIBILITY_MS);
+    const views = async (): Promise<number[]> => Promise.all([app.metricsPort, serve.port].map(async (port) => requestsOf((await timedScrape(port)).view)));
+    assert.deepEqual(await views(), [sent, sent]);
+    const [victim] = await app.workerPids();
+    process.kill(victim ?? 0, 'SIGKILL');
+    const watch = async (what: string, ms: number): Promise<void> => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        for (const value of await views()) assert.ok(value >= sent, `${what}: ${value} requests served, ${sent} were counted`);
+        await sleep(100);
+      }
+    };
+    await watch('between the kill and the FLUSHALL', 1_500);
+    const client = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 0 });
+    try {
+      await client.flushall();
+    } finally {
+      client.disconnect();
+    }
+    await watch('after the FLUSHALL', 3 * FLUSH_INTERVAL_MS);
+    await waitFor('both views exact', async () => ((await views()).every((value) => value === sent) ? true : undefined));
   });
 });

@@ -5,7 +5,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -13,9 +13,9 @@ import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
 import { parseConfig } from '../../src/config/parseConfig';
 import { Exposition } from '../../src/runtime/Exposition';
 import { SelfMetrics } from '../../src/self/SelfMetrics';
-import { encodeSnapshot } from '../../src/snapshot/SnapshotCodec';
 import type { Snapshot, SnapshotIdentity } from '../../src/snapshot/Snapshot';
-import { FileStore } from '../../src/store/FileStore';
+import { Retirement } from '../../src/retirement/Retirement';
+import { FileBackend } from '../../src/store/file/FileBackend';
 import { OVERFLOW_ENDPOINT } from '../../src/worker/RouteNormaliser';
 import { freePort, httpRequest, scrape, startApp, waitFor } from '../support/processes';
 import type { RunningApp } from '../support/processes';
@@ -98,12 +98,14 @@ describe('the exposition reaper', () => {
       writtenAtMs: Date.now() - 60_000,
       metrics: [{ name: CATALOGUE.requests.name, description: '', unit: '1', kind: 'counter', valueType: 'int', points: [{ attributes: {}, startTimeMs: 1, value: 3 }] }],
     });
-    // Slot 0's retired file belongs to another service (a shared directory): folding into it fails.
-    const foreign: Snapshot = { ...dead(identity(0, 'another-service')), identity: { ...identity(0, 'another-service'), pid: 0, startTimeMs: 0, role: 'retired' } };
-    await writeFile(join(directory, 'ocx-retired-0-0-0.json'), encodeSnapshot(foreign));
-    const store = new FileStore({ directory });
+    // Slot 0's retired totals cannot be written (a directory sits where the file goes): folding into it fails.
+    await mkdir(join(directory, 'ocx-retired-0-0-0.json'));
+    const store = new Retirement(new FileBackend({ directory }), { self: { service: 'svc', instance: 'host-a' } });
     await store.write(dead(identity(0)));
     await store.write(dead(identity(1)));
+    // Their writers stopped a minute ago: the lease ran out.
+    const minuteAgo = new Date(Date.now() - 60_000);
+    for (const name of await readdir(directory)) if (name.startsWith('ocx-worker-')) await utimes(join(directory, name), minuteAgo, minuteAgo);
     const selfMetrics = new SelfMetrics();
     const config = parseConfig({ env: { PROMETHEUS_METRICS_PORT: String(await freePort()), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' }, hostname: 'host-a' });
     exposition = Exposition.start({ config, store, resource: resourceFromAttributes({}), selfMetrics, labelInstance: false, keepProcessAlive: false });
@@ -111,7 +113,8 @@ describe('the exposition reaper', () => {
     await exposition.reap();
     const names = await readdir(directory);
     assert.ok(names.includes('ocx-retired-1-0-0.json'), `slot 1 folded: ${names.join(' ')}`);
-    assert.ok(!names.some((name) => name.startsWith('ocx-worker-1-')), 'slot 1\'s dead file is gone');
+    // What stays of it is at most a tombstone, for fencing a writer that was only presumed dead.
+    assert.ok(!names.some((name) => name.startsWith('ocx-worker-1-') && !name.endsWith('.tomb')), `slot 1's dead snapshot is gone: ${names.join(' ')}`);
     const retireErrors = (): number | undefined =>
       selfMetrics.toPoints().find((p) => p.attributes['operation'] === 'retire' && p.attributes['store'] === 'file')?.value;
     assert.equal(retireErrors(), 1);

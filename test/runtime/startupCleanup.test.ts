@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRIVATE_DIRECTORY_PREFIX, cleanPreviousRun, sweepAbandonedDirectories } from '../../src/runtime/startupCleanup';
-import { retiredFileName, snapshotFileName } from '../../src/store/fileNames';
+import { lifeFileName as snapshotFileName, retiredFileName } from '../../src/store/file/fileNames';
 
 function deadPid(): number {
   // A pid far above the default pid_max is never in use.
@@ -36,6 +36,24 @@ test('nothing is removed while any writer in the directory still runs (their tot
     assert.equal(readdirSync(dir).length, 2);
   } finally {
     live.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a leftover file whose pid an unrelated process holds now is cleaned: a life is its pid and start time, and it renews its lease', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ocx-cleanup-'));
+  const unrelated = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+  try {
+    // The previous run's worker had this pid an hour ago; the process holding it now started just now.
+    const stale = join(dir, snapshotFileName({ role: 'worker', slot: 0, pid: unrelated.pid ?? 0, startTimeMs: Date.now() - 3_600_000 }));
+    writeFileSync(stale, '{"10000 requests":true}');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(stale, hourAgo, hourAgo);
+    writeFileSync(join(dir, retiredFileName(0)), '{}');
+    assert.equal(cleanPreviousRun(dir), 2);
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    unrelated.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeSnapshot, encodeSnapshot, SnapshotFormatError } from '../../src/snapshot/SnapshotCodec';
+import { decodeSnapshot, encodeSnapshot, SnapshotEncoder, SnapshotFormatError } from '../../src/snapshot/SnapshotCodec';
 import type { Snapshot } from '../../src/snapshot/Snapshot';
 import { ACTIVE, counter, DURATION, gauge, histogram, identity, MEMORY, observe, REQUESTS, snapshot } from '../merge/fixtures';
 
@@ -169,4 +169,24 @@ test('malformed exemplars are rejected naming the entry', () => {
     [(e) => e.pop(), /exemplars\[0\].*expected \[pointIndex/],
   ];
   for (const [mutate, message] of cases) assert.throws(() => decodeSnapshot(broken(mutate), 'mem'), (error: unknown) => error instanceof SnapshotFormatError && message.test(error.message));
+});
+
+test('a reusing encoder writes text that decodes to each snapshot exactly, as its metrics change, grow and shrink', () => {
+  const encoder = new SnapshotEncoder();
+  const id = identity(0, 41);
+  const requests = (n: number, sets: number): ReturnType<typeof counter> =>
+    counter(REQUESTS, Array.from({ length: sets }, (_, i) => [{ method: 'GET', endpoint: `/e${i}` }, n + i] as [Record<string, string>, number]));
+  const memory = (bytes: number): ReturnType<typeof gauge> => gauge(MEMORY, [[{}, bytes]]);
+  const steps: Snapshot[] = [
+    snapshot(id, 1, [requests(1, 3), memory(10)]),
+    snapshot(id, 2, [requests(1, 3), memory(11)]), // only the gauge moved: the counter's text is reused
+    snapshot(id, 3, [requests(2, 5), memory(11)]), // new label sets
+    snapshot(id, 4, [memory(12)]), // a metric gone
+    snapshot(id, 5, [requests(2, 5), memory(12)]),
+  ];
+  for (const step of steps) {
+    const text = encoder.encode(step);
+    assert.deepEqual(decodeSnapshot(text, 'encoder'), step);
+    assert.deepEqual(decodeSnapshot(encodeSnapshot(step), 'plain'), step);
+  }
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RedisStore } from '../../src/store/RedisStore';
+import type { Retirement } from '../../src/retirement/Retirement';
 import {
   RedisServer, closeAll, counterTotal, freePort, openStore, redisConfig, startSentinel, waitFor, workerIdentity, workerSnapshot,
   type RunningSentinel,
@@ -14,7 +14,7 @@ import { makeTlsFiles, redisSupportsTls, type TlsFiles } from './support/tlsFile
 
 const run = promisify(execFile);
 const timings = { connectTimeoutMs: 1000, commandTimeoutMs: 500, maxReconnectDelayMs: 200 };
-const opened: RedisStore[] = [];
+const opened: Retirement[] = [];
 const servers: RedisServer[] = [];
 const dirs: string[] = [];
 const sentinels: RunningSentinel[] = [];
@@ -26,7 +26,7 @@ after(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('RedisStore on a 3-master Redis Cluster', () => {
+describe('Redis store on a 3-master Redis Cluster', () => {
   const nodes: RedisServer[] = [];
 
   before(async () => {
@@ -84,7 +84,7 @@ describe('RedisStore on a 3-master Redis Cluster', () => {
   });
 });
 
-describe('RedisStore over TLS', () => {
+describe('Redis store over TLS', () => {
   const support = redisSupportsTls();
   let files: TlsFiles;
   let port: number;
@@ -119,7 +119,7 @@ describe('RedisStore over TLS', () => {
   });
 });
 
-describe('RedisStore through Redis Sentinel', () => {
+describe('Redis store through Redis Sentinel', () => {
   test('finds the master by sentinel_name and reads and writes through it', async () => {
     const master = await RedisServer.start();
     servers.push(master);

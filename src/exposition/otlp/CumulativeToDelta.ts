@@ -10,7 +10,11 @@ import {
   type ScopeMetrics,
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
+import { subtractHistogramParts, subtractValues } from '../../merge/cumulativeValues';
+import type { HistogramParts } from '../../merge/cumulativeValues';
+import { seriesKey } from '../../merge/seriesKey';
 import { exemplarsOf, type HistogramWithExemplars } from '../../snapshot/histogramExemplars';
+import type { SeriesAttributes } from '../../snapshot/Snapshot';
 
 /** What the previous delivered batch held for one series. */
 interface Baseline {
@@ -86,11 +90,9 @@ export class CumulativeToDelta {
       const key = prefix + attributesKey(point.attributes);
       const previous = this.baselines.get(key);
       next.set(key, { start: point.startTime, end: point.endTime, value: point.value });
-      if (previous === undefined || typeof previous.value !== 'number' || wasReset(previous, point.startTime)
-        || point.value < previous.value) {
-        return point;
-      }
-      return { ...point, startTime: previous.end, value: point.value - previous.value };
+      const delta = previous === undefined ? undefined : subtractValues(point.value, previous.value as number);
+      if (previous === undefined || delta === undefined || typeof delta !== 'number' || wasReset(previous, point.startTime)) return point;
+      return { ...point, startTime: previous.end, value: delta };
     });
     return { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
   }
@@ -101,43 +103,42 @@ export class CumulativeToDelta {
       const previous = this.baselines.get(key);
       next.set(key, { start: point.startTime, end: point.endTime, value: point.value });
       const before = previous !== undefined && typeof previous.value !== 'number' ? previous.value : undefined;
-      if (previous === undefined || before === undefined || wasReset(previous, point.startTime)
-        || !comparable(before, point.value)) {
-        return point;
-      }
-      return { ...point, startTime: previous.end, value: subtractHistogram(point.value, before, previous.end) };
+      const delta = before === undefined || !sameBoundaries(before, point.value) ? undefined : subtractHistogram(point.value, before, previous!.end);
+      if (previous === undefined || delta === undefined || wasReset(previous, point.startTime)) return point;
+      return { ...point, startTime: previous.end, value: delta };
     });
     return { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
   }
 }
 
 /**
- * The current histogram minus the previous one; min/max cannot be derived for
- * an interval, so they are left out. Exemplars observed within the interval
- * (after the previous export's end) stay; older ones belong to earlier deltas.
+ * The current histogram minus the previous one (the shared arithmetic, see
+ * merge/cumulativeValues.ts), undefined when a count went down (a reset);
+ * min/max cannot be derived for an interval, so they are left out. Exemplars
+ * observed within the interval (after the previous export's end) stay; older
+ * ones belong to earlier deltas.
  */
-function subtractHistogram(current: Histogram, previous: Histogram, previousEnd: HrTime): Histogram {
-  const delta: Histogram = {
-    buckets: {
-      boundaries: current.buckets.boundaries,
-      counts: current.buckets.counts.map((count, index) => count - (previous.buckets.counts[index] ?? 0)),
-    },
-    count: current.count - previous.count,
-  };
-  if (current.sum !== undefined && previous.sum !== undefined) delta.sum = current.sum - previous.sum;
+function subtractHistogram(current: Histogram, previous: Histogram, previousEnd: HrTime): Histogram | undefined {
+  const delta = subtractHistogramParts(partsOf(current), partsOf(previous));
+  if (delta === undefined) return undefined;
+  const result: Histogram = { buckets: { boundaries: current.buckets.boundaries, counts: delta.counts }, count: delta.count };
+  if (delta.sum !== undefined) result.sum = delta.sum;
   const sinceMs = previousEnd[0] * 1e3 + previousEnd[1] / 1e6;
   const recent = exemplarsOf(current)?.filter((exemplar) => exemplar.timeMs > sinceMs);
-  if (recent !== undefined && recent.length > 0) (delta as HistogramWithExemplars).exemplars = recent;
-  return delta;
+  if (recent !== undefined && recent.length > 0) (result as HistogramWithExemplars).exemplars = recent;
+  return result;
 }
 
-/** Same buckets, and no count went down (a decrease means the series restarted). */
-function comparable(previous: Histogram, current: Histogram): boolean {
-  const before = previous.buckets;
-  const now = current.buckets;
-  if (current.count < previous.count || before.boundaries.length !== now.boundaries.length) return false;
-  if (before.boundaries.some((bound, index) => bound !== now.boundaries[index])) return false;
-  return now.counts.every((count, index) => count >= (before.counts[index] ?? 0));
+function partsOf(histogram: Histogram): HistogramParts {
+  return histogram.sum === undefined
+    ? { count: histogram.count, counts: histogram.buckets.counts }
+    : { count: histogram.count, sum: histogram.sum, counts: histogram.buckets.counts };
+}
+
+function sameBoundaries(previous: Histogram, current: Histogram): boolean {
+  const before = previous.buckets.boundaries;
+  const now = current.buckets.boundaries;
+  return before.length === now.length && before.every((bound, index) => bound === now[index]);
 }
 
 function wasReset(previous: Baseline, start: HrTime): boolean {
@@ -148,8 +149,7 @@ function scopeKey(scoped: ScopeMetrics): string {
   return `${scoped.scope.name}@${scoped.scope.version ?? ''}`;
 }
 
-/** Order-independent identity of an attribute set. */
+/** Order-independent identity of an attribute set: the merge's series key (merged attributes are strings). */
 function attributesKey(attributes: Attributes): string {
-  const keys = Object.keys(attributes).sort();
-  return JSON.stringify(keys.map((key) => [key, attributes[key]]));
+  return seriesKey(attributes as SeriesAttributes, undefined);
 }

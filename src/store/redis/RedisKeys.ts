@@ -1,23 +1,24 @@
-import type { SnapshotIdentity } from '../../snapshot/Snapshot';
+import type { LifeRef } from '../LifeBackend';
 
 /**
- * The Redis key layout of {@link ../RedisStore}. Keys are only ever *built*
+ * The Redis key layout of {@link ./RedisBackend}. Keys are only ever *built*
  * from identities, never parsed back (a prefix or a service name may contain
  * `:`); what a reader needs to enumerate lives in index structures:
  *
  * ```text
- * <prefix>:instances                      ZSET  member "<svc>|<inst>", score = last heartbeat (ms)
- * <prefix>:{<svc>|<inst>}:idx             SET   "w:<slot>:<pid>:<startMs>" per live or unretired process
- * <prefix>:{<svc>|<inst>}:w:<slot>:<pid>:<startMs>   STRING encodeSnapshot() text   (TTL ttlSeconds)
- * <prefix>:{<svc>|<inst>}:l:<slot>:<pid>:<startMs>   STRING lease "1"               (PX lease)
- * <prefix>:{<svc>|<inst>}:t:<slot>:<pid>:<startMs>   STRING tombstone: writtenAtMs folded (fencing)
- * <prefix>:{<svc>|<inst>}:retired         HASH  field "<slot>" = folded retired snapshot text
+ * <P>:instances                            ZSET  "<svc>|<inst>", score = last heartbeat (ms)
+ * <P>:{<svc>|<inst>}:idx                   ZSET  life members "<r>:<slot>:<pid>:<startMs>", score = version
+ * <P>:{<svc>|<inst>}:<r>:<slot>:<pid>:<startMs>   HASH  s = snapshot text, c = claimed, f = folded (tombstone)
+ * <P>:{<svc>|<inst>}:l:<r>:<slot>:<pid>:<startMs> STRING lease: renewal time (PX lease)
+ * <P>:{<svc>|<inst>}:retired               HASH  slot -> retired totals text
+ * <P>:{<svc>|<inst>}:rv                    HASH  slot -> version of that text (compare-and-set)
  * ```
  *
- * `<svc>` and `<inst>` are `encodeURIComponent`-encoded, so `|`, `:`, `{` and
- * `}` inside them cannot break the layout. The `{...}` part is a Redis Cluster
- * hash tag: every key of one instance lives in one slot, so one worker's write,
- * a retire and a read of a whole instance are each a single-slot script.
+ * `<r>` is `w` for a worker and `p` for a primary. `<svc>` and `<inst>` are
+ * `encodeURIComponent`-encoded, so `|`, `:`, `{` and `}` inside them cannot
+ * break the layout. The `{...}` part is a Redis Cluster hash tag: every key of
+ * one instance lives in one slot, so each script and each read of an instance
+ * touches one slot.
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
@@ -32,49 +33,57 @@ export class RedisKeys {
     return `${encodeURIComponent(service)}|${encodeURIComponent(instance)}`;
   }
 
+  /** The service and instance of a registry member this layout built; undefined for anything else. */
+  ownerOf(instanceMember: string): { service: string; instance: string } | undefined {
+    const parts = instanceMember.split('|');
+    if (parts.length !== 2) return undefined;
+    try {
+      return { service: decodeURIComponent(parts[0] as string), instance: decodeURIComponent(parts[1] as string) };
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Registry members of one service start with this. */
   servicePrefix(service: string): string {
     return `${encodeURIComponent(service)}|`;
   }
 
-  /** The index set of one instance's process members. */
+  /** The index of one instance's lives. */
   index(instanceMember: string): string {
     return `${this.base(instanceMember)}idx`;
   }
 
-  /** The hash of one instance's retired (folded) snapshots, one field per slot. */
+  /** The hash of one instance's retired totals, one field per slot. */
   retired(instanceMember: string): string {
     return `${this.base(instanceMember)}retired`;
   }
 
-  /** The index member of one process life. */
-  processMember(identity: SnapshotIdentity): string {
-    return `w:${identity.slot}:${identity.pid}:${identity.startTimeMs}`;
+  /** The versions of {@link retired}'s fields. */
+  retiredVersions(instanceMember: string): string {
+    return `${this.base(instanceMember)}rv`;
   }
 
-  /** The retired hash field of a slot. */
-  retiredField(slot: number): string {
-    return String(slot);
+  /** The index member of one life. */
+  lifeMember(life: Pick<LifeRef, 'role' | 'slot' | 'pid' | 'startTimeMs'>): string {
+    return `${life.role === 'primary' ? 'p' : 'w'}:${life.slot}:${life.pid}:${life.startTimeMs}`;
   }
 
-  /** The snapshot key of a process member. */
-  snapshot(instanceMember: string, processMember: string): string {
-    return this.base(instanceMember) + processMember;
+  /** A life member's parts; undefined for anything this layout did not build. */
+  parseLifeMember(member: string): Pick<LifeRef, 'role' | 'slot' | 'pid' | 'startTimeMs'> | undefined {
+    const match = /^([wp]):(-?\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(member);
+    if (match === null) return undefined;
+    return { role: match[1] === 'p' ? 'primary' : 'worker', slot: Number(match[2]), pid: Number(match[3]), startTimeMs: Number(match[4]) };
   }
 
-  /** The lease key of a process member: present while the process heartbeats. */
-  lease(instanceMember: string, processMember: string): string {
-    return `${this.base(instanceMember)}l${processMember.slice(1)}`;
+  /** The hash of a life: its snapshot, and whether it was claimed or folded. */
+  life(instanceMember: string, lifeMember: string): string {
+    return this.base(instanceMember) + lifeMember;
   }
 
-  /** The tombstone key of a process member: present once its snapshot was folded. */
-  tombstone(instanceMember: string, processMember: string): string {
-    return `${this.base(instanceMember)}t${processMember.slice(1)}`;
-  }
-
-  /** The instance member an identity belongs to. */
-  instanceOf(identity: Pick<SnapshotIdentity, 'service' | 'instance'>): string {
-    return this.instanceMember(identity.service, identity.instance);
+  /** The lease key of a life: present while the process writes or renews. */
+  lease(instanceMember: string, lifeMember: string): string {
+    return `${this.base(instanceMember)}l:${lifeMember}`;
   }
 
   private base(instanceMember: string): string {

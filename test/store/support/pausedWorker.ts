@@ -1,18 +1,24 @@
 /**
- * A child process for the fencing test: a "worker" that counts one request per
- * flush and writes its cumulative snapshot to Redis every 40 ms. The parent
- * pauses it (SIGSTOP) long enough to be presumed dead and folded, resumes it
- * (SIGCONT), then asks for its final count over IPC.
+ * A child process for the fencing case of the contract suite: a "worker" that
+ * counts one request per flush and writes its cumulative snapshot every 40 ms
+ * with a 300 ms lease. The parent pauses it (SIGSTOP) long enough to be
+ * presumed dead and folded, resumes it (SIGCONT), then asks for its final
+ * count over IPC.
  *
- * Environment: OCX_REDIS_CONFIG (RedisConfig JSON), OCX_SLOT.
+ * Environment: OCX_BACKEND (file | redis), OCX_DIR or OCX_REDIS_CONFIG, OCX_SLOT.
  */
 import type { RedisConfig } from '../../../src/config/Config';
-import { RedisStore } from '../../../src/store/RedisStore';
+import { Retirement } from '../../../src/retirement/Retirement';
+import { FileBackend } from '../../../src/store/file/FileBackend';
+import { RedisBackend } from '../../../src/store/redis/RedisBackend';
 import { workerIdentity, workerSnapshot } from './redisFixtures';
 
-const config = JSON.parse(process.env['OCX_REDIS_CONFIG'] ?? '{}') as RedisConfig;
-const identity = workerIdentity('shop', 'paused', Number(process.env['OCX_SLOT'] ?? '0'), process.pid, Date.now());
-const store = RedisStore.fromConfig(config, { service: 'shop', instance: 'paused' }, { leaseMs: 300 });
+const self = { service: 'shop', instance: 'host-a' };
+const identity = workerIdentity(self.service, self.instance, Number(process.env['OCX_SLOT'] ?? '0'), process.pid, Date.now());
+const backend = process.env['OCX_BACKEND'] === 'file'
+  ? new FileBackend({ directory: process.env['OCX_DIR'] ?? '', leaseMs: 300 })
+  : RedisBackend.fromConfig(JSON.parse(process.env['OCX_REDIS_CONFIG'] ?? '{}') as RedisConfig, self, { leaseMs: 300 });
+const store = new Retirement(backend, { self });
 let count = 0;
 let stopping = false;
 

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RedisConfig } from '../../../src/config/Config';
 import type { Snapshot, SnapshotIdentity, StoredSnapshot } from '../../../src/snapshot/Snapshot';
-import { RedisStore, type RedisStoreOptions } from '../../../src/store/RedisStore';
+import { Retirement, type RetirementOptions } from '../../../src/retirement/Retirement';
+import { RedisBackend, type RedisBackendOptions } from '../../../src/store/redis/RedisBackend';
 import { freePort, sleep, waitFor } from '../../support/processes';
 
 export { freePort, sleep, waitFor };
@@ -42,20 +43,25 @@ export function redisConfig(overrides: Partial<RedisConfig> = {}): RedisConfig {
   };
 }
 
+/** The store the runtime opens for Redis: the retirement protocol over the Redis backend. */
+export function openRedisStore(config: RedisConfig, self: { service: string; instance: string }, options: RedisBackendOptions & Omit<RetirementOptions, 'self'> = {}): Retirement {
+  return new Retirement(RedisBackend.fromConfig(config, self, options), { ...options, self });
+}
+
 /** Open a store and remember it for {@link closeAll}. */
 export function openStore(
-  opened: RedisStore[],
+  opened: Retirement[],
   config: RedisConfig,
   self: { service: string; instance: string },
-  options: RedisStoreOptions = {},
-): RedisStore {
-  const store = RedisStore.fromConfig(config, self, options);
+  options: RedisBackendOptions & Omit<RetirementOptions, 'self'> = {},
+): Retirement {
+  const store = openRedisStore(config, self, options);
   opened.push(store);
   return store;
 }
 
 /** Close every store opened by a test file. */
-export async function closeAll(opened: RedisStore[]): Promise<void> {
+export async function closeAll(opened: Retirement[]): Promise<void> {
   await Promise.all(opened.splice(0).map((store) => store.close()));
 }
 

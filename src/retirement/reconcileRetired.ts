@@ -1,9 +1,9 @@
-import { foldSnapshot, MAX_FOLDED_KEYS } from '../../merge/foldSnapshot';
-import type { Snapshot } from '../../snapshot/Snapshot';
+import { foldSnapshot, MAX_FOLDED_KEYS } from '../merge/foldSnapshot';
+import type { Snapshot } from '../snapshot/Snapshot';
 
 /**
- * What to do when a slot's retired value in Redis differs from the one this
- * store last saw or wrote (`ours`):
+ * What to do when a slot's retired value in the store differs from the one this
+ * reader last saw or wrote (`ours`):
  * - `keep`: Redis already holds ours or a later fold of it (a retired value
  *   never goes backwards);
  * - `ours`: Redis is missing it or holds an earlier fold of ours (emptied and
@@ -32,5 +32,6 @@ export function combineRetired(current: Snapshot, ours: Snapshot): Snapshot {
   // foldSnapshot adds counters and histograms; `ours` plays the dead process.
   const summed = foldSnapshot(current, ours);
   const folded = [...(ours.folded ?? []), ...(current.folded ?? [])].slice(-MAX_FOLDED_KEYS);
-  return { ...summed, folded };
+  const ends = [...(ours.ends ?? []), ...(current.ends ?? [])].slice(-MAX_FOLDED_KEYS);
+  return { ...summed, folded, ends };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SnapshotIdentity, StoredSnapshot } from '../../../src/snapshot/Snapshot';
-import { findIdentityConflicts, IDENTITY_OVERLAP_MS } from '../../../src/store/redis/findIdentityConflicts';
+import type { SnapshotIdentity, StoredSnapshot } from '../../src/snapshot/Snapshot';
+import { findIdentityConflicts, IDENTITY_OVERLAP_MS } from '../../src/retirement/findIdentityConflicts';
 
 const T0 = 1_700_000_000_000;
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldSnapshot } from '../../../src/merge/foldSnapshot';
-import { processKey } from '../../../src/snapshot/Snapshot';
-import { combineRetired, decideRetired } from '../../../src/store/redis/reconcileRetired';
-import { counterTotal, workerIdentity, workerSnapshot } from '../support/redisFixtures';
+import { foldSnapshot } from '../../src/merge/foldSnapshot';
+import { processKey } from '../../src/snapshot/Snapshot';
+import { combineRetired, decideRetired } from '../../src/retirement/reconcileRetired';
+import { counterTotal, workerIdentity, workerSnapshot } from '../store/support/redisFixtures';
 
 test('decideRetired: a retired value never goes backwards', () => {
   assert.equal(decideRetired(undefined, ['a', 'b']), 'ours', 'missing in Redis: put ours back');

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HistogramValue } from '../../../src/snapshot/Snapshot';
-import { rebaseSnapshot } from '../../../src/store/redis/rebaseSnapshot';
-import { DURATION, MEMORY, REQUESTS, workerIdentity, workerSnapshot } from '../support/redisFixtures';
+import type { HistogramValue } from '../../src/snapshot/Snapshot';
+import { rebaseSnapshot } from '../../src/merge/rebaseSnapshot';
+import { DURATION, MEMORY, REQUESTS, workerIdentity, workerSnapshot } from '../store/support/redisFixtures';
 
 const identity = workerIdentity('shop', 'a', 0, 7, 100);
 const newLife = { ...identity, startTimeMs: 200 };

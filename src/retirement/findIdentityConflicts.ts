@@ -1,5 +1,5 @@
-import { processKey } from '../../snapshot/Snapshot';
-import type { Snapshot, SnapshotIdentity, StoredSnapshot } from '../../snapshot/Snapshot';
+import { processKey } from '../snapshot/Snapshot';
+import type { Snapshot, SnapshotIdentity, StoredSnapshot } from '../snapshot/Snapshot';
 
 /**
  * How long an older process must keep writing after a newer one of the same

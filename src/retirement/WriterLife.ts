@@ -1,0 +1,66 @@
+import { foldSnapshot } from '../merge/foldSnapshot';
+import { rebaseSnapshot } from '../merge/rebaseSnapshot';
+import type { Snapshot, SnapshotIdentity } from '../snapshot/Snapshot';
+import { sameMetrics } from '../snapshot/sameMetrics';
+import { SnapshotEncoder } from '../snapshot/SnapshotCodec';
+
+/**
+ * What one writing process knows about its own life in the store: under
+ * which identity it writes, what it wrote last (so an unchanged flush only
+ * renews the lease), and, once it was fenced (claimed while presumed dead),
+ * the cumulative totals already folded into its slot.
+ */
+export class WriterLife {
+  /** The identity snapshots are stored under: the original, or a new life after a fence. */
+  identity: SnapshotIdentity;
+  /** A write of this process is on its way; the next one is refused, not queued. */
+  inFlight = false;
+  /** The original (cumulative) totals already folded into the slot, once fenced (a `retired` snapshot). */
+  private baseline: Snapshot | undefined;
+  /** The last snapshot the store confirmed, as stored (after rebasing). */
+  private lastWritten: Snapshot | undefined;
+  /** Encodes what changed since the last flush and reuses the rest of the text. */
+  private readonly encoder = new SnapshotEncoder();
+
+  constructor(original: SnapshotIdentity) {
+    this.identity = original;
+  }
+
+  /** What to store for this cumulative snapshot: itself, or the not-yet-folded part under the new life. */
+  effective(snapshot: Snapshot): Snapshot {
+    if (this.baseline === undefined) {
+      return snapshot.identity === this.identity ? snapshot : { ...snapshot, identity: this.identity };
+    }
+    return rebaseSnapshot(snapshot, this.baseline, this.identity);
+  }
+
+  /** Whether `effective` holds exactly what the store already has: then a renewal is enough. */
+  unchanged(effective: Snapshot): boolean {
+    return this.lastWritten !== undefined && this.lastWritten.identity === this.identity && sameMetrics(this.lastWritten.metrics, effective.metrics);
+  }
+
+  /** The text of `effective`, re-encoding only the metrics that changed since the last call. */
+  encode(effective: Snapshot): string {
+    return this.encoder.encode(effective);
+  }
+
+  /** The store holds `effective` now. */
+  written(effective: Snapshot): void {
+    this.lastWritten = effective;
+  }
+
+  /**
+   * The life was claimed: `claimed` (what the store froze, in this life's
+   * terms) is or will be folded into the slot. Start a new life (same slot
+   * and pid, a later start time) whose values count from there. Without a
+   * readable `claimed` the new life starts from `current`: what was counted
+   * in between may be lost, but nothing is ever counted twice.
+   */
+  fence(claimed: Snapshot | undefined, current: Snapshot, nowMs: number): void {
+    // In the original (cumulative) terms: what was folded before plus what this life's claim froze.
+    const folded: Snapshot = claimed === undefined ? current : { ...claimed, identity: this.identity };
+    this.baseline = foldSnapshot(claimed === undefined ? undefined : this.baseline, folded);
+    this.identity = { ...this.identity, startTimeMs: Math.max(nowMs, this.identity.startTimeMs + 1) };
+    this.lastWritten = undefined;
+  }
+}
