@@ -4,12 +4,14 @@
  *
  *   otel-cluster-exporter check-config [file]   validate and print the effective configuration
  *   otel-cluster-exporter serve [file]          serve the merged view of the configured store
+ *   otel-cluster-exporter run [options] app.js  run a plain app as supervised cluster workers
  */
 import { loadConfig } from '../config/loadConfig';
 import { ConfigError } from '../config/ConfigError';
 import { errorMessage } from '../self/errorMessage';
 import { runCheckConfig } from './checkConfig';
 import { startServe } from './serve';
+import { runCommand } from './run';
 import { grafanaDashboard } from '../catalogue/grafanaDashboard';
 import { renderMetricTable } from '../catalogue/renderMetricTable';
 
@@ -19,6 +21,7 @@ commands:
   check-config [file]  validate the configuration (file, else $OTEL_CLUSTER_EXPORTER_CONFIG, plus the
                        environment) and print the effective settings with secrets masked
   serve [file]         serve the merged metrics of the configured store (embedded directory or Redis)
+  run [options] app.js start a plain app as N supervised workers (Gunicorn-like master; run --help)
   dashboard            print a Grafana dashboard (JSON) over every metric of the catalogue
   metrics              print the metric catalogue as a markdown table
 `;
@@ -33,6 +36,11 @@ function main(argv: readonly string[]): void {
     case 'serve':
       serve(rest[0]);
       return;
+    case 'run': {
+      const status = runCommand(rest, io);
+      if (status !== undefined) process.exitCode = status;
+      return;
+    }
     case 'dashboard':
       process.stdout.write(`${JSON.stringify(grafanaDashboard(), null, 2)}\n`);
       return;

@@ -42,14 +42,28 @@ export interface PrometheusConfig {
   readonly ssl: EndpointTlsConfig;
 }
 
-/** Upstream `gunicorn:` section. Accepted for compatibility; `workers` is informational. */
+/**
+ * Upstream `gunicorn:` section: the supervisor settings of
+ * `otel-cluster-exporter run`. Under the preload the app forks its own
+ * workers and these are informational.
+ */
 export interface GunicornConfig {
-  /** Upstream worker count; the cluster, not this value, decides how many workers run. */
+  /** Workers `run` starts; defaults to `os.availableParallelism()`. */
   readonly workers: number;
-  /** Upstream worker timeout, seconds; informational. */
+  /** Seconds without a heartbeat from a worker's event loop before it is SIGKILLed; 0 is off. */
   readonly timeout: number;
-  /** Upstream keep-alive, seconds; informational. */
+  /** Seconds a retiring worker gets to finish in-flight requests before SIGKILL. */
+  readonly gracefulTimeout: number;
+  /** Responses after which a worker is replaced; 0 is off. */
+  readonly maxRequests: number;
+  /** Upper bound of the random amount added to `maxRequests` per worker. */
+  readonly maxRequestsJitter: number;
+  /** RSS, MiB, above which a worker is replaced; 0 is off. */
+  readonly maxMemoryMb: number;
+  /** Keep-alive timeout, seconds, for worker HTTP servers left at Node's default; 0 leaves them alone. */
   readonly keepalive: number;
+  /** Extra Node options for every worker. */
+  readonly nodeArgs: readonly string[];
 }
 
 /** Redis store (issue #3). */
@@ -160,7 +174,7 @@ export interface ServeConfig {
 export interface ExporterConfig {
   /** The /metrics endpoint and the embedded store's directory (`exporter.prometheus`). */
   readonly prometheus: PrometheusConfig;
-  /** Upstream Gunicorn settings, accepted for compatibility (`exporter.gunicorn`). */
+  /** Supervisor settings of `run`; upstream Gunicorn keys (`exporter.gunicorn`). */
   readonly gunicorn: GunicornConfig;
   /** The Redis store (`exporter.redis`). */
   readonly redis: RedisConfig;

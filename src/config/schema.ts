@@ -10,7 +10,8 @@
  */
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
 import type { MetricsExporterName, OtlpProtocol, ServeScope } from './Config';
-import { boolean, bucketList, hostPortList, integer, oneOf, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
+import { availableParallelism } from 'node:os';
+import { argList, boolean, bucketList, hostPortList, integer, oneOf, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while defaults and adjustments are computed. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -190,23 +191,59 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key({
     path: 'gunicorn.workers',
     type: integer(1),
-    default: 1,
+    default: () => availableParallelism(),
+    defaultText: 'os.availableParallelism()',
     env: ['GUNICORN_WORKERS'],
-    description: 'Accepted for upstream compatibility; informational (the cluster decides the worker count).',
+    description: 'Workers `otel-cluster-exporter run` starts (-w). Under the preload the app decides; informational there.',
   }),
   key({
     path: 'gunicorn.timeout',
     type: integer(0),
     default: 30,
     env: ['GUNICORN_TIMEOUT'],
-    description: 'Accepted for upstream compatibility; informational.',
+    description: '`run`: seconds a worker\'s event loop may go without a heartbeat before it is SIGKILLed and replaced (0: off).',
+  }),
+  key({
+    path: 'gunicorn.graceful_timeout',
+    type: integer(0),
+    default: 30,
+    env: ['GUNICORN_GRACEFUL_TIMEOUT'],
+    description: '`run`: seconds a retiring worker gets to finish its requests before SIGKILL.',
+  }),
+  key({
+    path: 'gunicorn.max_requests',
+    type: integer(0),
+    default: 0,
+    env: ['GUNICORN_MAX_REQUESTS'],
+    description: '`run`: responses after which a worker is replaced (0: never).',
+  }),
+  key({
+    path: 'gunicorn.max_requests_jitter',
+    type: integer(0),
+    default: 0,
+    env: ['GUNICORN_MAX_REQUESTS_JITTER'],
+    description: '`run`: a random 0..jitter added to max_requests per worker, so workers do not recycle together.',
+  }),
+  key({
+    path: 'gunicorn.max_memory_mb',
+    type: integer(0),
+    default: 0,
+    env: ['OTEL_CLUSTER_EXPORTER_MAX_MEMORY_MB'],
+    description: '`run`: RSS in MiB above which (3 samples a second apart) a worker is replaced (0: off).',
   }),
   key({
     path: 'gunicorn.keepalive',
     type: integer(0),
     default: 2,
     env: ['GUNICORN_KEEPALIVE'],
-    description: 'Accepted for upstream compatibility; informational.',
+    description: '`run`: keep-alive timeout, seconds, of the workers\' HTTP servers that still have Node\'s default (5 s); 0 leaves them alone.',
+  }),
+  key({
+    path: 'gunicorn.node_args',
+    type: argList(),
+    default: [] as readonly string[],
+    env: ['OTEL_CLUSTER_EXPORTER_NODE_ARGS'],
+    description: '`run`: extra Node options for every worker (--node-arg).',
   }),
   key({
     path: 'redis.enabled',

@@ -296,3 +296,28 @@ export function wordList<T extends string>(values: readonly T[], exclusive: T): 
     show: (value) => value.join(','),
   };
 }
+
+/**
+ * Command-line arguments (`gunicorn.node_args`). YAML: a list of strings;
+ * environment: arguments separated by whitespace. Each must start with `-`:
+ * these are Node options, and a stray word would be taken for the script.
+ */
+export function argList(): ValueType<readonly string[]> {
+  const check = (items: readonly unknown[] | undefined): Parsed<readonly string[]> => {
+    if (items === undefined) return bad();
+    const out: string[] = [];
+    for (const item of items) {
+      const arg = toText(item);
+      if (arg === undefined || !arg.startsWith('-')) return bad(`${JSON.stringify(item)} is not a Node option (starting with "-")`);
+      out.push(arg);
+    }
+    return ok(out);
+  };
+  return {
+    label: 'list of Node options',
+    expected: 'a list of Node options such as --max-old-space-size=512 (whitespace-separated in the environment)',
+    parseYaml: (raw) => check(Array.isArray(raw) ? raw : raw === null ? [] : typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : undefined),
+    parseEnv: (raw) => check(raw.split(/\s+/).filter(Boolean)),
+    show: (value) => (value.length === 0 ? '[]' : value.join(' ')),
+  };
+}

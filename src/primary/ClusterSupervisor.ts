@@ -4,6 +4,7 @@ import type { Worker } from 'node:cluster';
 import { SlotAllocator } from './SlotAllocator';
 import { classifyExit } from './classifyExit';
 import type { ExitReason, RestartType } from './classifyExit';
+import type { SupervisorReason } from '../supervisor/restartReasons';
 
 /** The environment variable through which a worker learns its slot. */
 export const SLOT_ENV = 'OTEL_CLUSTER_EXPORTER_SLOT';
@@ -18,7 +19,8 @@ export type WorkerState = (typeof WORKER_STATES)[number];
 export interface SlotExit {
   readonly slot: number;
   readonly pid: number | undefined;
-  readonly reason: ExitReason;
+  /** How it exited, or why the supervisor (`run`) ended it when it said so beforehand. */
+  readonly reason: ExitReason | SupervisorReason;
   readonly restartType: RestartType;
 }
 
@@ -32,8 +34,12 @@ export interface ClusterSupervisorEvents {
 }
 
 const WORKER_SLOT = Symbol('otel-cluster-exporter.slot');
+const EXIT_EXPLAINED = Symbol('otel-cluster-exporter.exit-reason');
 
-type SlottedWorker = Worker & { [WORKER_SLOT]?: number };
+type SlottedWorker = Worker & {
+  [WORKER_SLOT]?: number;
+  [EXIT_EXPLAINED]?: { readonly reason: SupervisorReason; readonly restartType: RestartType };
+};
 
 /**
  * Watches the cluster from the primary: gives every forked worker a stable
@@ -46,9 +52,14 @@ type SlottedWorker = Worker & { [WORKER_SLOT]?: number };
  */
 export class ClusterSupervisor {
   private readonly slots = new SlotAllocator();
+  /** Live workers' states, by cluster worker id: events of one worker never touch another's state. */
   private readonly states = new Map<number, WorkerState>();
-  /** Which worker (cluster id) holds each slot, so a late event of a dead worker cannot touch its successor. */
-  private readonly holders = new Map<number, number>();
+  /**
+   * Live workers (cluster ids) holding each slot, oldest first. One, except
+   * during a graceful handover (`run`), when the slot reports its newest
+   * worker and falls back to the old one if the successor dies first.
+   */
+  private readonly holders = new Map<number, number[]>();
   private readonly events: ClusterSupervisorEvents;
   private originalFork: typeof cluster.fork | undefined;
   private forked = false;
@@ -62,14 +73,10 @@ export class ClusterSupervisor {
     if (this.originalFork) return;
     const originalFork = cluster.fork;
     this.originalFork = originalFork;
-    const acquireSlot = (): number => this.slots.acquire();
-    const workerEnv = this.events.workerEnv;
-    const wrapped = function fork(this: typeof cluster, env?: NodeJS.ProcessEnv): Worker {
-      const slot = acquireSlot();
-      // The app's own env wins over ours, except for the slot, which must be ours.
-      const worker = originalFork.call(this, { ...workerEnv, ...env, [SLOT_ENV]: String(slot) }) as SlottedWorker;
-      worker[WORKER_SLOT] = slot;
-      return worker;
+    const forkInto = (slot: number, env: NodeJS.ProcessEnv | undefined): Worker => this.forkInto(slot, env);
+    const slots = this.slots;
+    const wrapped = function fork(env?: NodeJS.ProcessEnv): Worker {
+      return forkInto(slots.acquire(), env);
     };
     cluster.fork = wrapped as typeof cluster.fork;
     // ESM apps that `import { fork } from 'node:cluster'` see the wrapper too.
@@ -78,6 +85,34 @@ export class ClusterSupervisor {
     cluster.on('listening', this.onListening);
     cluster.on('disconnect', this.onDisconnect);
     cluster.on('exit', this.onExit);
+  }
+
+  /**
+   * Fork a worker into `slot`, held or not: the supervisor's graceful handover
+   * starts the successor in the slot of the worker it replaces, so the slot's
+   * counters continue and worker_id stays bounded. Call after {@link install}.
+   */
+  forkInSlot(slot: number, env?: NodeJS.ProcessEnv): Worker {
+    this.slots.hold(slot);
+    return this.forkInto(slot, env);
+  }
+
+  /**
+   * Say why the coming exit of `worker` happens, before causing it: its exit is
+   * then counted with this reason instead of how it died (a worker retired for
+   * max_requests may still end by SIGKILL after the graceful timeout).
+   */
+  explainExit(worker: Worker, reason: SupervisorReason, restartType: RestartType): void {
+    const slotted = worker as SlottedWorker;
+    slotted[EXIT_EXPLAINED] ??= { reason, restartType };
+  }
+
+  private forkInto(slot: number, env: NodeJS.ProcessEnv | undefined): Worker {
+    const originalFork = this.originalFork ?? cluster.fork;
+    // The app's own env wins over ours, except for the slot, which must be ours.
+    const worker = originalFork.call(cluster, { ...this.events.workerEnv, ...env, [SLOT_ENV]: String(slot) }) as SlottedWorker;
+    worker[WORKER_SLOT] = slot;
+    return worker;
   }
 
   /** Restore `cluster.fork` and remove the listeners. */
@@ -97,16 +132,21 @@ export class ClusterSupervisor {
     return this.forked;
   }
 
-  /** Live workers' states by slot. */
+  /** Live workers' states by slot (the newest worker of each slot). */
   workerStates(): ReadonlyMap<number, WorkerState> {
-    return this.states;
+    const bySlot = new Map<number, WorkerState>();
+    for (const [slot, ids] of this.holders) {
+      const state = this.states.get(ids[ids.length - 1] ?? -1);
+      if (state !== undefined) bySlot.set(slot, state);
+    }
+    return bySlot;
   }
 
   private readonly onFork = (worker: SlottedWorker): void => {
     const slot = worker[WORKER_SLOT];
     if (slot === undefined) return;
-    this.holders.set(slot, worker.id);
-    this.states.set(slot, 'starting');
+    this.holders.set(slot, [...(this.holders.get(slot) ?? []), worker.id]);
+    this.states.set(worker.id, 'starting');
     if (!this.forked) {
       this.forked = true;
       this.events.onFirstFork();
@@ -114,31 +154,23 @@ export class ClusterSupervisor {
   };
 
   private readonly onListening = (worker: SlottedWorker): void => {
-    const slot = this.slotHeldBy(worker);
-    if (slot !== undefined) this.states.set(slot, 'running');
+    if (this.states.has(worker.id)) this.states.set(worker.id, 'running');
   };
 
   private readonly onDisconnect = (worker: SlottedWorker): void => {
-    const slot = this.slotHeldBy(worker);
-    if (slot !== undefined) this.states.set(slot, 'stopping');
+    if (this.states.has(worker.id)) this.states.set(worker.id, 'stopping');
   };
-
-  /** The worker's slot if it still holds it. */
-  private slotHeldBy(worker: SlottedWorker): number | undefined {
-    const slot = worker[WORKER_SLOT];
-    return slot !== undefined && this.holders.get(slot) === worker.id ? slot : undefined;
-  }
 
   private readonly onExit = (worker: SlottedWorker, code: number | null, signal: string | null): void => {
     const slot = worker[WORKER_SLOT];
     if (slot === undefined) return;
     // Free the slot first: apps commonly fork the replacement from their own 'exit' listener.
-    if (this.holders.get(slot) === worker.id) {
-      this.holders.delete(slot);
-      this.states.delete(slot);
-    }
+    this.states.delete(worker.id);
+    const rest = (this.holders.get(slot) ?? []).filter((id) => id !== worker.id);
+    if (rest.length > 0) this.holders.set(slot, rest);
+    else this.holders.delete(slot);
     this.slots.release(slot);
-    const { reason, restartType } = classifyExit({ code, signal, exitedAfterDisconnect: worker.exitedAfterDisconnect });
+    const { reason, restartType } = worker[EXIT_EXPLAINED] ?? classifyExit({ code, signal, exitedAfterDisconnect: worker.exitedAfterDisconnect });
     this.events.onExit({ slot, pid: worker.process.pid, reason, restartType });
   };
 }

@@ -2,11 +2,14 @@ import type { Counter, Meter } from '@opentelemetry/api';
 import { CATALOGUE, LABEL } from '../catalogue/MetricCatalogue';
 import type { SlotExit, WorkerState } from './ClusterSupervisor';
 import { WORKER_STATES } from './ClusterSupervisor';
+import type { SupervisorReason } from '../supervisor/restartReasons';
 
 /** What the primary's observable gauges read. */
 export interface WorkerTable {
   /** Live workers' states by slot; a single process reports itself as slot 0, running. */
   workerStates(): ReadonlyMap<number, WorkerState>;
+  /** The worker count a supervisor aims for; absent when the app forks its own workers. */
+  desiredWorkers?(): number;
 }
 
 /**
@@ -29,6 +32,12 @@ export class PrimaryMetrics {
     meter
       .createObservableGauge(CATALOGUE.workers.name, { description: CATALOGUE.workers.help, unit: CATALOGUE.workers.unit })
       .addCallback((result) => result.observe(table.workerStates().size));
+    const { desiredWorkers } = table;
+    if (desiredWorkers) {
+      meter
+        .createObservableGauge(CATALOGUE.workersDesired.name, { description: CATALOGUE.workersDesired.help, unit: CATALOGUE.workersDesired.unit })
+        .addCallback((result) => result.observe(desiredWorkers.call(table)));
+    }
     meter
       .createObservableGauge(CATALOGUE.state.name, { description: CATALOGUE.state.help, unit: CATALOGUE.state.unit })
       .addCallback((result) => {
@@ -47,6 +56,15 @@ export class PrimaryMetrics {
     this.workerRestartCount.add(1, { [LABEL.workerId]: workerId, [LABEL.restartType]: exit.restartType, [LABEL.reason]: exit.reason });
     this.masterRestarts.add(1, { [LABEL.reason]: exit.reason });
     this.masterRestartCount.add(1, { [LABEL.workerId]: workerId, [LABEL.reason]: exit.reason, [LABEL.restartType]: exit.restartType });
+  }
+
+  /**
+   * Count a master signal that ends no worker by itself (TTIN, USR1, USR2) on
+   * the master counter, as upstream counts master signals; signals that do end
+   * workers are counted through those workers' exits.
+   */
+  recordMasterSignal(reason: SupervisorReason): void {
+    this.masterRestarts.add(1, { [LABEL.reason]: reason });
   }
 }
 

@@ -163,7 +163,7 @@ export class Retirement implements SnapshotStore {
         const effective = life.effective(snapshot);
         const ref = this.refOf(life.identity);
         let reply = life.unchanged(effective) ? await this.backend.renew(ref) : 'missing';
-        if (reply === 'missing') reply = await this.backend.write(ref, life.encode(effective), effective.writtenAtMs);
+        if (reply === 'missing') reply = await this.backend.write(ref, life.encode(effective), life.nextVersion(effective));
         if (reply === 'written') {
           life.written(effective);
           return;
@@ -184,7 +184,7 @@ export class Retirement implements SnapshotStore {
       const life = this.writerOf(snapshot.identity);
       for (let fences = 0; fences <= MAX_FENCES_PER_WRITE; fences++) {
         const effective = life.effective(snapshot);
-        const reply = backendWrite(this.refOf(life.identity), encodeSnapshot(effective), effective.writtenAtMs);
+        const reply = backendWrite(this.refOf(life.identity), encodeSnapshot(effective), life.nextVersion(effective));
         if (reply === 'written') {
           life.written(effective);
           return;

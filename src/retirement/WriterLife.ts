@@ -21,6 +21,8 @@ export class WriterLife {
   private lastWritten: Snapshot | undefined;
   /** Encodes what changed since the last flush and reuses the rest of the text. */
   private readonly encoder = new SnapshotEncoder();
+  /** The version of the last write handed to the backend. */
+  private lastVersion = 0;
 
   constructor(original: SnapshotIdentity) {
     this.identity = original;
@@ -42,6 +44,17 @@ export class WriterLife {
   /** The text of `effective`, re-encoding only the metrics that changed since the last call. */
   encode(effective: Snapshot): string {
     return this.encoder.encode(effective);
+  }
+
+  /**
+   * The version to store `effective` under: its time, but strictly above every
+   * version this process wrote before. Readers skip entries whose version they
+   * hold, so two writes in one millisecond, a clock stepped back, or a backend
+   * that restarted empty must never reuse a version with other contents.
+   */
+  nextVersion(effective: Snapshot): number {
+    this.lastVersion = Math.max(effective.writtenAtMs, this.lastVersion + 1);
+    return this.lastVersion;
   }
 
   /** The store holds `effective` now. */

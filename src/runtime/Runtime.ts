@@ -15,6 +15,9 @@ import { errorMessage } from '../self/errorMessage';
 import type * as ExpositionModule from './Exposition';
 import type { Exposition } from './Exposition';
 import { InstrumentedProcess } from './InstrumentedProcess';
+import { SUPERVISED_ENV } from '../supervisor/protocol';
+import type * as WorkerAgentModule from '../supervisor/WorkerAgent';
+import type { WorkerAgent } from '../supervisor/WorkerAgent';
 import { openStore, resolveStoreDirectory, STORE_DIR_ENV } from './storeFactory';
 import { cleanPreviousRun, sweepAbandonedDirectories } from './startupCleanup';
 import type { StoreDirectory } from './storeFactory';
@@ -63,6 +66,18 @@ export function buildResource(config: ExporterConfig): Resource {
   });
 }
 
+/** Options of {@link Runtime.start}. */
+export interface RuntimeOptions {
+  /** The worker count a supervisor aims for (`run`), reported as `gunicorn_workers_desired`. */
+  readonly desiredWorkers?: () => number;
+}
+
+/** Loaded only in supervised workers: other processes never load the supervisor's code. */
+function startWorkerAgent(env: NodeJS.ProcessEnv): WorkerAgent | undefined {
+  const { WorkerAgent: Agent } = require('../supervisor/WorkerAgent') as typeof WorkerAgentModule;
+  return Agent.startFromEnv(env);
+}
+
 /**
  * Everything this package runs in one process, and its orderly shutdown.
  */
@@ -73,14 +88,18 @@ export class Runtime {
     private readonly directory: StoreDirectory | undefined,
     readonly instrumented: InstrumentedProcess,
     readonly exposition: Exposition | undefined,
-    private readonly supervisor: ClusterSupervisor | undefined,
+    /** The primary's cluster watch (slots, exits); `run`'s master forks through it. */
+    readonly supervisor: ClusterSupervisor | undefined,
+    /** The primary's restart and worker metrics. */
+    readonly primaryMetrics: PrimaryMetrics | undefined,
+    private readonly agent: WorkerAgent | undefined,
   ) {}
 
   /**
    * Start the package in this process according to its role (not for
    * `inactive` processes, which the caller leaves alone).
    */
-  static start(config: ExporterConfig, env: NodeJS.ProcessEnv = process.env): Runtime {
+  static start(config: ExporterConfig, env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Runtime {
     const role = detectRole(env);
     const selfMetrics = new SelfMetrics();
     const resource = buildResource(config);
@@ -94,7 +113,11 @@ export class Runtime {
     }
     const slot = role === 'main' ? 0 : detectSlot(role, env);
     const instrumented = InstrumentedProcess.start({ config, store, resource, selfMetrics, slot, recordHttp: true });
-    if (role !== 'main') return new Runtime(role, store, directory, instrumented, undefined, undefined);
+    if (role !== 'main') {
+      // A worker of `otel-cluster-exporter run` also serves its master (heartbeat, limits, graceful drain).
+      const agent = role === 'cluster-worker' && env[SUPERVISED_ENV] ? startWorkerAgent(env) : undefined;
+      return new Runtime(role, store, directory, instrumented, undefined, undefined, undefined, agent);
+    }
 
     process.env[OWNER_ENV] = String(process.pid);
     const supervisor = new ClusterSupervisor({
@@ -109,6 +132,7 @@ export class Runtime {
     });
     const primaryMetrics = new PrimaryMetrics(instrumented.meterProvider.getMeter(SCOPE_NAME), {
       workerStates: () => (supervisor.hasForked() ? supervisor.workerStates() : SINGLE_PROCESS_STATES),
+      ...(options.desiredWorkers ? { desiredWorkers: options.desiredWorkers } : {}),
     });
     supervisor.install();
     // Only the serving process needs the endpoint and OTLP code; workers never load it.
@@ -124,11 +148,12 @@ export class Runtime {
       localSnapshot: () => instrumented.reader.takeSnapshot(),
       onServer: (server) => instrumented.http?.ignoreServer(server),
     });
-    return new Runtime(role, store, directory, instrumented, exposition, supervisor);
+    return new Runtime(role, store, directory, instrumented, exposition, supervisor, primaryMetrics, undefined);
   }
 
   /** Flush, stop serving, release the store; remove a private store directory. */
   async shutdown(): Promise<void> {
+    this.agent?.stop();
     this.supervisor?.uninstall();
     await this.instrumented.shutdown();
     await this.exposition?.close();

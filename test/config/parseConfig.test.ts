@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../../src/catalogue/MetricCatalogue';
 import { ConfigError } from '../../src/config/ConfigError';
 import { parseConfig, type ParseConfigInput } from '../../src/config/parseConfig';
@@ -125,7 +126,8 @@ test('every upstream key takes effect', () => {
     metricsPath: '/metrics',
     webConfigFile: '',
   });
-  assert.deepEqual(c.gunicorn, { workers: 8, timeout: 90, keepalive: 5 });
+  const { workers, timeout, keepalive } = c.gunicorn;
+  assert.deepEqual({ workers, timeout, keepalive }, { workers: 8, timeout: 90, keepalive: 5 });
   assert.equal(c.redis.enabled, true);
   assert.equal(c.redis.host, 'redis.internal');
   assert.equal(c.redis.port, 6380);
@@ -510,4 +512,21 @@ test('YAML syntax errors name the file and line; empty documents mean defaults',
   assert.equal(parse('# only a comment\nexporter:\n').redis.port, 6379);
   const scalar = configError(() => parse('just a string'));
   assert.match(scalar.message, /root key "exporter"/);
+});
+
+test('the supervisor keys of `run` come from YAML under gunicorn and from the upstream variables, the env winning', () => {
+  const yaml = 'exporter:\n  gunicorn:\n    max_requests: 1000\n    max_requests_jitter: 50\n    graceful_timeout: 10\n    max_memory_mb: 512\n    node_args: ["--max-old-space-size=256"]\n';
+  const fromYaml = parseConfig({ yamlText: yaml, env: {}, hostname: 'h' }).gunicorn;
+  assert.deepEqual(
+    { ...fromYaml, workers: 0 },
+    { workers: 0, timeout: 30, gracefulTimeout: 10, maxRequests: 1000, maxRequestsJitter: 50, maxMemoryMb: 512, keepalive: 2, nodeArgs: ['--max-old-space-size=256'] },
+  );
+  assert.equal(fromYaml.workers, availableParallelism(), 'workers default to the available parallelism');
+  const env = { GUNICORN_MAX_REQUESTS: '7', GUNICORN_MAX_REQUESTS_JITTER: '3', GUNICORN_GRACEFUL_TIMEOUT: '5', GUNICORN_TIMEOUT: '0', GUNICORN_WORKERS: '3', OTEL_CLUSTER_EXPORTER_NODE_ARGS: '--inspect=0 --trace-warnings' };
+  const fromEnv = parseConfig({ yamlText: yaml, env, hostname: 'h' }).gunicorn;
+  assert.deepEqual([fromEnv.maxRequests, fromEnv.maxRequestsJitter, fromEnv.gracefulTimeout, fromEnv.timeout, fromEnv.workers], [7, 3, 5, 0, 3]);
+  assert.deepEqual(fromEnv.nodeArgs, ['--inspect=0', '--trace-warnings']);
+  const err = configError(() => parseConfig({ yamlText: 'exporter:\n  gunicorn:\n    node_args: [app.js]\n', env: {}, hostname: 'h' }));
+  assert.equal(err.keyPath, 'exporter.gunicorn.node_args');
+  assert.match(err.message, /"app\.js" is not a Node option/);
 });
