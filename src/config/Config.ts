@@ -32,6 +32,10 @@ export interface PrometheusConfig {
   readonly metricsPort: number;
   /** Address the /metrics endpoint listens on (`0.0.0.0`, `::`, a host name). */
   readonly bindAddress: string;
+  /** Path of the merged metrics (default `/metrics`); `/healthz` is served beside it. */
+  readonly metricsPath: string;
+  /** Prometheus web configuration file (TLS, basic auth, headers); empty for none. */
+  readonly webConfigFile: string;
   /** Embedded store directory; empty means a private temporary directory. */
   readonly multiprocDir: string;
   /** HTTPS for the /metrics endpoint. */

@@ -128,6 +128,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'Address the /metrics endpoint listens on. The upstream variable wins over the OTel one.',
   }),
   key({
+    path: 'prometheus.metrics_path',
+    type: text({ nonEmpty: true }),
+    default: '/metrics',
+    env: ['PROMETHEUS_METRICS_PATH'],
+    description: 'Path the merged metrics are served at (`/healthz` stays beside it, unauthenticated).',
+  }),
+  key({
+    path: 'prometheus.web_config_file',
+    type: text(),
+    default: '',
+    env: ['PROMETHEUS_WEB_CONFIG_FILE'],
+    description: 'Prometheus web configuration (exporter-toolkit format): tls_server_config, http_server_config.headers, basic_auth_users with bcrypt hashes.',
+  }),
+  key({
     path: 'prometheus.multiproc_dir',
     type: text(),
     default: '',
@@ -479,6 +493,14 @@ const isNonEmptyList = (v: unknown): boolean => Array.isArray(v) && v.length > 0
 
 /** Checks spanning several keys. Upstream silently ignored half-configured TLS; this package refuses it. */
 export const CONFIG_RULES: readonly ConfigRule[] = [
+  {
+    path: 'prometheus.metrics_path',
+    expected: 'a path starting with "/" other than /healthz, without "?" or "#"',
+    holds: (get) => {
+      const path = String(get('prometheus.metrics_path'));
+      return path.startsWith('/') && path !== '/healthz' && !/[?#\s]/.test(path);
+    },
+  },
   {
     path: 'prometheus.ssl.certfile',
     expected: 'a certificate file when prometheus.ssl.enabled is true',

@@ -3,6 +3,8 @@ import { SnapshotMerger } from '../merge/SnapshotMerger';
 import { processKey, slotKey } from '../snapshot/Snapshot';
 import type { StoredSnapshot } from '../snapshot/Snapshot';
 import { NO_REGISTERED_METRICS, PrometheusTextSerializer } from './PrometheusTextSerializer';
+import type { OpenMetricsSerializer } from './OpenMetricsSerializer';
+import type { RenderedView } from './RenderedView';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
@@ -61,8 +63,26 @@ export class ExpositionRenderer {
   /** The exposition now, as buffers to send in order. */
   async render(): Promise<Buffer[]> {
     const nowMs = Date.now();
+    return this.renderClassic(await this.source.read(nowMs), this.source.mergeOptions(nowMs));
+  }
+
+  /**
+   * The exposition now, servable in every format from one read of the view:
+   * classic text in parts as {@link render} gives it, OpenMetrics (which
+   * carries exemplars) merged and serialized whole, only when a scraper asks.
+   */
+  async renderView(openMetrics: OpenMetricsSerializer): Promise<RenderedView> {
+    const nowMs = Date.now();
     const stored = await this.source.read(nowMs);
     const options = this.source.mergeOptions(nowMs);
+    const classic = this.renderClassic(stored, options);
+    let openMetricsText: string | undefined;
+    return {
+      text: (format) => (format === 'prometheus' ? classic : (openMetricsText ??= openMetrics.serialize(this.wholeViewMerger.merge(stored, options)))),
+    };
+  }
+
+  private renderClassic(stored: readonly StoredSnapshot[], options: MergeOptions): Buffer[] {
     const groups = new Map<string, RenderedGroup>();
     for (const [key, entries] of groupBySlot(stored)) groups.set(key, this.renderGroup(key, entries, options));
     this.groups = groups; // slots that are gone are forgotten with their buffers

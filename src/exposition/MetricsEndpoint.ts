@@ -3,8 +3,10 @@ import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { constants as zlibConstants, gzip } from 'node:zlib';
-import type { EndpointTlsConfig } from '../config/Config';
-import { readTlsFile } from '../config/readTlsFile';
+import type { EndpointGuard } from './access/EndpointAccess';
+import { loadSecureContext, tlsServerOptions, type TlsSettings } from './access/TlsSettings';
+import type { ExpositionFormat } from './negotiateFormat';
+import { CONTENT_TYPES, type RenderedView } from './RenderedView';
 import { errorMessage } from '../self/errorMessage';
 import { recovered, warnOnce } from '../self/Logger';
 import { withTimeout } from '../self/withTimeout';
@@ -15,14 +17,21 @@ export interface MetricsEndpointOptions {
   readonly port: number;
   /** Bind address (`0.0.0.0`, `::`, `127.0.0.1`, a host name). */
   readonly host: string;
-  /** HTTPS, and client certificates when `clientCafile` is set. Plain HTTP when absent or disabled. */
-  readonly tls?: EndpointTlsConfig;
+  /** HTTPS and client certificates (see {@link TlsSettings}). Plain HTTP when absent. */
+  readonly tls?: TlsSettings;
   /**
-   * Produces the exposition of one scrape: text, or the bytes of it in parts
-   * (the parts are sent in order; a part returned again by a later render is
-   * compressed only once). May reject; it is never called concurrently with itself.
+   * Produces the exposition of one scrape: classic text, or the bytes of it in
+   * parts (sent in order; a part returned again by a later render is
+   * compressed only once), or a view that can be served in every format. May
+   * reject; it is never called concurrently with itself.
    */
-  readonly render: () => Promise<string | readonly Buffer[]>;
+  readonly render: () => Promise<string | readonly Buffer[] | RenderedView>;
+  /** Path of the metrics (default `/metrics`). */
+  readonly metricsPath?: string;
+  /** Who may scrape, and headers for every answer. Everyone, with no extra headers, when absent. */
+  readonly guard?: EndpointGuard;
+  /** The format of one scrape from its `Accept` header; classic text when absent (or when render gives no view). */
+  readonly negotiate?: (accept: string | undefined) => ExpositionFormat;
   /** Told how long each successful render took, in seconds. */
   readonly onScrapeDuration?: (seconds: number) => void;
   /** How long a scrape waits for a render before answering with the last good body. Default 5000. */
@@ -52,8 +61,7 @@ export const DEFAULT_LIMITS = {
 /** Requests a client may pipeline on one connection before the connection is closed. */
 export const MAX_PIPELINED_REQUESTS = 8;
 
-/** The exposition format Prometheus negotiates for plain-text scrapes. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export { PROMETHEUS_CONTENT_TYPE } from './RenderedView';
 /** Set (to `true`) on a `/metrics` answer that repeats an earlier render because the current one is late. */
 export const STALE_HEADER = 'x-metrics-stale';
 
@@ -82,18 +90,34 @@ interface Body {
   gzip?: Promise<Body>;
 }
 
-/** One finished render: the body, or why there is none. */
-type RenderResult = { readonly ok: true; readonly body: Body } | { readonly ok: false; readonly error: unknown };
+/**
+ * One render's result: the view it can be served from (none for a render that
+ * gave classic text only) and its body in each format served so far, each
+ * made once and shared by every scrape of this generation.
+ */
+interface Generation {
+  readonly view: RenderedView | undefined;
+  readonly bodies: Partial<Record<ExpositionFormat, Body>>;
+}
+
+/** One finished render: the generation, or why there is none. */
+type RenderResult = { readonly ok: true; readonly body: Generation } | { readonly ok: false; readonly error: unknown };
 
 /** What one scrape answers with. */
 type Answer =
-  | { readonly kind: 'fresh'; readonly body: Body }
-  | { readonly kind: 'stale'; readonly body: Body; readonly ageSeconds: number }
+  | { readonly kind: 'fresh'; readonly body: Generation }
+  | { readonly kind: 'stale'; readonly body: Generation; readonly ageSeconds: number }
   | { readonly kind: 'unavailable' }
   | { readonly kind: 'failed' };
 
 /**
- * The HTTP(S) server Prometheus scrapes: `GET`/`HEAD /metrics` and `/healthz`.
+ * The HTTP(S) server Prometheus scrapes: `GET`/`HEAD` of the metrics path
+ * (default `/metrics`) and `/healthz`.
+ *
+ * Two hooks shape a scrape and nothing else here knows their policies: the
+ * `guard` (access: client certificates, basic auth, response headers;
+ * `/healthz` is never guarded) runs before any render, and `negotiate` picks
+ * the format (OpenMetrics or classic text) the rendered view is served in.
  *
  * Built so that a scrape can never hurt the process serving it: renders are
  * single-flight (concurrent scrapes share one, and its bytes: plain and gzip
@@ -115,11 +139,12 @@ type Answer =
 export class MetricsEndpoint {
   private readonly options: MetricsEndpointOptions;
   private readonly renderTimeoutMs: number;
+  private readonly metricsPath: string;
   private readonly httpServer: http.Server;
   private starting = false;
   private pendingStart: Promise<{ port: number }> | undefined;
   private inFlight: { readonly result: Promise<RenderResult>; readonly startedAtMs: number } | undefined;
-  private lastGood: { readonly body: Body; readonly renderedAtMs: number } | undefined;
+  private lastGood: { readonly body: Generation; readonly renderedAtMs: number } | undefined;
   /** Compressed parts by part: a part a later render returns again is not compressed again. */
   private gzipParts = new WeakMap<Buffer, Promise<Buffer>>();
   private readonly pending = new PendingBytes();
@@ -131,6 +156,7 @@ export class MetricsEndpoint {
     this.options = options;
     this.renderTimeoutMs = options.renderTimeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
     this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_LIMITS.maxPendingBytes;
+    this.metricsPath = options.metricsPath ?? '/metrics';
     this.httpServer = createServer(options.tls, (request, response) => this.enqueue(request, response));
     this.httpServer.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections;
     this.httpServer.headersTimeout = options.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs;
@@ -178,14 +204,14 @@ export class MetricsEndpoint {
 
   private async loadTlsAndListen(): Promise<{ port: number }> {
     const { tls } = this.options;
-    if (tls?.enabled) {
+    if (tls !== undefined) {
       const material = await loadSecureContext(tls);
       try {
         (this.httpServer as https.Server).setSecureContext(material);
       } catch (error) {
         throw new Error(
           `the metrics endpoint's TLS files are not a usable PEM certificate, key and CA ` +
-            `(PROMETHEUS_SSL_CERTFILE '${tls.certfile}', PROMETHEUS_SSL_KEYFILE '${tls.keyfile}', PROMETHEUS_SSL_CLIENT_CAFILE '${tls.clientCafile}'): ${errorMessage(error)}`,
+            `(${tls.settings.cert.short} '${tls.certFile}', ${tls.settings.key.short} '${tls.keyFile}', ${tls.settings.clientCa.short} '${tls.clientCaFile}'): ${errorMessage(error)}`,
         );
       }
     }
@@ -249,17 +275,27 @@ export class MetricsEndpoint {
     // A client that goes away mid-response must not surface as an error event.
     response.on('error', () => undefined);
     try {
+      const { guard } = this.options;
+      if (guard !== undefined) for (const [name, value] of Object.entries(guard.responseHeaders)) response.setHeader(name, value);
       const path = (request.url ?? '/').split('?', 1)[0];
-      if (path !== '/metrics' && path !== '/healthz') return sendText(response, 404, 'not found\n');
+      if (path !== this.metricsPath && path !== '/healthz') return sendText(response, 404, 'not found\n');
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         response.setHeader('allow', 'GET, HEAD');
         return sendText(response, 405, 'method not allowed\n');
       }
       if (path === '/healthz') return sendText(response, 200, 'ok');
-      this.scrape(request, response).catch((error: unknown) => this.internalError(response, error));
+      this.authorizeThenScrape(request, response).catch((error: unknown) => this.internalError(response, error));
     } catch (error) {
       this.internalError(response, error);
     }
+  }
+
+  /** The access step: a refused request gets its status and never starts a render. */
+  private async authorizeThenScrape(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const denial = await this.options.guard?.authorize(request);
+    if (denial === undefined) return this.scrape(request, response);
+    for (const [name, value] of Object.entries(denial.headers)) response.setHeader(name, value);
+    sendText(response, denial.status, denial.message);
   }
 
   private async scrape(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -276,10 +312,11 @@ export class MetricsEndpoint {
       case 'fresh':
         break;
     }
-    response.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+    const { format, body: plain } = this.negotiated(answer.body, request.headers.accept);
+    response.setHeader('content-type', CONTENT_TYPES[format]);
     response.setHeader('cache-control', 'no-store');
-    response.setHeader('vary', 'Accept-Encoding');
-    const body = await this.encode(answer.body, request.headers['accept-encoding'], response);
+    response.setHeader('vary', this.options.negotiate === undefined ? 'Accept-Encoding' : 'Accept, Accept-Encoding');
+    const body = await this.encode(plain, request.headers['accept-encoding'], response);
     response.setHeader('content-length', body.length);
     if (request.method === 'HEAD') return void response.end();
     if (request.socket.destroyed) return;
@@ -295,7 +332,18 @@ export class MetricsEndpoint {
     response.end(body.parts[body.parts.length - 1]);
   }
 
-  /** The body for one scrape: a render that finished in time, else the last good one. */
+  /** The negotiation step: the format the scraper asked for, and this generation's body in it (made once). */
+  private negotiated(generation: Generation, accept: string | undefined): { format: ExpositionFormat; body: Body } {
+    const format = generation.view === undefined ? 'prometheus' : (this.options.negotiate?.(accept) ?? 'prometheus');
+    let body = generation.bodies[format];
+    if (body === undefined) {
+      body = toBody((generation.view as RenderedView).text(format));
+      generation.bodies[format] = body;
+    }
+    return { format, body };
+  }
+
+  /** The generation for one scrape: a render that finished in time, else the last good one. */
   private async answer(): Promise<Answer> {
     const render = this.currentRender();
     // A render never rejects (runRender catches), so a rejection here is the timeout.
@@ -328,7 +376,7 @@ export class MetricsEndpoint {
   private async runRender(startedAtMs: number): Promise<RenderResult> {
     const started = performance.now();
     try {
-      const body = toBody(await this.options.render());
+      const body = toGeneration(await this.options.render());
       if (this.lastGood === undefined || this.lastGood.renderedAtMs <= startedAtMs) {
         this.lastGood = { body, renderedAtMs: startedAtMs };
       }
@@ -454,7 +502,13 @@ function whenDone(response: http.ServerResponse, done: () => void): void {
   socket.once('close', once);
 }
 
-/** A render's result as bytes, checked: a string is encoded once here, not once per scrape. */
+/** A render's result, checked: a view is served in the formats asked for, anything else as classic text. */
+function toGeneration(rendered: unknown): Generation {
+  if (typeof (rendered as Partial<RenderedView> | null)?.text === 'function') return { view: rendered as RenderedView, bodies: {} };
+  return { view: undefined, bodies: { prometheus: toBody(rendered) } };
+}
+
+/** A rendered text as bytes, checked: a string is encoded once here, not once per scrape. */
 function toBody(rendered: unknown): Body {
   if (typeof rendered === 'string') {
     const part = Buffer.from(rendered, 'utf8');
@@ -464,25 +518,14 @@ function toBody(rendered: unknown): Body {
     const parts = rendered.length === 0 ? [Buffer.alloc(0)] : (rendered as Buffer[]);
     return { parts, length: parts.reduce((total, part) => total + part.length, 0) };
   }
-  throw new TypeError(`render() resolved ${typeof rendered}, expected a string or an array of Buffers`);
+  throw new TypeError(`render() resolved ${typeof rendered}, expected a string, an array of Buffers or a rendered view`);
 }
 
-function createServer(tls: EndpointTlsConfig | undefined, handler: Handler): http.Server {
-  if (!tls?.enabled) return http.createServer(handler);
-  const verifyClients = tls.clientCafile !== '';
+function createServer(tls: TlsSettings | undefined, handler: Handler): http.Server {
+  if (tls === undefined) return http.createServer(handler);
   // Certificates are loaded by start() through setSecureContext, so file
   // errors reach the caller as a rejected start() and a retry re-reads them.
-  return https.createServer({ requestCert: verifyClients, rejectUnauthorized: verifyClients && tls.clientAuthRequired }, handler);
-}
-
-/** Read the certificate, key and client CA files, naming the setting behind any that fails. */
-async function loadSecureContext(tls: EndpointTlsConfig): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
-  const [cert, key, ca] = await Promise.all([
-    readTlsFile('PROMETHEUS_SSL_CERTFILE (prometheus.ssl.certfile)', tls.certfile),
-    readTlsFile('PROMETHEUS_SSL_KEYFILE (prometheus.ssl.keyfile)', tls.keyfile),
-    tls.clientCafile === '' ? undefined : readTlsFile('PROMETHEUS_SSL_CLIENT_CAFILE (prometheus.ssl.client_cafile)', tls.clientCafile),
-  ]);
-  return ca === undefined ? { cert, key } : { cert, key, ca };
+  return https.createServer(tlsServerOptions(tls), handler);
 }
 
 /** Whether an Accept-Encoding header admits gzip (a `q=0` refuses it). */

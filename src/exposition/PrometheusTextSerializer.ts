@@ -22,6 +22,8 @@ import { sameNumbers } from '../self/sameNumbers';
  * serializer: about 6-10x faster.)
  *
  * Stateless apart from a bounded cache; one instance may serve every scrape.
+ * {@link ./OpenMetricsSerializer} extends it: family grouping, label blocks,
+ * `le` tails and escaping are shared, only the framing of the text differs.
  */
 export class PrometheusTextSerializer {
   /** Sanitised label names by attribute key: the same few keys recur on every series. */
@@ -64,7 +66,7 @@ export class PrometheusTextSerializer {
   }
 
   /** Metrics grouped by Prometheus name in order of first appearance; `undefined` marks a dropped name. */
-  private families(resourceMetrics: ResourceMetrics): Map<string, Family | undefined> {
+  protected families(resourceMetrics: ResourceMetrics): Map<string, Family | undefined> {
     const families = new Map<string, Family | undefined>();
     for (const scopeMetrics of resourceMetrics.scopeMetrics) {
       for (const metric of scopeMetrics.metrics) {
@@ -125,7 +127,7 @@ export class PrometheusTextSerializer {
     return out;
   }
 
-  private serializeNumberPoints(name: string, points: readonly { attributes: Attributes; value: number }[]): string {
+  protected serializeNumberPoints(name: string, points: readonly { attributes: Attributes; value: number }[]): string {
     let out = '';
     for (const point of points) {
       const labels = this.labelBlock(point.attributes);
@@ -169,7 +171,7 @@ export class PrometheusTextSerializer {
    * The `k="v",…` text of one series, without braces; '' when it has no
    * attributes. Built once per series and reused by every line of it.
    */
-  private labelBlock(attributes: Attributes): string {
+  protected labelBlock(attributes: Attributes): string {
     let block = '';
     for (const key of Object.keys(attributes)) {
       const pair = `${this.labelName(key)}="${escapeLabelValue(attributes[key])}"`;
@@ -191,10 +193,11 @@ export class PrometheusTextSerializer {
   }
 }
 
-type Attributes = MetricData['dataPoints'][number]['attributes'];
+/** Attributes of one data point. */
+export type Attributes = MetricData['dataPoints'][number]['attributes'];
 
 /** The metrics that share one Prometheus name, with the block they are announced under. */
-interface Family {
+export interface Family {
   readonly name: string;
   readonly type: string;
   help: string;
@@ -228,7 +231,7 @@ const NEEDS_LABEL_ESCAPE = /[\\\n"]/;
  * distinct boundary list rather than once per line (a metric's points share
  * their boundaries: the SDK hands out one array, merged data equal ones).
  */
-class LeSuffixCache {
+export class LeSuffixCache {
   private boundaries: readonly number[] = [];
   /** Tails for a series with labels (`,le="0.1"} `) and without (`le="0.1"} `). */
   private tails: { readonly labelled: readonly string[]; readonly bare: readonly string[] } | undefined;
@@ -266,7 +269,8 @@ function prometheusMetricName(metric: MetricData): string | undefined {
   return name;
 }
 
-function prometheusType(metric: MetricData): string {
+/** The classic text-format type of a metric (`counter`, `gauge`, `histogram`, `untyped`). */
+export function prometheusType(metric: MetricData): string {
   switch (metric.dataPointType) {
     case DataPointType.SUM:
       return metric.isMonotonic ? 'counter' : 'gauge';
@@ -285,18 +289,19 @@ function sanitizeName(name: string): string {
 }
 
 /** HELP and UNIT escaping: backslash and newline. */
-function escapeText(text: string): string {
+export function escapeText(text: string): string {
   return NEEDS_TEXT_ESCAPE.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text;
 }
 
 /** Label value escaping; non-string attribute values are shown as JSON, a missing one as ''. */
-function escapeLabelValue(value: unknown): string {
+export function escapeLabelValue(value: unknown): string {
   const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
   if (!NEEDS_LABEL_ESCAPE.test(text)) return text;
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-function formatValue(value: number): string {
+/** A sample value as text: `+Inf`, `-Inf`, `NaN` or the number. */
+export function formatValue(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return `${value}`;

@@ -21,6 +21,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../self/errorMessage';
 import { warnOnce } from '../self/Logger';
+import type { SpanContext } from '@opentelemetry/api';
+import { activeTrace } from './activeTrace';
 import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
 import { Http2Streams } from './Http2Streams';
 import { errorClassOf, stashedError } from './requestError';
@@ -84,6 +86,8 @@ interface RequestState {
   requestBytes: number;
   /** Body bytes handed to `res.write` / `res.end` so far. */
   responseBytes: number;
+  /** The sampled trace active when the app ended the response: the duration exemplar's. */
+  trace: SpanContext | undefined;
   done: boolean;
   /** Global in-flight list. */
   prev: RequestState | undefined;
@@ -169,9 +173,21 @@ function countingWrite(this: TrackedWritable, chunk: unknown, encoding?: unknown
   return write.call(this as ServerResponse, chunk, encoding, callback);
 }
 
-/** Count the final chunk passed to `res.end`, if any. */
+/**
+ * Count the final chunk passed to `res.end`, if any, and note the trace the
+ * app ends its response in: `res.end` runs in the app's context, inside the
+ * server span a tracing instrumentation opened around the request handler.
+ */
 function countingEnd(this: TrackedWritable, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
   if (chunk != null && typeof chunk !== 'function') countResponseBytes(this, chunk, encoding);
+  const state = this[kState];
+  if (state !== undefined && state.trace === undefined) {
+    try {
+      state.trace = activeTrace();
+    } catch (error) {
+      state.owner.reportInternalError(error);
+    }
+  }
   const end = (Object.getPrototypeOf(this) as { end: EndFn }).end;
   return end.call(this as ServerResponse, chunk, encoding, callback);
 }
@@ -489,6 +505,7 @@ export class HttpInstrumentation {
       contentLength: bodyLength >= 0 ? bodyLength : 0,
       requestBytes: 0,
       responseBytes: 0,
+      trace: undefined,
       done: false,
       prev: undefined,
       next: this.head,
@@ -528,6 +545,7 @@ export class HttpInstrumentation {
       contentLength: bodyLength >= 0 ? bodyLength : 0,
       requestBytes: 0,
       responseBytes: 0,
+      trace: undefined,
       done: false,
       prev: undefined,
       next: this.head,
@@ -556,7 +574,7 @@ export class HttpInstrumentation {
     // HEAD, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
     const responseBytes = hasNoBody(state, status) ? 0 : state.responseBytes;
     const accumulator = this.accumulator;
-    accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes);
+    accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes, state.trace);
     if (failure !== undefined) accumulator.recordFailure(state.method, endpoint, failure);
     else if (status >= 500) accumulator.recordFailure(state.method, endpoint, this.failureTypeOf(req));
     const streamError = handledStreamError(res.errored, failure) ?? handledStreamError(req.errored, failure);

@@ -35,6 +35,22 @@ export const CELL_MAX = 3;
 /** Index of the first bucket cell in {@link HistogramCells}. */
 export const CELL_BUCKETS = 4;
 
+/** The trace an observation belongs to (an OpenTelemetry `SpanContext` fits). */
+export interface TraceRef {
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+/** The latest traced observation of one duration bucket. */
+export interface BucketExemplar {
+  /** Seconds. */
+  readonly value: number;
+  /** Epoch milliseconds. */
+  readonly timeMs: number;
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
 /** Cumulative totals of one (method, endpoint, status) combination. */
 export interface RequestSeries {
   /** `method` label: the request method. */
@@ -55,6 +71,12 @@ export interface RequestSeries {
   readonly requestSize: HistogramCells;
   /** Response body size histogram, bytes. */
   readonly responseSize: HistogramCells;
+  /**
+   * Per duration bucket, the latest observation made inside a sampled trace;
+   * allocated on the first one, so untraced apps carry nothing. One slot per
+   * bucket: memory is bounded by the series count.
+   */
+  durationExemplars: (BucketExemplar | undefined)[] | undefined;
 }
 
 /** Cumulative count of one (method, endpoint, error_type) combination. */
@@ -116,8 +138,11 @@ function newCells(boundaryCount: number): HistogramCells {
   return cells;
 }
 
-/** Add one observation to histogram cells. Linear scan: with ~16 boundaries it beats a binary search. */
-function observe(cells: HistogramCells, boundaries: Float64Array, value: number): void {
+/**
+ * Add one observation to histogram cells; returns the bucket it fell in.
+ * Linear scan: with ~16 boundaries it beats a binary search.
+ */
+function observe(cells: HistogramCells, boundaries: Float64Array, value: number): number {
   cells[CELL_COUNT]++;
   cells[CELL_SUM] += value;
   if (value < (cells[CELL_MIN] as number)) cells[CELL_MIN] = value;
@@ -126,6 +151,7 @@ function observe(cells: HistogramCells, boundaries: Float64Array, value: number)
   let i = 0;
   while (i < n && value > (boundaries[i] as number)) i++;
   cells[CELL_BUCKETS + i]++;
+  return i;
 }
 
 /**
@@ -155,7 +181,11 @@ export class RequestAccumulator {
     this.maxSeries = options.maxSeries ?? Infinity;
   }
 
-  /** Count one finished (or abandoned) request. Sizes in bytes, duration in seconds. */
+  /**
+   * Count one finished (or abandoned) request. Sizes in bytes, duration in
+   * seconds; `trace`, when the request ran in a sampled trace, becomes its
+   * duration bucket's exemplar (the latest wins).
+   */
   recordRequest(
     method: string,
     endpoint: string,
@@ -163,6 +193,7 @@ export class RequestAccumulator {
     durationSeconds: number,
     requestBytes: number,
     responseBytes: number,
+    trace?: TraceRef,
   ): void {
     let group = this.requests.get(endpoint);
     if (group === undefined) {
@@ -179,7 +210,8 @@ export class RequestAccumulator {
     }
     if (series === undefined) series = this.newSeries(group, method, endpoint, status);
     series.count++;
-    observe(series.duration, this.durationBoundaries, durationSeconds);
+    const bucket = observe(series.duration, this.durationBoundaries, durationSeconds);
+    if (trace !== undefined) this.keepExemplar(series, bucket, durationSeconds, trace);
     observe(series.requestSize, this.sizeBoundaries, requestBytes);
     observe(series.responseSize, this.sizeBoundaries, responseBytes);
   }
@@ -226,6 +258,11 @@ export class RequestAccumulator {
     return this.overflow;
   }
 
+  private keepExemplar(series: RequestSeries, bucket: number, value: number, trace: TraceRef): void {
+    series.durationExemplars ??= new Array<BucketExemplar | undefined>(this.durationBoundaries.length + 1).fill(undefined);
+    series.durationExemplars[bucket] = { value, timeMs: this.now(), traceId: trace.traceId, spanId: trace.spanId };
+  }
+
   private createRequestSeries(group: RequestSeries[], method: string, endpoint: string, status: string, statusCode: number): RequestSeries {
     const series: RequestSeries = {
       method,
@@ -237,6 +274,7 @@ export class RequestAccumulator {
       duration: newCells(this.durationBoundaries.length),
       requestSize: newCells(this.sizeBoundaries.length),
       responseSize: newCells(this.sizeBoundaries.length),
+      durationExemplars: undefined,
     };
     group.push(series);
     return series;

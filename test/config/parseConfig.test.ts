@@ -124,6 +124,9 @@ test('every upstream key takes effect', () => {
     bindAddress: '127.0.0.1',
     multiprocDir: '/var/run/metrics',
     ssl: { enabled: true, certfile: '/etc/tls/cert.pem', keyfile: '/etc/tls/key.pem', clientCafile: '/etc/tls/ca.pem', clientAuthRequired: true },
+    // Keys this package adds, at their defaults: the upstream layout does not set them.
+    metricsPath: '/metrics',
+    webConfigFile: '',
   });
   const { workers, timeout, keepalive } = c.gunicorn;
   assert.deepEqual({ workers, timeout, keepalive }, { workers: 8, timeout: 90, keepalive: 5 });

@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import type { EndpointTlsConfig } from '../../src/config/Config';
 import { MAX_PIPELINED_REQUESTS, MetricsEndpoint, PROMETHEUS_CONTENT_TYPE, STALE_HEADER } from '../../src/exposition/MetricsEndpoint';
 import type { MetricsEndpointOptions } from '../../src/exposition/MetricsEndpoint';
+import { tlsFromSsl, type TlsSettings } from '../../src/exposition/access/TlsSettings';
 
 interface Reply {
   readonly status: number;
@@ -389,15 +390,16 @@ describe('TLS', () => {
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function tlsConfig(overrides: Partial<EndpointTlsConfig> = {}): EndpointTlsConfig {
-    return {
+  /** The upstream `prometheus.ssl` keys, as the endpoint receives them. */
+  function tlsConfig(overrides: Partial<EndpointTlsConfig> = {}): TlsSettings {
+    return tlsFromSsl({
       enabled: true,
       certfile: join(dir, 'server.crt'),
       keyfile: join(dir, 'server.key'),
       clientCafile: '',
       clientAuthRequired: false,
       ...overrides,
-    };
+    })!;
   }
 
   test('serves HTTPS with the configured certificate', async () => {
