@@ -9,7 +9,8 @@ import { hostname } from 'node:os';
 import type { ExporterConfig } from './Config';
 import { errorMessage } from '../self/errorMessage';
 import { checkResources } from './checkResources';
-import { ConfigError } from './ConfigError';
+import { ConfigError, type ConfigIssue } from './ConfigError';
+import { webConfigOf } from './loadWebConfig';
 import { parseConfigWithOrigins } from './parseConfig';
 import { CONFIG_FILE_ENV } from './schema';
 
@@ -79,6 +80,17 @@ function readConfigFile(file: string): string {
   }
 }
 
+/** The problems of the web configuration file the configuration names (read and checked now, not at the first scrape). */
+function webConfigIssues(config: ExporterConfig): readonly ConfigIssue[] {
+  try {
+    webConfigOf(config);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+}
+
 /**
  * Loads the effective configuration: defaults, then the YAML file, then the
  * environment. Synchronous because it runs once at startup, before the app
@@ -98,7 +110,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ExporterConfig {
     hostname: hostname(),
   });
   if (options.checkResources === false) return parsed.config;
-  const issues = checkResources(parsed.config, parsed.locate);
+  const issues = [...checkResources(parsed.config, parsed.locate), ...webConfigIssues(parsed.config)];
   if (issues.length > 0) throw new ConfigError(issues);
   return parsed.config;
 }

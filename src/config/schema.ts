@@ -12,7 +12,8 @@ import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
 import { otlpMetricsUrl } from './otlpEndpoint';
-import { MAX_TIMER_MS, argList, boolean, bucketList, hostPortList, integer, listenAddress, oneOf, pathList, stringMap, text, url, wordList, type ValueKind } from './valueTypes';
+import { STANDARD_HTTP_METHODS } from '../worker/methodLabel';
+import { MAX_TIMER_MS, argList, boolean, bucketList, hostPortList, integer, listenAddress, methodList, oneOf, pathList, stringMap, text, url, wordList, type ValueKind } from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while computed defaults and adjustments run. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -105,6 +106,13 @@ const TIMER_MS = integer(1, MAX_TIMER_MS);
 /** Seconds that become a Node timer (ms) must stay within its range. */
 const SECONDS = integer(0, Math.floor(MAX_TIMER_MS / 1000));
 const EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
+/** The metrics path: `/healthz` is served beside it, and a query or fragment could never match a request. */
+const METRICS_PATH: ValueKind<string> = {
+  ...text({ nonEmpty: true }),
+  schema: v.pipe(text().schema, v.check((path) => path.startsWith('/') && path !== '/healthz' && !/[?#\s]/.test(path))),
+  label: 'path',
+  expected: 'a path starting with "/" other than /healthz, without "?" or "#"',
+};
 
 const SECTIONS = {
   prometheus: v.object({
@@ -117,6 +125,16 @@ const SECTIONS = {
       default: '0.0.0.0',
       env: ['PROMETHEUS_BIND_ADDRESS', 'OTEL_EXPORTER_PROMETHEUS_HOST'],
       description: 'Address the /metrics endpoint listens on. The upstream variable wins over the OTel one.',
+    }),
+    metricsPath: setting(METRICS_PATH, {
+      default: '/metrics',
+      env: ['PROMETHEUS_METRICS_PATH'],
+      description: 'Path the merged metrics are served at (`/healthz` stays beside it, unauthenticated).',
+    }),
+    webConfigFile: setting(text(), {
+      default: '',
+      env: ['PROMETHEUS_WEB_CONFIG_FILE'],
+      description: 'Prometheus web configuration (exporter-toolkit format): tls_server_config, http_server_config.headers, basic_auth_users with bcrypt hashes; read and checked at startup.',
     }),
     multiprocDir: setting(text(), {
       default: '',
@@ -281,6 +299,16 @@ const SECTIONS = {
       default: 100,
       env: ['OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS'],
       description: 'Distinct endpoint label values per worker before the rest fold into one overflow value.',
+    }),
+    httpMethods: setting(methodList(), {
+      default: STANDARD_HTTP_METHODS,
+      env: ['OTEL_CLUSTER_EXPORTER_HTTP_METHODS'],
+      description: 'Request methods recorded by name in the `method` label; any other method is recorded as `_OTHER`.',
+    }),
+    maxRequestSeries: setting(integer(1, 1_000_000), {
+      default: 1000,
+      env: ['OTEL_CLUSTER_EXPORTER_MAX_REQUEST_SERIES'],
+      description: 'Request series (method, endpoint, status) per worker slot, over all its restarts; the rest are counted in one overflow series.',
     }),
     runtime: setting(boolean(), {
       default: true,

@@ -343,3 +343,28 @@ export function pathList(): ValueKind<readonly string[]> {
     show: (value) => (value.length === 0 ? '[]' : value.join(',')),
   };
 }
+
+/** An HTTP method as Node's parser reports it: upper-case letters and `-` (`M-SEARCH`). */
+const METHOD_TOKEN = /^[A-Z][A-Z-]*$/;
+
+/** A non-empty list of HTTP method names (upper case; duplicates dropped). YAML list or `GET,POST`. */
+export function methodList(): ValueKind<readonly string[]> {
+  const methods = v.rawTransform<unknown[], string[]>(({ dataset, addIssue, NEVER }) => {
+    const out: string[] = [];
+    for (const item of dataset.value) {
+      const method = typeof item === 'string' ? item.trim() : '';
+      if (!METHOD_TOKEN.test(method)) {
+        addIssue({ message: `${JSON.stringify(item)} is not an upper-case HTTP method name` });
+        return NEVER;
+      }
+      if (!out.includes(method)) out.push(method);
+    }
+    return out;
+  });
+  return {
+    schema: v.pipe(v.unknown(), v.transform(toList), v.array(v.unknown()), v.minLength(1), methods),
+    label: 'list of HTTP methods',
+    expected: 'a non-empty list of upper-case HTTP method names (GET, POST, M-SEARCH ...)',
+    show: (value) => value.join(','),
+  };
+}
