@@ -172,7 +172,7 @@ class WebConfigReader {
 
   users(value: unknown): Record<string, string> {
     if (value === undefined || value === null) return {};
-    const raw = this.mapping(value, 'basic_auth_users', Object.keys(value as object));
+    const raw = this.mapping(value, 'basic_auth_users', Object.keys(value));
     const users: Record<string, string> = {};
     for (const [user, hash] of Object.entries(raw)) {
       const path = `basic_auth_users.${user}`;

@@ -297,7 +297,8 @@ function fillDefaults(settings: Map<string, Setting>, hostname: string): void {
     // An explicit empty value (`endpoint: ""`) asks for the computed default, like an absent one.
     const current = settings.get(key.path);
     if (current !== undefined && current.value !== '') continue;
-    settings.set(key.path, { value: key.default(ctx), origin: { kind: 'default' }, valid: true });
+    const compute = key.default as (c: DefaultContext) => unknown;
+    settings.set(key.path, { value: compute(ctx), origin: { kind: 'default' }, valid: true });
   }
 }
 

@@ -497,7 +497,8 @@ interface ObjectLike {
 function collectKeys(entries: Readonly<Record<string, v.GenericSchema>>, fields: readonly string[]): ConfigKey[] {
   return Object.entries(entries).flatMap(([field, schema]) => {
     const here = [...fields, field];
-    const meta = (v.getMetadata(schema as Parameters<typeof v.getMetadata>[0]) as Record<string, unknown>)[SETTING] as (SettingSpec<unknown> & { kind: ValueKind<unknown> }) | undefined;
+    const metadata: Record<string, unknown> = v.getMetadata(schema);
+    const meta = metadata[SETTING] as (SettingSpec<unknown> & { kind: ValueKind<unknown> }) | undefined;
     if (meta !== undefined) return [{ ...meta, path: here.map(snake).join('.'), fields: here, schema }];
     const nested = (schema as ObjectLike).entries;
     if (nested === undefined) throw new Error(`configuration schema: ${here.join('.')} is neither a setting nor a section`);

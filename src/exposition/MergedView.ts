@@ -30,7 +30,7 @@ export interface MergedViewOptions {
    * The serving process's own fresh snapshot, which replaces its stored copy:
    * a primary's counters are then current to the scrape, not to its last flush.
    */
-  readonly localSnapshot?: () => Promise<Snapshot | undefined>;
+  readonly localSnapshot?: (() => Promise<Snapshot | undefined>) | undefined;
   /** Distinct `endpoint` values per metric in the whole view (`metrics.max_endpoints`); unlimited when absent. */
   readonly maxEndpoints?: number;
   /** Request series shown per worker slot over all its lives (see {@link capSlotSeries}); unlimited when absent. */

@@ -41,7 +41,7 @@ export function wrapMethod(
         // A hook must never change what the app's call does.
       }
     }
-    const result = new.target === undefined ? original.apply(this, args) : Reflect.construct(original, args, new.target);
+    const result: unknown = new.target === undefined ? original.apply(this, args) : Reflect.construct(original, args, new.target);
     if (after !== undefined) {
       try {
         after(this, args, result);
@@ -56,8 +56,9 @@ export function wrapMethod(
   Object.defineProperty(wrapped, kWrapped, { value: true });
   // Static members (Hapi's `server.Server` style exports) stay reachable.
   Object.setPrototypeOf(wrapped, original);
-  if (original.prototype !== undefined) wrapped.prototype = original.prototype;
-  target[name] = wrapped as AnyFunction;
+  const prototype: unknown = original.prototype;
+  if (prototype !== undefined) wrapped.prototype = prototype;
+  target[name] = wrapped;
   return true;
 }
 

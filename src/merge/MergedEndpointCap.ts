@@ -52,7 +52,7 @@ export class MergedEndpointCap {
       for (const metric of snapshot.metrics) {
         if (metric.kind !== 'counter' && metric.kind !== 'histogram') continue;
         let byEndpoint = weights.get(metric.name);
-        if (byEndpoint === undefined) weights.set(metric.name, (byEndpoint = new Map()));
+        if (byEndpoint === undefined) weights.set(metric.name, (byEndpoint = new Map<string, number>()));
         for (const point of metric.points) {
           const endpoint = point.attributes[LABEL.endpoint];
           if (endpoint === undefined || endpoint === OVERFLOW_ENDPOINT) continue;

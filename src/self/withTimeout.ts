@@ -25,6 +25,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
       },
       (error: unknown) => {
         clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller gets the original reason, whatever it is
         reject(error);
       },
     );

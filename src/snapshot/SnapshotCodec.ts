@@ -470,6 +470,8 @@ function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (value === null || typeof value !== 'object') {
+    // JSON has no text for a symbol, a function or a bigint; String() does (value is not an object here).
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     const text = JSON.stringify(value) ?? String(value);
     return text.length > 40 ? `${text.slice(0, 39)}…` : text;
   }

@@ -101,7 +101,7 @@ interface TrackedMessage {
 }
 interface TrackedSocket {
   [kSocketTracked]?: boolean;
-  [kSocketCurrent]?: RequestState;
+  [kSocketCurrent]?: RequestState | undefined;
   [kSocketError]?: string;
 }
 interface TrackedServer {
@@ -339,6 +339,7 @@ export class HttpInstrumentation {
       warnOnce('worker.http-instrumentation-twice', 'HTTP instrumentation is already enabled in this process; the second one stays off');
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the one enabled instance per process is remembered on purpose
     enabledInstance = this;
     this.enabled = true;
     diagnosticsChannel.subscribe(REQUEST_START_CHANNEL, this.onRequestStart);

@@ -83,8 +83,7 @@ function histogramValue(cells: HistogramCells, boundaries: readonly number[]): H
     },
     sum: cells[CELL_SUM] as number,
     count,
-    min: count > 0 ? (cells[CELL_MIN] as number) : undefined,
-    max: count > 0 ? (cells[CELL_MAX] as number) : undefined,
+    ...(count > 0 ? { min: cells[CELL_MIN] as number, max: cells[CELL_MAX] as number } : {}),
   };
 }
 

@@ -143,14 +143,14 @@ function newCells(boundaryCount: number): HistogramCells {
  * Linear scan: with ~16 boundaries it beats a binary search.
  */
 function observe(cells: HistogramCells, boundaries: Float64Array, value: number): number {
-  cells[CELL_COUNT]++;
-  cells[CELL_SUM] += value;
+  cells[CELL_COUNT]! += 1;
+  cells[CELL_SUM]! += value;
   if (value < (cells[CELL_MIN] as number)) cells[CELL_MIN] = value;
   if (value > (cells[CELL_MAX] as number)) cells[CELL_MAX] = value;
   const n = boundaries.length;
   let i = 0;
   while (i < n && value > (boundaries[i] as number)) i++;
-  cells[CELL_BUCKETS + i]++;
+  cells[CELL_BUCKETS + i]! += 1;
   return i;
 }
 

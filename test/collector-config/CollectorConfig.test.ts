@@ -36,7 +36,7 @@ function asObject(value: unknown, what: string): Obj {
 
 function names(value: unknown, what: string): string[] {
   assert.ok(Array.isArray(value) && value.every((item) => typeof item === 'string'), `${what} is a list of names`);
-  return value as string[];
+  return value;
 }
 
 /** Every collector configuration in the folder, with where it came from. */
@@ -49,7 +49,7 @@ function collectorConfigs(): { source: string; config: Obj }[] {
         for (const [key, text] of Object.entries(asObject(doc.data, `${file} ConfigMap data`))) {
           const parsed = yaml.load(String(text));
           if (parsed !== null && typeof parsed === 'object' && 'service' in parsed) {
-            configs.push({ source: `${file} ConfigMap ${String(asObject(doc.metadata, 'metadata').name)}/${key}`, config: parsed as Obj });
+            configs.push({ source: `${file} ConfigMap ${String(asObject(doc.metadata, 'metadata').name)}/${key}`, config: parsed });
           }
         }
       }

@@ -30,7 +30,7 @@ after(async () => {
 });
 
 /** Worker-recorded totals that both endpoints must agree on. */
-function totals(view: Exposition): Record<string, number> {
+function totals(view: Exposition): { requests: number; slot0: number; slot1: number; users: number; errors: number; durations: number } {
   return {
     requests: view.sum(REQUESTS),
     slot0: view.sum(REQUESTS, { [LABEL.workerId]: '0' }),

@@ -36,7 +36,7 @@ test('a wrapped factory still works with new and keeps its statics; missing meth
     return { name };
   }
   (Factory as unknown as { version: string }).version = '1';
-  const exports = { server: Factory as unknown as (name: string) => { name: string } };
+  const exports = { server: Factory };
   const created: unknown[] = [];
   wrapMethod(exports, 'server', { after: (_s, _a, result) => created.push(result) });
   assert.deepEqual(exports.server('a'), { name: 'a' });

@@ -16,7 +16,7 @@ const resource = resourceFromAttributes({ 'service.name': 'svc' });
 const GET = { method: 'GET', endpoint: '/a', status: '200' };
 
 function merge(stored: StoredSnapshot[], labelInstance = false, onConflict?: (c: MergeConflict) => void): ResourceMetrics {
-  return mergeSnapshots(stored, { resource, labelInstance, nowMs: 2_000_000, onConflict });
+  return mergeSnapshots(stored, { resource, labelInstance, nowMs: 2_000_000, ...(onConflict !== undefined ? { onConflict } : {}) });
 }
 
 function metric(rm: ResourceMetrics, name: string): MetricData | undefined {
@@ -176,7 +176,7 @@ test('output has the shape sdk-metrics produces and is what the Prometheus seria
   assert.equal(rm.resource, resource);
   assert.equal(rm.scopeMetrics.length, 1);
   assert.deepEqual(rm.scopeMetrics[0]?.scope, { name: SCOPE_NAME });
-  const data = rm.scopeMetrics[0]!.metrics;
+  const data = rm.scopeMetrics[0].metrics;
   assert.deepEqual(data.map((m) => m.descriptor.name), [ACTIVE, MEMORY, DURATION, REQUESTS], 'sorted by name');
   for (const m of data) assert.equal(m.aggregationTemporality, AggregationTemporality.CUMULATIVE);
   const requests = metric(rm, REQUESTS)!;

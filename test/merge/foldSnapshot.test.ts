@@ -53,7 +53,7 @@ test('the folded list keeps only the most recent keys', () => {
   for (let pid = 1; pid <= MAX_FOLDED_KEYS + 10; pid++) retired = foldSnapshot(retired, deadWorker(pid, 1));
   assert.equal(retired?.folded?.length, MAX_FOLDED_KEYS);
   assert.equal(retired?.folded?.at(-1), processKey(deadWorker(MAX_FOLDED_KEYS + 10, 1).identity));
-  assert.equal(requests(retired!), MAX_FOLDED_KEYS + 10);
+  assert.equal(requests(retired), MAX_FOLDED_KEYS + 10);
 });
 
 test('folding into another slot\'s totals is refused', () => {

@@ -29,7 +29,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function serve(stack: Stack, handler: http.RequestListener): Promise<number> {
+async function serve(stack: Stack, handler: (req: http.IncomingMessage, res: http.ServerResponse) => unknown): Promise<number> {
   const server = http.createServer(handler);
   const port = await listen(server);
   cleanups.push(() => stack.instrumentation.disable(), () => close(server));

@@ -79,7 +79,7 @@ test('histogram points carry boundaries, per-bucket counts, sum, count, min and 
   // Boundaries are inclusive upper bounds (0.1 lands in the first bucket).
   assert.deepEqual(value?.buckets, { boundaries: [0.1, 1], counts: [2, 0, 1] });
   assert.equal(value?.count, 3);
-  assert.ok(Math.abs(value!.sum! - 3.15) < 1e-9);
+  assert.ok(Math.abs(value.sum! - 3.15) < 1e-9);
   assert.equal(value?.min, 0.05);
   assert.equal(value?.max, 3);
   const sizes = metrics.find((m) => m.descriptor.name === CATALOGUE.responseSize.name)!;

@@ -13,7 +13,7 @@ class CollectingReader extends MetricReader {
 async function gauges(reader: CollectingReader): Promise<Map<string, number>> {
   const { resourceMetrics } = await reader.collect();
   const values = new Map<string, number>();
-  for (const metric of resourceMetrics.scopeMetrics.flatMap((s) => s.metrics) as MetricData[]) {
+  for (const metric of resourceMetrics.scopeMetrics.flatMap<MetricData>((s) => s.metrics)) {
     if (metric.dataPointType === DataPointType.GAUGE && metric.dataPoints.length === 1) {
       values.set(metric.descriptor.name, metric.dataPoints[0]!.value);
     }

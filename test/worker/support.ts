@@ -46,7 +46,7 @@ export interface Reply {
 /** One request over a fresh connection (no agent keep-alive surprises). */
 export function request(
   port: number,
-  options: { method?: string; path?: string; body?: Buffer | string; chunks?: (Buffer | string)[]; headers?: http.OutgoingHttpHeaders } = {},
+  options: { method?: string; path?: string; body?: Buffer | string | undefined; chunks?: (Buffer | string)[]; headers?: http.OutgoingHttpHeaders | undefined } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(

@@ -162,8 +162,9 @@ export class ExportGuard {
 /** A short, single-line description of an export failure, with its error code when the message lacks it. */
 function summarise(error: unknown): string {
   const text = errorMessage(error) || (error instanceof Error ? error.name : '');
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  const withCode = code !== undefined && !text.includes(String(code)) ? `${text} [${String(code)}]` : text;
+  const raw = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : undefined;
+  const withCode = code !== undefined && !text.includes(code) ? `${text} [${code}]` : text;
   const line = withCode.replace(/\s+/g, ' ').trim();
   return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }

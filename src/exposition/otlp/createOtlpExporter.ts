@@ -90,8 +90,8 @@ function createGrpcExporter(url: string, otlp: OtlpConfig, timeoutMillis: number
  * The exporters type compression as an enum of a package this one does not
  * depend on directly; its values are the strings `gzip` and `none`.
  */
-function compressionOf<C extends { compression?: unknown }>(otlp: OtlpConfig): C['compression'] {
-  return otlp.compression as C['compression'];
+function compressionOf<C extends { compression?: unknown }>(otlp: OtlpConfig): NonNullable<C['compression']> {
+  return otlp.compression;
 }
 
 /** Where an OTLP exporter for this configuration sends, for log lines. */

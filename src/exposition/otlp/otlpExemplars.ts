@@ -62,9 +62,9 @@ function indexExemplars(request: ResourceMetrics): ExemplarIndex {
         const exemplars = exemplarsOf(point.value);
         if (exemplars === undefined) return;
         let metrics = index.get(scope.scope.name);
-        if (metrics === undefined) index.set(scope.scope.name, (metrics = new Map()));
+        if (metrics === undefined) index.set(scope.scope.name, (metrics = new Map<string, Map<number, readonly SnapshotExemplar[]>>()));
         let points = metrics.get(metric.descriptor.name);
-        if (points === undefined) metrics.set(metric.descriptor.name, (points = new Map()));
+        if (points === undefined) metrics.set(metric.descriptor.name, (points = new Map<number, readonly SnapshotExemplar[]>()));
         points.set(pointIndex, exemplars);
       });
     }

@@ -40,7 +40,7 @@ export interface ReceivedMetric {
   readonly description: string;
   readonly kind: 'sum' | 'gauge' | 'histogram' | 'other';
   /** 1 delta, 2 cumulative (OTLP enum); absent for gauges. */
-  readonly temporality?: number;
+  readonly temporality?: number | undefined;
   readonly monotonic?: boolean;
   readonly points: readonly ReceivedPoint[];
 }

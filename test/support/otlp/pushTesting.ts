@@ -70,7 +70,7 @@ export class LogCapture {
         return true;
       }
       return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof process.stderr.write;
+    };
   }
 
   /** Lines mentioning `text`. */
