@@ -47,7 +47,6 @@ const { arg, benchOrServer, median } = require('./support');
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 
-
 // ---------------------------------------------------------------- server side
 benchOrServer(runServer, main);
 
@@ -134,7 +133,15 @@ function runServer(variant) {
       const reader = new CollectingReader();
       const provider = new MeterProvider({
         readers: [reader],
-        views: [{ instrumentName: 'bench_request_duration', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60] } } }],
+        views: [
+          {
+            instrumentName: 'bench_request_duration',
+            aggregation: {
+              type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+              options: { boundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60] },
+            },
+          },
+        ],
       });
       const meter = provider.getMeter('bench');
       const counter = meter.createCounter('bench_requests');

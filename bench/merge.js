@@ -43,16 +43,31 @@ function workerSnapshot(slot, pid, now) {
   const sets = labelSets();
   const start = now - 3_600_000;
   const histograms = [CATALOGUE.requestDuration, CATALOGUE.requestSize, CATALOGUE.responseSize].map((d, h) =>
-    metric(d, 'histogram', sets.map((attributes, i) => ({ attributes, startTimeMs: start, value: histogramValue(i + h + slot) })), DEFAULT_DURATION_BUCKETS));
+    metric(
+      d,
+      'histogram',
+      sets.map((attributes, i) => ({ attributes, startTimeMs: start, value: histogramValue(i + h + slot) })),
+      DEFAULT_DURATION_BUCKETS,
+    ),
+  );
   const gauges = [CATALOGUE.memory, CATALOGUE.cpu, CATALOGUE.uptime, CATALOGUE.heapUsed].map((d, g) =>
-    metric(d, 'gauge', [{ attributes: {}, startTimeMs: start, value: 1e6 * (g + 1) + slot }]));
+    metric(d, 'gauge', [{ attributes: {}, startTimeMs: start, value: 1e6 * (g + 1) + slot }]),
+  );
   return {
     identity: { service: 'bench', instance: 'host', slot, pid, startTimeMs: start, role: 'worker' },
     writtenAtMs: now,
-    metrics: [metric(CATALOGUE.requests, 'counter', sets.map((attributes, i) => ({ attributes, startTimeMs: start, value: 1000 + i })), undefined), ...histograms, ...gauges],
+    metrics: [
+      metric(
+        CATALOGUE.requests,
+        'counter',
+        sets.map((attributes, i) => ({ attributes, startTimeMs: start, value: 1000 + i })),
+        undefined,
+      ),
+      ...histograms,
+      ...gauges,
+    ],
   };
 }
-
 
 /** The encoded store contents: each live worker, plus (when withRetired) one retired snapshot per slot. */
 function buildTexts(now, withRetired) {

@@ -92,7 +92,6 @@ const { SelfMetrics } = require(path.join(dist, 'self/SelfMetrics'));
 const { MetricsEndpoint } = require(path.join(dist, 'exposition/MetricsEndpoint'));
 const { PrometheusTextSerializer } = require(path.join(dist, 'exposition/PrometheusTextSerializer'));
 
-
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 /** One timed GET; resolves { ms, bytes, text }. */

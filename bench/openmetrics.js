@@ -42,7 +42,15 @@ function mergedView(withExemplars) {
         writtenAtMs: 5000,
         metrics: [
           { name: CATALOGUE.requests.name, description: CATALOGUE.requests.help, unit: '1', kind: 'counter', valueType: 'int', points: counterPoints },
-          { name: CATALOGUE.requestDuration.name, description: CATALOGUE.requestDuration.help, unit: 's', kind: 'histogram', valueType: 'double', boundaries: bounds, points: histogramPoints },
+          {
+            name: CATALOGUE.requestDuration.name,
+            description: CATALOGUE.requestDuration.help,
+            unit: 's',
+            kind: 'histogram',
+            valueType: 'double',
+            boundaries: bounds,
+            points: histogramPoints,
+          },
         ],
       },
     });

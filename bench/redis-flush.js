@@ -48,7 +48,9 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 
 async function startRedis() {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((ok, fail) => {
     let output = '';
     child.stdout.on('data', (chunk) => {
@@ -84,7 +86,15 @@ function snapshot(identity, round, sets = SERIES / 2) {
     writtenAtMs: Date.now(),
     metrics: [
       { name: CATALOGUE.requests.name, description: CATALOGUE.requests.help, unit: CATALOGUE.requests.unit, kind: 'counter', valueType: 'int', points: counter },
-      { name: CATALOGUE.requestDuration.name, description: CATALOGUE.requestDuration.help, unit: CATALOGUE.requestDuration.unit, kind: 'histogram', valueType: 'double', boundaries: BOUNDARIES, points: histogram },
+      {
+        name: CATALOGUE.requestDuration.name,
+        description: CATALOGUE.requestDuration.help,
+        unit: CATALOGUE.requestDuration.unit,
+        kind: 'histogram',
+        valueType: 'double',
+        boundaries: BOUNDARIES,
+        points: histogram,
+      },
     ],
   };
 }
@@ -105,8 +115,20 @@ const kb = (value) => `${(value / 1024).toFixed(1)} KiB`;
 
 function config(port, keyPrefix) {
   return {
-    enabled: true, url: '', host: '127.0.0.1', port, db: 0, username: '', password: '', keyPrefix, ttlSeconds: 300, ttlDisabled: false,
-    tls: { enabled: false, caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true }, sentinels: [], sentinelName: '', clusterNodes: [],
+    enabled: true,
+    url: '',
+    host: '127.0.0.1',
+    port,
+    db: 0,
+    username: '',
+    password: '',
+    keyPrefix,
+    ttlSeconds: 300,
+    ttlDisabled: false,
+    tls: { enabled: false, caFile: '', certFile: '', keyFile: '', rejectUnauthorized: true },
+    sentinels: [],
+    sentinelName: '',
+    clusterNodes: [],
   };
 }
 
@@ -139,13 +161,19 @@ Redis.prototype.sendCommand = function countedSendCommand(...args) {
 /** The same round trips readAll makes when every snapshot changed, without decoding: what moving the bytes costs. */
 async function rawRead(client, prefix) {
   const members = await client.zrange(`${prefix}:instances`, 0, -1);
-  await Promise.all(members.map(async (member) => {
-    const base = `${prefix}:{${member}}:`;
-    const lives = await client.zrange(`${base}idx`, 0, -1);
-    const transaction = client.multi().zrange(`${base}idx`, 0, -1, 'WITHSCORES').hgetall(`${base}rv`).mget(...lives.map((life) => `${base}l:${life}`));
-    for (const life of lives) transaction.hmget(base + life, 'c', 's');
-    await transaction.hgetall(`${base}retired`).exec();
-  }));
+  await Promise.all(
+    members.map(async (member) => {
+      const base = `${prefix}:{${member}}:`;
+      const lives = await client.zrange(`${base}idx`, 0, -1);
+      const transaction = client
+        .multi()
+        .zrange(`${base}idx`, 0, -1, 'WITHSCORES')
+        .hgetall(`${base}rv`)
+        .mget(...lives.map((life) => `${base}l:${life}`));
+      for (const life of lives) transaction.hmget(base + life, 'c', 's');
+      await transaction.hgetall(`${base}retired`).exec();
+    }),
+  );
 }
 
 async function main() {
@@ -204,10 +232,18 @@ async function main() {
     console.log(`Redis store bench (private redis-server on ${redis.port}, Node ${process.version}; a flush is ${SERIES} OpenTelemetry points)`);
     console.log('');
     console.log('1. one worker flush                    this package      upstream model (8 cmds/series)   ratio');
-    console.log(`   commands sent (round trips)       ${String(ours.sent.toFixed(2)).padStart(10)}      ${String(baseline.commands).padStart(12)}                  ${(baseline.commands / ours.sent).toFixed(0)}x fewer`);
-    console.log(`   commands executed by the server   ${String(ours.commands.toFixed(2)).padStart(10)}      ${String(baseline.commands).padStart(12)}                  (ours: 1 EVALSHA + the writes inside it)`);
-    console.log(`   bytes sent per flush              ${kb(ours.bytes).padStart(10)}      ${kb(baseline.bytes).padStart(12)}                  ${(baseline.bytes / ours.bytes).toFixed(1)}x fewer`);
-    console.log(`   flush latency (median)            ${ms(ours.median).padStart(10)}      ${ms(baseline.median).padStart(12)}                  ${(baseline.median / ours.median).toFixed(0)}x faster`);
+    console.log(
+      `   commands sent (round trips)       ${String(ours.sent.toFixed(2)).padStart(10)}      ${String(baseline.commands).padStart(12)}                  ${(baseline.commands / ours.sent).toFixed(0)}x fewer`,
+    );
+    console.log(
+      `   commands executed by the server   ${String(ours.commands.toFixed(2)).padStart(10)}      ${String(baseline.commands).padStart(12)}                  (ours: 1 EVALSHA + the writes inside it)`,
+    );
+    console.log(
+      `   bytes sent per flush              ${kb(ours.bytes).padStart(10)}      ${kb(baseline.bytes).padStart(12)}                  ${(baseline.bytes / ours.bytes).toFixed(1)}x fewer`,
+    );
+    console.log(
+      `   flush latency (median)            ${ms(ours.median).padStart(10)}      ${ms(baseline.median).padStart(12)}                  ${(baseline.median / ours.median).toFixed(0)}x faster`,
+    );
     console.log(`   flush latency p95 ${ms(ours.p95)}; of which encodeSnapshot median ${ms(median(encodeTimes))}`);
     // Idle flushes: the same series again, so the write is a lease renewal.
     const idle = snapshot(id, FLUSHES + 5);
@@ -221,9 +257,15 @@ async function main() {
       idleTimes.push(performance.now() - t);
     }
     const idleAfter = await serverStats(admin);
-    console.log(`   a flush with nothing new: ${((sent - idleSentBefore) / FLUSHES).toFixed(2)} round trips, ${kb((idleAfter.bytesIn - idleBefore.bytesIn) / FLUSHES)} sent, median ${ms(median(idleTimes))} (a lease renewal; no snapshot data)`);
+    console.log(
+      `   a flush with nothing new: ${((sent - idleSentBefore) / FLUSHES).toFixed(2)} round trips, ${kb((idleAfter.bytesIn - idleBefore.bytesIn) / FLUSHES)} sent, median ${ms(median(idleTimes))} (a lease renewal; no snapshot data)`,
+    );
     await worker.close();
-    const workloads = [[`${SERIES} OpenTelemetry points`, SERIES / 2], ['2,000 Prometheus series', 100], ['9,500 Prometheus series', 475]];
+    const workloads = [
+      [`${SERIES} OpenTelemetry points`, SERIES / 2],
+      ['2,000 Prometheus series', 100],
+      ['9,500 Prometheus series', 475],
+    ];
     for (const [label, sets] of workloads) await mergedRead(admin, redis.port, label, sets);
   } finally {
     admin.disconnect();
@@ -233,61 +275,66 @@ async function main() {
 
 /** 2. merged read, 4 x 16 workers of one workload. */
 async function mergedRead(admin, port, label, sets) {
-    const prefix = `bench:read:${sets}`;
-    const writers = [];
-    for (let h = 0; h < INSTANCES; h++) {
-      const store = openRedisStore(config(port, prefix), { service: 'bench', instance: `host-${h}` });
-      writers.push(store);
-      await store.write(snapshot(identity(`host-${h}`, 0, 999), 0, sets)); // a worker that died...
-      await store.retire(identity(`host-${h}`, 0, 999)); // ...folded into slot 0
-      for (let w = 0; w < WORKERS; w++) await store.write(snapshot(identity(`host-${h}`, w), 5, sets));
-    }
-    const exporter = openRedisStore(config(port, prefix), { service: 'bench', instance: 'host-0' }, { scope: 'all' });
-    const resource = resourceFromAttributes({ 'service.name': 'bench' });
-    const rawTimes = [];
-    for (let i = 0; i < READS + 2; i++) {
-      const t = performance.now();
-      await rawRead(admin, prefix);
-      if (i >= 2) rawTimes.push(performance.now() - t);
-    }
-    console.log('');
-    console.log(`2. merged read, ${INSTANCES} instances x ${WORKERS} workers x ${label} (+1 retired slot each)`);
-    console.log(`   the same round trips without decoding (transfer only) median ${ms(median(rawTimes))}`);
-    // Between reads: every worker wrote a new snapshot (traffic everywhere), none did (idle), or a reader's first read.
-    const modes = [
-      ['every snapshot changed since the last read', async (round) => {
+  const prefix = `bench:read:${sets}`;
+  const writers = [];
+  for (let h = 0; h < INSTANCES; h++) {
+    const store = openRedisStore(config(port, prefix), { service: 'bench', instance: `host-${h}` });
+    writers.push(store);
+    await store.write(snapshot(identity(`host-${h}`, 0, 999), 0, sets)); // a worker that died...
+    await store.retire(identity(`host-${h}`, 0, 999)); // ...folded into slot 0
+    for (let w = 0; w < WORKERS; w++) await store.write(snapshot(identity(`host-${h}`, w), 5, sets));
+  }
+  const exporter = openRedisStore(config(port, prefix), { service: 'bench', instance: 'host-0' }, { scope: 'all' });
+  const resource = resourceFromAttributes({ 'service.name': 'bench' });
+  const rawTimes = [];
+  for (let i = 0; i < READS + 2; i++) {
+    const t = performance.now();
+    await rawRead(admin, prefix);
+    if (i >= 2) rawTimes.push(performance.now() - t);
+  }
+  console.log('');
+  console.log(`2. merged read, ${INSTANCES} instances x ${WORKERS} workers x ${label} (+1 retired slot each)`);
+  console.log(`   the same round trips without decoding (transfer only) median ${ms(median(rawTimes))}`);
+  // Between reads: every worker wrote a new snapshot (traffic everywhere), none did (idle), or a reader's first read.
+  const modes = [
+    [
+      'every snapshot changed since the last read',
+      async (round) => {
         for (let h = 0; h < INSTANCES; h++) await Promise.all(Array.from({ length: WORKERS }, (_, w) => writers[h].write(snapshot(identity(`host-${h}`, w), 6 + round, sets))));
-      }],
-      ['nothing changed since the last read (decode cache)', async () => undefined],
-      ['first read of a new reader (decodes everything)', async () => undefined, true],
-    ];
-    for (const [mode, between, cold] of modes) {
-      const readTimes = [];
-      const mergeTimes = [];
-      let snapshots = 0;
-      let bytesOut = 0;
-      for (let i = 0; i < READS + 2; i++) {
-        await between(i);
-        const reader = cold ? openRedisStore(config(port, prefix), { service: 'bench', instance: 'host-0' }, { scope: 'all' }) : exporter;
-        const s0 = await serverStats(admin);
-        const t0 = performance.now();
-        const stored = await reader.readAll();
-        const t1 = performance.now();
-        mergeSnapshots(stored, { resource, labelInstance: true, nowMs: Date.now() });
-        const t2 = performance.now();
-        const s1 = await serverStats(admin);
-        if (cold) await reader.close();
-        if (i < 2) continue; // warm-up
-        snapshots = stored.length;
-        bytesOut = s1.bytesOut - s0.bytesOut;
-        readTimes.push(t1 - t0);
-        mergeTimes.push(t2 - t0);
-      }
-      console.log(`   ${mode}: ${snapshots} snapshots, ${kb(bytesOut)} from Redis`);
-      console.log(`     readAll (scope all) median ${ms(median(readTimes))}, p95 ${ms(p95(readTimes))}; readAll + mergeSnapshots median ${ms(median(mergeTimes))}, p95 ${ms(p95(mergeTimes))}  (goal <= 250 ms: ${median(mergeTimes) <= 250 ? 'met' : 'NOT met'})`);
+      },
+    ],
+    ['nothing changed since the last read (decode cache)', async () => undefined],
+    ['first read of a new reader (decodes everything)', async () => undefined, true],
+  ];
+  for (const [mode, between, cold] of modes) {
+    const readTimes = [];
+    const mergeTimes = [];
+    let snapshots = 0;
+    let bytesOut = 0;
+    for (let i = 0; i < READS + 2; i++) {
+      await between(i);
+      const reader = cold ? openRedisStore(config(port, prefix), { service: 'bench', instance: 'host-0' }, { scope: 'all' }) : exporter;
+      const s0 = await serverStats(admin);
+      const t0 = performance.now();
+      const stored = await reader.readAll();
+      const t1 = performance.now();
+      mergeSnapshots(stored, { resource, labelInstance: true, nowMs: Date.now() });
+      const t2 = performance.now();
+      const s1 = await serverStats(admin);
+      if (cold) await reader.close();
+      if (i < 2) continue; // warm-up
+      snapshots = stored.length;
+      bytesOut = s1.bytesOut - s0.bytesOut;
+      readTimes.push(t1 - t0);
+      mergeTimes.push(t2 - t0);
     }
+    console.log(`   ${mode}: ${snapshots} snapshots, ${kb(bytesOut)} from Redis`);
+    console.log(
+      `     readAll (scope all) median ${ms(median(readTimes))}, p95 ${ms(p95(readTimes))}; readAll + mergeSnapshots median ${ms(median(mergeTimes))}, p95 ${ms(p95(mergeTimes))}  (goal <= 250 ms: ${median(mergeTimes) <= 250 ? 'met' : 'NOT met'})`,
+    );
+  }
 
-    await Promise.all([exporter.close(), ...writers.map((store) => store.close())]);
+  await Promise.all([exporter.close(), ...writers.map((store) => store.close())]);
 }
 
 main().catch((error) => {

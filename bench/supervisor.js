@@ -90,10 +90,12 @@ function treeCpuMs(rootPid) {
 
 function get(port) {
   return new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    }).on('error', () => resolve(false));
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode === 200));
+      })
+      .on('error', () => resolve(false));
   });
 }
 
@@ -102,7 +104,16 @@ async function start(kind, workers, scratch) {
   const metricsPort = await freePort();
   const { args, env } = commandOf(kind, workers);
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env, PORT: String(port), PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1', PROMETHEUS_MULTIPROC_DIR: scratch, OTEL_CLUSTER_EXPORTER_QUIET: 'true', NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      PROMETHEUS_METRICS_PORT: String(metricsPort),
+      PROMETHEUS_BIND_ADDRESS: '127.0.0.1',
+      PROMETHEUS_MULTIPROC_DIR: scratch,
+      OTEL_CLUSTER_EXPORTER_QUIET: 'true',
+      NODE_ENV: 'production',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
@@ -221,7 +232,9 @@ async function main() {
       try {
         const m = await measure(kind, options);
         results.get(kind).push(m);
-        console.log(`round ${round}  ${kind.padEnd(15)} ${Math.round(m.rps).toString().padStart(7)} req/s  ${m.cpuPerRequest.toFixed(1).padStart(6)} us CPU/request (all processes)`);
+        console.log(
+          `round ${round}  ${kind.padEnd(15)} ${Math.round(m.rps).toString().padStart(7)} req/s  ${m.cpuPerRequest.toFixed(1).padStart(6)} us CPU/request (all processes)`,
+        );
       } catch (error) {
         console.log(`round ${round}  ${kind.padEnd(15)} FAILED: ${String(error.message).split('\n')[0]}`);
       }
@@ -257,7 +270,14 @@ async function startRun(args, app, scratch) {
   const port = await freePort();
   const metricsPort = await freePort();
   const child = spawn(process.execPath, [CLI, 'run', ...args, app], {
-    env: { ...process.env, PORT: String(port), PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1', PROMETHEUS_MULTIPROC_DIR: scratch, OTEL_CLUSTER_EXPORTER_QUIET: 'true' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      PROMETHEUS_METRICS_PORT: String(metricsPort),
+      PROMETHEUS_BIND_ADDRESS: '127.0.0.1',
+      PROMETHEUS_MULTIPROC_DIR: scratch,
+      OTEL_CLUSTER_EXPORTER_QUIET: 'true',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
@@ -286,11 +306,13 @@ async function reloadUnderLoad(options) {
 
 function getBody(port, p) {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
   });
 }
 

@@ -54,7 +54,6 @@ const REGISTER = path.resolve(arg('register', path.join(ROOT, 'dist', 'register.
 const STATUSES = [200, 302, 500, 201, 400, 503, 204, 401];
 const MB = 1024 * 1024;
 
-
 // ---------------------------------------------------------------- server side
 
 /** The route of a URL without its query: the label prom-client middleware would use. */
@@ -154,7 +153,6 @@ const BASELINE = { ours: 'plain', 'prom-client': 'plain', 'cluster-ours': 'clust
 // --compare <register> adds `cluster-compare`: cluster-ours with another build (e.g. the previous commit), in the same run.
 const COMPARE = arg('compare', '');
 if (COMPARE !== '') VARIANTS['cluster-compare'] = { flags: ['--require', path.resolve(COMPARE)], metricsEndpoint: true };
-
 
 /** One child process running one variant, talked to over IPC. */
 class Child {
@@ -325,7 +323,6 @@ async function round(kinds, workload, requests, settleMs) {
   }
 }
 
-
 const mb = (bytes) => (bytes / MB).toFixed(1).padStart(6);
 
 async function main() {
@@ -333,10 +330,12 @@ async function main() {
   const rounds = Number(arg('rounds', '3'));
   const requests = Number(arg('requests', '3'));
   const settleMs = Number(arg('settle', '12000'));
-  const workloads = arg('workloads', '15x3,100x3').split(',').map((w) => {
-    const [endpoints, statuses] = w.split('x').map(Number);
-    return { name: w, endpoints, statuses };
-  });
+  const workloads = arg('workloads', '15x3,100x3')
+    .split(',')
+    .map((w) => {
+      const [endpoints, statuses] = w.split('x').map(Number);
+      return { name: w, endpoints, statuses };
+    });
   const kinds = arg('only', Object.keys(VARIANTS).join(',')).split(',');
   console.log(
     `node ${process.version}, ${os.cpus().length} CPUs; ${rounds} rounds, ${requests} requests per label set per pass; ` +

@@ -75,14 +75,10 @@ export interface MetricDefinition {
  * kept so `le` queries written for Gunicorn still match, plus lower ones where
  * Node latencies live.
  */
-export const DEFAULT_DURATION_BUCKETS: readonly number[] = [
-  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60,
-];
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60];
 
 /** Body size boundaries: upstream's 1 KiB to 4 MiB plus smaller ones for JSON APIs. */
-export const DEFAULT_SIZE_BUCKETS: readonly number[] = [
-  64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
-];
+export const DEFAULT_SIZE_BUCKETS: readonly number[] = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
 
 /** prom-client's `nodejs_gc_duration_seconds` boundaries. */
 export const GC_DURATION_BUCKETS: readonly number[] = [0.001, 0.01, 0.1, 1, 2, 5];
@@ -423,7 +419,5 @@ export const SCOPE_NAME = 'otel-cluster-exporter';
  * the same rule @opentelemetry/exporter-prometheus applies.
  */
 export function prometheusName(definition: Pick<MetricDefinition, 'name' | 'kind'>): string {
-  return definition.kind === 'counter' && !definition.name.endsWith('_total')
-    ? `${definition.name}_total`
-    : definition.name;
+  return definition.kind === 'counter' && !definition.name.endsWith('_total') ? `${definition.name}_total` : definition.name;
 }

@@ -6,10 +6,7 @@ import type { MetricDefinition } from './MetricCatalogue';
  * drift apart (a test compares them).
  */
 export function renderMetricTable(metrics: readonly MetricDefinition[] = ALL_METRICS): string {
-  const header = [
-    '| name on /metrics | OTLP instrument | type | unit | labels | recorded by | help |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const header = ['| name on /metrics | OTLP instrument | type | unit | labels | recorded by | help |', '|---|---|---|---|---|---|---|'];
   const rows = metrics.map((metric) => {
     const buckets = metric.buckets ? ` Buckets: ${metric.buckets.join(', ')}.` : '';
     const labels = metric.labels.length > 0 ? metric.labels.map((label) => `\`${label}\``).join(', ') : '—';

@@ -35,8 +35,14 @@ const RUN_OPTIONS: readonly RunOption[] = [
   { flag: 'timeout', path: 'gunicorn.timeout', field: 'timeout', help: 'SIGKILL and replace a worker whose event loop is silent for S seconds (0: off; default 30)' },
   { flag: 'graceful-timeout', path: 'gunicorn.graceful_timeout', field: 'gracefulTimeout', help: 'seconds a retiring worker gets to finish its requests (default 30)' },
   { flag: 'max-memory', path: 'gunicorn.max_memory_mb', field: 'maxMemoryMb', help: 'replace a worker whose RSS stays above MB (0: off)' },
-  { flag: 'keepalive', path: 'gunicorn.keepalive', field: 'keepalive', help: 'keep-alive timeout of worker servers left at Node\'s default, seconds (default 2; 0: leave alone)' },
-  { flag: 'node-arg', path: 'gunicorn.node_args', field: 'nodeArgs', multiple: true, help: 'a Node option for every worker, e.g. --node-arg=--max-old-space-size=512 (repeatable)' },
+  { flag: 'keepalive', path: 'gunicorn.keepalive', field: 'keepalive', help: "keep-alive timeout of worker servers left at Node's default, seconds (default 2; 0: leave alone)" },
+  {
+    flag: 'node-arg',
+    path: 'gunicorn.node_args',
+    field: 'nodeArgs',
+    multiple: true,
+    help: 'a Node option for every worker, e.g. --node-arg=--max-old-space-size=512 (repeatable)',
+  },
 ];
 
 /** `run --help`. */

@@ -54,7 +54,11 @@ function accepted(options: Tls.SecureContextOptions, path: string, expected: str
 }
 
 /** TLS material: each file readable and valid PEM, the key matching the certificate. */
-function checkTlsFiles(paths: { readonly cert: string; readonly key: string; readonly ca: string }, files: { readonly cert: string; readonly key: string; readonly ca: string }, report: Report): void {
+function checkTlsFiles(
+  paths: { readonly cert: string; readonly key: string; readonly ca: string },
+  files: { readonly cert: string; readonly key: string; readonly ca: string },
+  report: Report,
+): void {
   const cert = files.cert === '' ? undefined : readPem(paths.cert, files.cert, report);
   const key = files.key === '' ? undefined : readPem(paths.key, files.key, report);
   const ca = files.ca === '' ? undefined : readPem(paths.ca, files.ca, report);

@@ -111,9 +111,7 @@ function keyCell(key: ConfigKey): string {
  * precedence rules and the cross-key checks.
  */
 export function renderConfigReference(): string {
-  const rows = CONFIG_KEYS.map((key) =>
-    `| ${[keyCell(key), envCell(key.env), key.kind.label, defaultCell(key), key.description].map(cell).join(' | ')} |`,
-  );
+  const rows = CONFIG_KEYS.map((key) => `| ${[keyCell(key), envCell(key.env), key.kind.label, defaultCell(key), key.description].map(cell).join(' | ')} |`);
   const rules = CONFIG_RULES.map((rule) => `- ${code(rule.path)}: ${rule.expected}.`);
   return [
     '| YAML key (under `exporter:`) | Environment variables | Type | Default | Meaning |',

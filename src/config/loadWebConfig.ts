@@ -20,23 +20,11 @@ export const MIN_BCRYPT_COST = 4;
 const ROOT_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'] as const;
 const TLS_KEYS = ['cert_file', 'key_file', 'client_ca_file', 'client_auth_type', 'min_version', 'max_version'] as const;
 const HTTP_KEYS = ['headers'] as const;
-const CLIENT_AUTH_TYPES: readonly ClientAuthType[] = [
-  'NoClientCert',
-  'RequestClientCert',
-  'RequireAnyClientCert',
-  'VerifyClientCertIfGiven',
-  'RequireAndVerifyClientCert',
-];
+const CLIENT_AUTH_TYPES: readonly ClientAuthType[] = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'];
 const VERIFYING: ReadonlySet<ClientAuthType> = new Set(['VerifyClientCertIfGiven', 'RequireAndVerifyClientCert']);
 const TLS_VERSIONS: readonly TlsVersionName[] = ['TLS10', 'TLS11', 'TLS12', 'TLS13'];
 /** The headers the exporter-toolkit lets a web configuration set: security headers, nothing that changes the protocol. */
-const SETTABLE_HEADERS: readonly string[] = [
-  'Strict-Transport-Security',
-  'X-Content-Type-Options',
-  'X-Frame-Options',
-  'X-XSS-Protection',
-  'Content-Security-Policy',
-];
+const SETTABLE_HEADERS: readonly string[] = ['Strict-Transport-Security', 'X-Content-Type-Options', 'X-Frame-Options', 'X-XSS-Protection', 'Content-Security-Policy'];
 const BCRYPT_HASH = /^\$2[abxy]?\$(\d{2})\$[./A-Za-z0-9]{53}$/;
 
 /**
@@ -179,7 +167,11 @@ class WebConfigReader {
       if (user === '' || user.includes(':')) throw this.fail(path, 'a user name without ":"', user);
       const match = typeof hash === 'string' ? BCRYPT_HASH.exec(hash) : null;
       if (match === null) {
-        throw this.fail(path, 'a bcrypt hash ($2y$10$ followed by 53 characters, as `htpasswd -nBC 10 user` prints)', hash === undefined || hash === null ? hash : 'something else');
+        throw this.fail(
+          path,
+          'a bcrypt hash ($2y$10$ followed by 53 characters, as `htpasswd -nBC 10 user` prints)',
+          hash === undefined || hash === null ? hash : 'something else',
+        );
       }
       const cost = Number(match[1]);
       if (cost < MIN_BCRYPT_COST || cost > MAX_BCRYPT_COST) {

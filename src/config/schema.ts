@@ -13,7 +13,23 @@ import * as v from 'valibot';
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
 import { otlpMetricsUrl } from './otlpEndpoint';
 import { STANDARD_HTTP_METHODS } from '../worker/methodLabel';
-import { MAX_TIMER_MS, argList, boolean, bucketList, hostPortList, integer, listenAddress, methodList, oneOf, pathList, stringMap, text, url, wordList, type ValueKind } from './valueTypes';
+import {
+  MAX_TIMER_MS,
+  argList,
+  boolean,
+  bucketList,
+  hostPortList,
+  integer,
+  listenAddress,
+  methodList,
+  oneOf,
+  pathList,
+  stringMap,
+  text,
+  url,
+  wordList,
+  type ValueKind,
+} from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while computed defaults and adjustments run. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -109,7 +125,10 @@ const EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
 /** The metrics path: `/healthz` is served beside it, and a query or fragment could never match a request. */
 const METRICS_PATH: ValueKind<string> = {
   ...text({ nonEmpty: true }),
-  schema: v.pipe(text().schema, v.check((path) => path.startsWith('/') && path !== '/healthz' && !/[?#\s]/.test(path))),
+  schema: v.pipe(
+    text().schema,
+    v.check((path) => path.startsWith('/') && path !== '/healthz' && !/[?#\s]/.test(path)),
+  ),
   label: 'path',
   expected: 'a path starting with "/" other than /healthz, without "?" or "#"',
 };
@@ -134,7 +153,8 @@ const SECTIONS = {
     webConfigFile: setting(text(), {
       default: '',
       env: ['PROMETHEUS_WEB_CONFIG_FILE'],
-      description: 'Prometheus web configuration (exporter-toolkit format): tls_server_config, http_server_config.headers, basic_auth_users with bcrypt hashes; read and checked at startup.',
+      description:
+        'Prometheus web configuration (exporter-toolkit format): tls_server_config, http_server_config.headers, basic_auth_users with bcrypt hashes; read and checked at startup.',
     }),
     multiprocDir: setting(text(), {
       default: '',
@@ -313,7 +333,8 @@ const SECTIONS = {
     runtime: setting(boolean(), {
       default: true,
       env: ['OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS'],
-      description: "prom-client's default runtime metrics per worker (`process_cpu_seconds_total`, `nodejs_gc_duration_seconds`, ...); on OTLP under OpenTelemetry's runtime names.",
+      description:
+        "prom-client's default runtime metrics per worker (`process_cpu_seconds_total`, `nodejs_gc_duration_seconds`, ...); on OTLP under OpenTelemetry's runtime names.",
     }),
     excludePaths: setting(pathList(), {
       default: [],
@@ -361,7 +382,8 @@ const SECTIONS = {
         env: ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', GENERIC_OTLP_ENDPOINT],
         secret: 'urlPassword',
         finish: (value, get) => (value === '' ? value : otlpMetricsUrl(value, String(get('otel.otlp.protocol')), 'signal')),
-        description: 'Metrics URL of the OTLP receiver: from YAML and the METRICS variable a URL with a path is used as is, one without a path gets /v1/metrics for http/* protocols.',
+        description:
+          'Metrics URL of the OTLP receiver: from YAML and the METRICS variable a URL with a path is used as is, one without a path gets /v1/metrics for http/* protocols.',
       }),
       protocol: setting(oneOf(['http/protobuf', 'http/json', 'grpc']), {
         default: 'http/protobuf',
@@ -444,16 +466,43 @@ const hasBraces = (s: string): boolean => /[{}]/.test(s);
  */
 export function redisKeyPrefixProblem(redis: { readonly keyPrefix: string; readonly clusterNodes: readonly unknown[] }): string | undefined {
   if (redis.keyPrefix === '') return 'a non-empty key prefix';
-  return redis.clusterNodes.length > 0 && hasBraces(redis.keyPrefix) ? 'a prefix without { or } when redis.cluster_nodes is set (Redis Cluster reads braces as a hash tag)' : undefined;
+  return redis.clusterNodes.length > 0 && hasBraces(redis.keyPrefix)
+    ? 'a prefix without { or } when redis.cluster_nodes is set (Redis Cluster reads braces as a hash tag)'
+    : undefined;
 }
 
 /** Checks spanning several keys. Upstream silently ignored half-configured TLS; this package refuses it. */
 const CROSS_CHECKS: readonly CrossCheck[] = [
-  crossCheck('prometheus.ssl.certfile', ['prometheus.ssl.enabled'], 'a certificate file when prometheus.ssl.enabled is true', (c) => !c.prometheus.ssl.enabled || isSet(c.prometheus.ssl.certfile)),
-  crossCheck('prometheus.ssl.keyfile', ['prometheus.ssl.enabled'], 'a private key file when prometheus.ssl.enabled is true', (c) => !c.prometheus.ssl.enabled || isSet(c.prometheus.ssl.keyfile)),
-  crossCheck('prometheus.ssl.client_auth_required', ['prometheus.ssl.enabled'], 'false unless prometheus.ssl.enabled is true', (c) => !c.prometheus.ssl.clientAuthRequired || c.prometheus.ssl.enabled),
-  crossCheck('prometheus.ssl.client_cafile', ['prometheus.ssl.client_auth_required'], 'a CA file when prometheus.ssl.client_auth_required is true', (c) => !c.prometheus.ssl.clientAuthRequired || isSet(c.prometheus.ssl.clientCafile)),
-  crossCheck('redis.tls.key_file', ['redis.tls.cert_file'], 'a key file whenever redis.tls.cert_file is set, and neither without the other', (c) => isSet(c.redis.tls.certFile) === isSet(c.redis.tls.keyFile)),
+  crossCheck(
+    'prometheus.ssl.certfile',
+    ['prometheus.ssl.enabled'],
+    'a certificate file when prometheus.ssl.enabled is true',
+    (c) => !c.prometheus.ssl.enabled || isSet(c.prometheus.ssl.certfile),
+  ),
+  crossCheck(
+    'prometheus.ssl.keyfile',
+    ['prometheus.ssl.enabled'],
+    'a private key file when prometheus.ssl.enabled is true',
+    (c) => !c.prometheus.ssl.enabled || isSet(c.prometheus.ssl.keyfile),
+  ),
+  crossCheck(
+    'prometheus.ssl.client_auth_required',
+    ['prometheus.ssl.enabled'],
+    'false unless prometheus.ssl.enabled is true',
+    (c) => !c.prometheus.ssl.clientAuthRequired || c.prometheus.ssl.enabled,
+  ),
+  crossCheck(
+    'prometheus.ssl.client_cafile',
+    ['prometheus.ssl.client_auth_required'],
+    'a CA file when prometheus.ssl.client_auth_required is true',
+    (c) => !c.prometheus.ssl.clientAuthRequired || isSet(c.prometheus.ssl.clientCafile),
+  ),
+  crossCheck(
+    'redis.tls.key_file',
+    ['redis.tls.cert_file'],
+    'a key file whenever redis.tls.cert_file is set, and neither without the other',
+    (c) => isSet(c.redis.tls.certFile) === isSet(c.redis.tls.keyFile),
+  ),
   crossCheck(
     'redis.tls.enabled',
     ['redis.url', 'redis.tls.ca_file', 'redis.tls.cert_file', 'redis.tls.key_file'],
@@ -467,7 +516,12 @@ const CROSS_CHECKS: readonly CrossCheck[] = [
     'an empty list when redis.sentinels is set (sentinel and cluster modes exclude each other)',
     (c) => c.redis.sentinels.length === 0 || c.redis.clusterNodes.length === 0,
   ),
-  crossCheck('redis.db', ['redis.cluster_nodes'], '0 when redis.cluster_nodes is set (Redis Cluster has only database 0)', (c) => c.redis.clusterNodes.length === 0 || c.redis.db === 0),
+  crossCheck(
+    'redis.db',
+    ['redis.cluster_nodes'],
+    '0 when redis.cluster_nodes is set (Redis Cluster has only database 0)',
+    (c) => c.redis.clusterNodes.length === 0 || c.redis.db === 0,
+  ),
   crossCheck(
     'redis.key_prefix',
     ['redis.cluster_nodes'],

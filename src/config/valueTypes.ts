@@ -68,7 +68,14 @@ function preview(value: unknown): string {
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): ValueKind<number> {
   const bounded = max < Number.MAX_SAFE_INTEGER;
   return {
-    schema: v.pipe(v.unknown(), v.transform((raw) => toNumber(raw, INTEGER_TEXT)), v.number(), v.safeInteger(), v.minValue(min), v.maxValue(max)),
+    schema: v.pipe(
+      v.unknown(),
+      v.transform((raw) => toNumber(raw, INTEGER_TEXT)),
+      v.number(),
+      v.safeInteger(),
+      v.minValue(min),
+      v.maxValue(max),
+    ),
     label: bounded ? `integer ${min}..${max}` : `integer >= ${min}`,
     expected: bounded ? `an integer from ${min} to ${max}` : `an integer >= ${min}`,
     show: String,
@@ -93,7 +100,13 @@ export function boolean(): ValueKind<boolean> {
 export function text(options: { readonly nonEmpty?: boolean } = {}): ValueKind<string> {
   const base = v.pipe(v.unknown(), v.transform(toText), v.string());
   return {
-    schema: options.nonEmpty === true ? v.pipe(base, v.check((s) => s.trim() !== '')) : base,
+    schema:
+      options.nonEmpty === true
+        ? v.pipe(
+            base,
+            v.check((s) => s.trim() !== ''),
+          )
+        : base,
     label: 'string',
     expected: options.nonEmpty === true ? 'a non-empty string' : 'a string',
     show: (value) => (value === '' ? '""' : value),
@@ -105,7 +118,11 @@ const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?
 /** An address to listen on: an IPv4/IPv6 address or a host name, exactly (no stray whitespace or newline). */
 export function listenAddress(): ValueKind<string> {
   return {
-    schema: v.pipe(v.unknown(), v.string(), v.check((s) => isIP(s) !== 0 || HOST_NAME.test(s))),
+    schema: v.pipe(
+      v.unknown(),
+      v.string(),
+      v.check((s) => isIP(s) !== 0 || HOST_NAME.test(s)),
+    ),
     label: 'IP address or host name',
     expected: 'an IP address or host name (nothing around it)',
     show: (value) => value,
@@ -255,7 +272,12 @@ export function hostPortList(defaultPort: number): ValueKind<readonly HostPort[]
     return out;
   });
   return {
-    schema: v.pipe(v.unknown(), v.transform((raw) => (raw === null ? [] : toList(raw))), v.array(v.unknown()), nodes),
+    schema: v.pipe(
+      v.unknown(),
+      v.transform((raw) => (raw === null ? [] : toList(raw))),
+      v.array(v.unknown()),
+      nodes,
+    ),
     label: 'list of host:port',
     expected: `a list of {host, port} (port 1..65535, default ${defaultPort}) or "host:port,host:port"`,
     show: (value) => (value.length === 0 ? '[]' : value.map((n) => `${n.host}:${n.port}`).join(', ')),
@@ -337,7 +359,12 @@ export function pathList(): ValueKind<readonly string[]> {
     return out;
   });
   return {
-    schema: v.pipe(v.unknown(), v.transform((raw) => (raw === null ? [] : toList(raw))), v.array(v.unknown()), paths),
+    schema: v.pipe(
+      v.unknown(),
+      v.transform((raw) => (raw === null ? [] : toList(raw))),
+      v.array(v.unknown()),
+      paths,
+    ),
     label: 'list of paths',
     expected: 'a list of paths or globs starting with "/" (`*` within a segment, `**` across segments)',
     show: (value) => (value.length === 0 ? '[]' : value.join(',')),

@@ -186,4 +186,3 @@ function byGroupKey([a]: [string, RenderedGroup], [b]: [string, RenderedGroup]):
   const slotB = Number(b.slice(b.lastIndexOf('|') + 1));
   return slotA - slotB || (a < b ? -1 : a > b ? 1 : 0);
 }
-

@@ -97,10 +97,7 @@ export class MergedView implements MetricProducer {
     } catch (error) {
       selfMetrics.setStoreUp(store.kind, false);
       selfMetrics.recordStoreError(store.kind, 'read');
-      warnOnce(
-        `store-read-${store.kind}`,
-        `reading the ${store.kind} store failed; serving the last good view: ${errorMessage(error)}`,
-      );
+      warnOnce(`store-read-${store.kind}`, `reading the ${store.kind} store failed; serving the last good view: ${errorMessage(error)}`);
       return this.lastGoodRead;
     }
   }

@@ -515,7 +515,7 @@ function toBody(rendered: unknown): Body {
     return { parts: [part], length: part.length };
   }
   if (Array.isArray(rendered) && rendered.every((part) => Buffer.isBuffer(part))) {
-    const parts = rendered.length === 0 ? [Buffer.alloc(0)] : (rendered);
+    const parts = rendered.length === 0 ? [Buffer.alloc(0)] : rendered;
     return { parts, length: parts.reduce((total, part) => total + part.length, 0) };
   }
   throw new TypeError(`render() resolved ${typeof rendered}, expected a string, an array of Buffers or a rendered view`);

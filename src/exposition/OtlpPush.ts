@@ -1,10 +1,5 @@
 import type { Resource } from '@opentelemetry/resources';
-import {
-  ConsoleMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type MetricProducer,
-} from '@opentelemetry/sdk-metrics';
+import { ConsoleMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { MetricsExporterName, OtlpConfig } from '../config/Config';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { withTimeout } from '../self/withTimeout';

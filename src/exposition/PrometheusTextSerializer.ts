@@ -82,10 +82,7 @@ export class PrometheusTextSerializer {
         if (family === undefined) continue;
         if (family.type !== type) {
           // One key for all names: a misnamed pair of instruments is reported once, not per scrape.
-          warnOnce(
-            'exposition.type-conflict',
-            `metric name "${name}" is used with types ${family.type} and ${type}; it is left out of the Prometheus output`,
-          );
+          warnOnce('exposition.type-conflict', `metric name "${name}" is used with types ${family.type} and ${type}; it is left out of the Prometheus output`);
           families.set(name, undefined);
           continue;
         }

@@ -30,7 +30,10 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
       const equals = parameter.indexOf('=');
       if (equals < 0) continue;
       const name = parameter.slice(0, equals).trim();
-      const value = parameter.slice(equals + 1).trim().replace(/^"|"$/g, '');
+      const value = parameter
+        .slice(equals + 1)
+        .trim()
+        .replace(/^"|"$/g, '');
       if (name === 'q') quality = parseQuality(value);
       else if (name === 'version') version = value;
     }

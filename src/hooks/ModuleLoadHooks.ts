@@ -134,7 +134,7 @@ export class ModuleLoadHooks {
         register('import-in-the-middle/hook.mjs', pathToFileURL(__filename).href, { data: { include: packages } });
         esmLoaderRegistered = true;
       }
-       
+
       const { Hook: ImportHook } = require('import-in-the-middle') as typeof import('import-in-the-middle');
       for (const hook of hooks) {
         const names = hook.modules.filter((name) => !isPackageFile(name));

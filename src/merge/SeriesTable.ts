@@ -115,9 +115,8 @@ export class SeriesTable {
 
   /** Add a cumulative point (counter, histogram) into its series; `buckets` from {@link accept}. */
   add(entry: MergedMetric, label: LabelSet, point: SnapshotPoint, buckets?: readonly number[]): void {
-    const counted = buckets === undefined || typeof point.value === 'number'
-      ? point
-      : { ...point, value: rebucket(point.value, buckets, (entry.descriptor.boundaries?.length ?? 0) + 1) };
+    const counted =
+      buckets === undefined || typeof point.value === 'number' ? point : { ...point, value: rebucket(point.value, buckets, (entry.descriptor.boundaries?.length ?? 0) + 1) };
     const series = entry.series[label.id];
     if (series === undefined) {
       entry.series[label.id] = newSeries(label, counted);
@@ -157,9 +156,7 @@ export class SeriesTable {
 
 function describe(metric: SnapshotMetric): MergedDescriptor {
   const { name, description, unit, kind, valueType, boundaries } = metric;
-  return boundaries === undefined || kind !== 'histogram'
-    ? { name, description, unit, kind, valueType }
-    : { name, description, unit, kind, valueType, boundaries };
+  return boundaries === undefined || kind !== 'histogram' ? { name, description, unit, kind, valueType } : { name, description, unit, kind, valueType, boundaries };
 }
 
 function newSeries(label: LabelSet, point: SnapshotPoint): MergedSeries {
@@ -170,7 +167,6 @@ function newSeries(label: LabelSet, point: SnapshotPoint): MergedSeries {
   }
   return { key, attributes, startTimeMs: point.startTimeMs, value: 0, histogram: accumulatorOf(value) };
 }
-
 
 function sameNumbers(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
   if (a === b) return true;

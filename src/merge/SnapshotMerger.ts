@@ -23,9 +23,7 @@ export { msToHrTime } from './msToHrTime';
  * they have one, so the merge never adds the slot's, even when a single
  * process (a slot-0 worker snapshot) records them.
  */
-const PRIMARY_RECORDED: ReadonlySet<string> = new Set(
-  ALL_METRICS.filter((definition) => definition.recordedBy === 'primary').map((definition) => definition.name),
-);
+const PRIMARY_RECORDED: ReadonlySet<string> = new Set(ALL_METRICS.filter((definition) => definition.recordedBy === 'primary').map((definition) => definition.name));
 
 /** Options of {@link mergeSnapshots}. */
 export interface MergeOptions {

@@ -47,10 +47,7 @@ function endpointsToKeep(metric: SnapshotMetric, maxEndpoints: number, establish
   }
   if (weights.size <= maxEndpoints) return undefined;
   const before = establishedEndpoints(established, metric.name);
-  const ranked = [...weights.keys()].sort((a, b) =>
-    Number(before.has(b)) - Number(before.has(a))
-    || (weights.get(b) as number) - (weights.get(a) as number)
-    || compareKeys(a, b));
+  const ranked = [...weights.keys()].sort((a, b) => Number(before.has(b)) - Number(before.has(a)) || (weights.get(b) as number) - (weights.get(a) as number) || compareKeys(a, b));
   return new Set(ranked.slice(0, maxEndpoints));
 }
 

@@ -66,11 +66,7 @@ function capMetric(result: StoredSnapshot[], indices: readonly number[], name: s
     }
   }
   if (earliest.size <= maxSeries) return;
-  const kept = new Set(
-    [...earliest.keys()]
-      .sort((a, b) => (earliest.get(a) as number) - (earliest.get(b) as number) || compareKeys(a, b))
-      .slice(0, maxSeries),
-  );
+  const kept = new Set([...earliest.keys()].sort((a, b) => (earliest.get(a) as number) - (earliest.get(b) as number) || compareKeys(a, b)).slice(0, maxSeries));
   for (const index of indices) {
     const entry = result[index] as StoredSnapshot;
     result[index] = { ...entry, snapshot: withOverflow(entry.snapshot, name, kept) };

@@ -6,10 +6,7 @@ import type { SnapshotExemplar } from '../snapshot/Snapshot';
  * holds at most one per bucket however many workers contribute. Both lists
  * are in bucket order with at most one per bucket; so is the result.
  */
-export function mergeExemplars(
-  a: readonly SnapshotExemplar[] | undefined,
-  b: readonly SnapshotExemplar[] | undefined,
-): readonly SnapshotExemplar[] | undefined {
+export function mergeExemplars(a: readonly SnapshotExemplar[] | undefined, b: readonly SnapshotExemplar[] | undefined): readonly SnapshotExemplar[] | undefined {
   if (a === undefined || a.length === 0) return b;
   if (b === undefined || b.length === 0) return a;
   const merged: SnapshotExemplar[] = [];

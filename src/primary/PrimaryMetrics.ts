@@ -38,15 +38,13 @@ export class PrimaryMetrics {
         .createObservableGauge(CATALOGUE.workersDesired.name, { description: CATALOGUE.workersDesired.help, unit: CATALOGUE.workersDesired.unit })
         .addCallback((result) => result.observe(desiredWorkers.call(table)));
     }
-    meter
-      .createObservableGauge(CATALOGUE.state.name, { description: CATALOGUE.state.help, unit: CATALOGUE.state.unit })
-      .addCallback((result) => {
-        for (const [slot, current] of table.workerStates()) {
-          for (const state of WORKER_STATES) {
-            result.observe(state === current ? 1 : 0, { [LABEL.workerId]: String(slot), [LABEL.state]: state });
-          }
+    meter.createObservableGauge(CATALOGUE.state.name, { description: CATALOGUE.state.help, unit: CATALOGUE.state.unit }).addCallback((result) => {
+      for (const [slot, current] of table.workerStates()) {
+        for (const state of WORKER_STATES) {
+          result.observe(state === current ? 1 : 0, { [LABEL.workerId]: String(slot), [LABEL.state]: state });
         }
-      });
+      }
+    });
   }
 
   /** Record one worker exit on all four upstream restart counters. */

@@ -14,9 +14,7 @@
  *                which Node reports as `exitedAfterDisconnect`)
  * - `unplanned`  anything else
  */
-export const EXIT_REASONS = [
-  'clean_exit', 'crash', 'sigkill', 'sigterm', 'sigint', 'sighup', 'sigquit', 'sigabrt', 'sigsegv', 'signal_other',
-] as const;
+export const EXIT_REASONS = ['clean_exit', 'crash', 'sigkill', 'sigterm', 'sigint', 'sighup', 'sigquit', 'sigabrt', 'sigsegv', 'signal_other'] as const;
 
 /** One value of the `reason` label. */
 export type ExitReason = (typeof EXIT_REASONS)[number];

@@ -15,9 +15,7 @@ import { ALL_METRICS } from '../catalogue/MetricCatalogue';
  * instrument even after its callback is gone, and a primary's stale memory or
  * request series must not appear beside its workers'.
  */
-const WORKER_ONLY_METRICS: ReadonlySet<string> = new Set(
-  ALL_METRICS.filter((definition) => definition.recordedBy === 'worker').map((definition) => definition.name),
-);
+const WORKER_ONLY_METRICS: ReadonlySet<string> = new Set(ALL_METRICS.filter((definition) => definition.recordedBy === 'worker').map((definition) => definition.name));
 
 /** Options of {@link SnapshotReader}. */
 export interface SnapshotReaderOptions {

@@ -142,7 +142,10 @@ export class Retirement implements SnapshotStore {
   private reading: Promise<StoredSnapshot[]> | undefined;
   private readonly maxEndpoints: number;
 
-  constructor(readonly backend: LifeBackend, private readonly options: RetirementOptions = {}) {
+  constructor(
+    readonly backend: LifeBackend,
+    private readonly options: RetirementOptions = {},
+  ) {
     this.kind = backend.kind;
     this.maxEndpoints = options.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS;
   }
@@ -170,7 +173,9 @@ export class Retirement implements SnapshotStore {
         }
         this.fence(life, reply.fenced, snapshot);
       }
-      throw new Error(`${this.kind} store: ${processKey(snapshot.identity)} was fenced ${MAX_FENCES_PER_WRITE + 1} times in one write; is another process writing under the same identity?`);
+      throw new Error(
+        `${this.kind} store: ${processKey(snapshot.identity)} was fenced ${MAX_FENCES_PER_WRITE + 1} times in one write; is another process writing under the same identity?`,
+      );
     } finally {
       life.inFlight = false;
     }
@@ -328,9 +333,10 @@ export class Retirement implements SnapshotStore {
         continue;
       }
       seen.set(life.key, { ref: life, snapshot, state: life.state, renewedAtMs: life.renewedAtMs });
-      const entry: StoredSnapshot = life.renewedAtMs !== undefined && life.renewedAtMs > snapshot.writtenAtMs
-        ? { snapshot, live: life.state === 'live', renewedAtMs: life.renewedAtMs }
-        : { snapshot, live: life.state === 'live' };
+      const entry: StoredSnapshot =
+        life.renewedAtMs !== undefined && life.renewedAtMs > snapshot.writtenAtMs
+          ? { snapshot, live: life.state === 'live', renewedAtMs: life.renewedAtMs }
+          : { snapshot, live: life.state === 'live' };
       lives.push(entry);
     }
     for (const [key, remembered] of this.seenLives) {
@@ -363,7 +369,13 @@ export class Retirement implements SnapshotStore {
     const stored = new Map<number, SeenRetired>();
     for (const record of scope.retired) {
       const key = retiredKey(scope.scope, record.slot);
-      const snapshot = this.decode(key, record.version, record.text, `${scope.scope} retired slot ${record.slot}`, (s) => s.identity.role === 'retired' && this.owns(scope.scope, s.identity));
+      const snapshot = this.decode(
+        key,
+        record.version,
+        record.text,
+        `${scope.scope} retired slot ${record.slot}`,
+        (s) => s.identity.role === 'retired' && this.owns(scope.scope, s.identity),
+      );
       stored.set(record.slot, { scope: scope.scope, slot: record.slot, version: record.version, snapshot });
     }
     const result = new Map(stored);
@@ -378,7 +390,10 @@ export class Retirement implements SnapshotStore {
       const decision = decideRetired(current?.snapshot?.folded, ours.snapshot.folded ?? []);
       if (decision === 'keep') continue;
       if (decision === 'conflict') {
-        warnOnce(`store-${this.kind}-retired-conflict`, `${this.kind} store: the retired totals of slot ${ours.slot} in the store overlap with the ones this reader remembers; keeping the store's`);
+        warnOnce(
+          `store-${this.kind}-retired-conflict`,
+          `${this.kind} store: the retired totals of slot ${ours.slot} in the store overlap with the ones this reader remembers; keeping the store's`,
+        );
         continue;
       }
       const replacement = decision === 'ours' || current?.snapshot === undefined ? ours.snapshot : combineRetired(current.snapshot, ours.snapshot);
@@ -461,11 +476,19 @@ export class Retirement implements SnapshotStore {
       claimed = undefined;
     }
     life.fence(claimed, current, Date.now());
-    info(`${this.kind} store: ${before} was claimed while presumed dead; it goes on as ${processKey(life.identity)}, counting from the claimed snapshot${claimed ? '' : ' (unreadable: counts since then are dropped)'}`);
+    info(
+      `${this.kind} store: ${before} was claimed while presumed dead; it goes on as ${processKey(life.identity)}, counting from the claimed snapshot${claimed ? '' : ' (unreadable: counts since then are dropped)'}`,
+    );
   }
 
   private decodeLife(scope: ScopeRead, life: ListedLife): Snapshot | undefined {
-    return this.decode(life.key, life.version, life.text, `${this.kind} store life ${describeRef(life)}`, (snapshot) => sameLife(snapshot.identity, life) && this.owns(scope.scope, snapshot.identity));
+    return this.decode(
+      life.key,
+      life.version,
+      life.text,
+      `${this.kind} store life ${describeRef(life)}`,
+      (snapshot) => sameLife(snapshot.identity, life) && this.owns(scope.scope, snapshot.identity),
+    );
   }
 
   /**
@@ -520,8 +543,9 @@ export class Retirement implements SnapshotStore {
 
   /** An empty snapshot of a life, to list it as folded with nothing added. */
   private placeholder(ref: LifeRef): Snapshot {
-    const owner = this.seenRetired.get(retiredKey(ref.scope, ref.slot))?.snapshot?.identity
-      ?? this.scopeOwners.get(ref.scope) ?? this.options.self ?? { service: '', instance: '' };
+    const owner = this.seenRetired.get(retiredKey(ref.scope, ref.slot))?.snapshot?.identity ??
+      this.scopeOwners.get(ref.scope) ??
+      this.options.self ?? { service: '', instance: '' };
     return { identity: { service: owner.service, instance: owner.instance, ...lifeIdentity(ref) }, writtenAtMs: Date.now(), metrics: [] };
   }
 

@@ -54,7 +54,10 @@ export class Exposition {
   private reaper: NodeJS.Timeout | undefined;
   private closed = false;
 
-  private constructor(private readonly options: ExpositionOptions, readonly view: MergedView) {}
+  private constructor(
+    private readonly options: ExpositionOptions,
+    readonly view: MergedView,
+  ) {}
 
   /** Start what the configuration's `exporters` list asks for. */
   static start(options: ExpositionOptions): Exposition {
@@ -180,4 +183,3 @@ export class Exposition {
 function displayHost(bindAddress: string): string {
   return bindAddress === '0.0.0.0' || bindAddress === '::' ? 'localhost' : bindAddress;
 }
-

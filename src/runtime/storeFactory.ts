@@ -44,13 +44,7 @@ export function resolveStoreDirectory(config: ExporterConfig, role: 'primary' | 
  * otherwise. `createDirectory` is false for cluster workers, whose directory
  * is their primary's to create and remove.
  */
-export function openStore(
-  config: ExporterConfig,
-  directory: string,
-  selfMetrics: SelfMetrics,
-  scope: ServeScope,
-  createDirectory = true,
-): SnapshotStore {
+export function openStore(config: ExporterConfig, directory: string, selfMetrics: SelfMetrics, scope: ServeScope, createDirectory = true): SnapshotStore {
   const self = { service: config.otel.serviceName, instance: config.otel.instanceId };
   const options = { selfMetrics, maxEndpoints: config.metrics.maxEndpoints, self };
   if (config.redis.enabled) {

@@ -288,9 +288,8 @@ class Decoder {
     const rawPoints = this.array(raw['points'], pointsPath);
     const points: SnapshotPoint[] = new Array<SnapshotPoint>(rawPoints.length);
     for (let i = 0; i < rawPoints.length; i++) {
-      points[i] = boundaries === undefined
-        ? this.numberPoint(rawPoints[i], pointsPath, i, attributes)
-        : this.histogramPoint(rawPoints[i], pointsPath, i, attributes, boundaries.length + 1);
+      points[i] =
+        boundaries === undefined ? this.numberPoint(rawPoints[i], pointsPath, i, attributes) : this.histogramPoint(rawPoints[i], pointsPath, i, attributes, boundaries.length + 1);
     }
     if (boundaries !== undefined && raw['exemplars'] !== undefined) this.attachExemplars(raw['exemplars'], `${path}.exemplars`, points, boundaries.length + 1);
     const metric: { -readonly [K in keyof SnapshotMetric]: SnapshotMetric[K] } = {
@@ -315,8 +314,10 @@ class Decoder {
       const at = `${path}[${i}]`;
       if (!Array.isArray(entry) || entry.length !== 6) throw this.fail(at, `expected [pointIndex, bucket, value, timeMs, traceId, spanId], got ${show(entry)}`);
       const [point, bucket, sample, timeMs, traceId, spanId] = entry as unknown[];
-      if (!Number.isInteger(point) || (point as number) < 0 || (point as number) >= points.length) throw this.fail(`${at}[0]`, `expected a point index below ${points.length}, got ${show(point)}`);
-      if (!Number.isInteger(bucket) || (bucket as number) < 0 || (bucket as number) >= bucketCount) throw this.fail(`${at}[1]`, `expected a bucket index below ${bucketCount}, got ${show(bucket)}`);
+      if (!Number.isInteger(point) || (point as number) < 0 || (point as number) >= points.length)
+        throw this.fail(`${at}[0]`, `expected a point index below ${points.length}, got ${show(point)}`);
+      if (!Number.isInteger(bucket) || (bucket as number) < 0 || (bucket as number) >= bucketCount)
+        throw this.fail(`${at}[1]`, `expected a bucket index below ${bucketCount}, got ${show(bucket)}`);
       if (last !== undefined && ((point as number) < last.point || ((point as number) === last.point && (bucket as number) <= last.bucket))) {
         throw this.fail(at, 'expected exemplars in point then bucket order, at most one per bucket');
       }
@@ -359,12 +360,7 @@ class Decoder {
     };
   }
 
-  private histogramPoint(
-    value: unknown,
-    points: string, index: number,
-    attributes: readonly SeriesAttributes[],
-    bucketCount: number,
-  ): SnapshotPoint {
+  private histogramPoint(value: unknown, points: string, index: number, attributes: readonly SeriesAttributes[], bucketCount: number): SnapshotPoint {
     if (!Array.isArray(value)) throw this.fail(pointAt(points, index), `expected a list, got ${show(value)}`);
     if (value.length !== 7) {
       throw this.fail(pointAt(points, index), `expected [attributes, startTimeMs, count, sum, counts, min, max], got ${value.length} elements`);

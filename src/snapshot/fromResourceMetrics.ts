@@ -22,10 +22,7 @@ export type SkippedMetricListener = (metricName: string, reason: string) => void
  * out and reported to `onSkipped`. Attribute values become label strings.
  * Uses only public sdk-metrics exports, so it reads 2.x and 3.x data alike.
  */
-export function snapshotMetricsFromResourceMetrics(
-  resourceMetrics: ResourceMetrics,
-  onSkipped?: SkippedMetricListener,
-): SnapshotMetric[] {
+export function snapshotMetricsFromResourceMetrics(resourceMetrics: ResourceMetrics, onSkipped?: SkippedMetricListener): SnapshotMetric[] {
   const converted: SnapshotMetric[] = [];
   const seen = new Set<string>();
   for (const scope of resourceMetrics.scopeMetrics) {

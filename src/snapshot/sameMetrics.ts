@@ -33,8 +33,7 @@ function samePoints(a: readonly SnapshotPoint[], b: readonly SnapshotPoint[]): b
 
 function sameValue(a: number | HistogramValue, b: number | HistogramValue): boolean {
   if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b);
-  return a.count === b.count && a.sum === b.sum && a.min === b.min && a.max === b.max && sameNumbers(a.counts, b.counts)
-    && sameExemplars(a.exemplars, b.exemplars);
+  return a.count === b.count && a.sum === b.sum && a.min === b.min && a.max === b.max && sameNumbers(a.counts, b.counts) && sameExemplars(a.exemplars, b.exemplars);
 }
 
 /** Exemplars are equal when each bucket holds the same observation (one trace, one time). */

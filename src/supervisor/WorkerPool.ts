@@ -304,7 +304,9 @@ export class WorkerPool {
       return;
     }
     if (!this.everReady) {
-      const how = life.hung ? `was killed after no heartbeat for ${this.settings.timeoutS} s (a slow start counts against --timeout)` : `exited with ${signal ?? `code ${code ?? '?'}`}`;
+      const how = life.hung
+        ? `was killed after no heartbeat for ${this.settings.timeoutS} s (a slow start counts against --timeout)`
+        : `exited with ${signal ?? `code ${code ?? '?'}`}`;
       this.events.onBootFailure(`worker ${life.slot} (pid ${worker.process.pid ?? '?'}) ${how} before the app started listening`);
       return;
     }

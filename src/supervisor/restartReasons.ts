@@ -24,8 +24,8 @@ export interface SupervisorReasonDefinition {
 /** Every reason the supervisor gives, in documentation order. */
 export const SUPERVISOR_REASONS = [
   { reason: 'max_requests', restartType: 'planned', trigger: 'the worker served --max-requests (+ jitter) responses; replaced first, then retired' },
-  { reason: 'memory', restartType: 'planned', trigger: 'the worker\'s RSS stayed above --max-memory for 3 samples a second apart; replaced first, then retired' },
-  { reason: 'timeout', restartType: 'unplanned', trigger: 'the worker\'s event loop did not beat for --timeout seconds; SIGKILLed and replaced' },
+  { reason: 'memory', restartType: 'planned', trigger: "the worker's RSS stayed above --max-memory for 3 samples a second apart; replaced first, then retired" },
+  { reason: 'timeout', restartType: 'unplanned', trigger: "the worker's event loop did not beat for --timeout seconds; SIGKILLed and replaced" },
   { reason: 'hup', restartType: 'planned', trigger: 'SIGHUP to the master: rolling reload, each worker replaced once its successor listens' },
   { reason: 'ttou', restartType: 'planned', trigger: 'SIGTTOU to the master: the highest slot retired (never below one worker)' },
   { reason: 'int', restartType: 'planned', trigger: 'SIGINT to the master: graceful stop of every worker' },

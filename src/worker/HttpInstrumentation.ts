@@ -242,8 +242,7 @@ function onSocketClose(this: Socket & TrackedSocket, hadError: boolean): void {
   let state = this[kSocketCurrent];
   this[kSocketCurrent] = undefined;
   const code = this[kSocketError];
-  const errorType =
-    hadError && code !== undefined && !PEER_RESET_CODES.has(code) ? ERROR_SOCKET_ERROR : ERROR_CLIENT_ABORT;
+  const errorType = hadError && code !== undefined && !PEER_RESET_CODES.has(code) ? ERROR_SOCKET_ERROR : ERROR_CLIENT_ABORT;
   while (state !== undefined) {
     const older: RequestState | undefined = state.older;
     if (!state.done) state.owner.abandon(state, errorType);
@@ -438,10 +437,7 @@ export class HttpInstrumentation {
     this.errors++;
     // The class name (`TypeError: ...`) tells a bug in this package from an I/O failure.
     const kind = error instanceof Error ? `${error.name}: ` : '';
-    warnOnce(
-      'worker.http-instrumentation',
-      `HTTP instrumentation error, the request was served but may be missing from metrics: ${kind}${errorMessage(error)}`,
-    );
+    warnOnce('worker.http-instrumentation', `HTTP instrumentation error, the request was served but may be missing from metrics: ${kind}${errorMessage(error)}`);
   }
 
   private readonly onRequestStart = (message: unknown): void => {

@@ -24,17 +24,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { CATALOGUE, LABEL, SCOPE_NAME, type MetricDefinition } from '../catalogue/MetricCatalogue';
 import { msToHrTime } from '../merge/msToHrTime';
-import {
-  CELL_BUCKETS,
-  CELL_COUNT,
-  CELL_MAX,
-  CELL_MIN,
-  CELL_SUM,
-  type ErrorSeries,
-  type HistogramCells,
-  type RequestAccumulator,
-  type RequestSeries,
-} from './RequestAccumulator';
+import { CELL_BUCKETS, CELL_COUNT, CELL_MAX, CELL_MIN, CELL_SUM, type ErrorSeries, type HistogramCells, type RequestAccumulator, type RequestSeries } from './RequestAccumulator';
 import type { HistogramWithExemplars } from '../snapshot/histogramExemplars';
 import type { SnapshotExemplar } from '../snapshot/Snapshot';
 

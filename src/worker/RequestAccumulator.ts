@@ -186,15 +186,7 @@ export class RequestAccumulator {
    * seconds; `trace`, when the request ran in a sampled trace, becomes its
    * duration bucket's exemplar (the latest wins).
    */
-  recordRequest(
-    method: string,
-    endpoint: string,
-    status: number,
-    durationSeconds: number,
-    requestBytes: number,
-    responseBytes: number,
-    trace?: TraceRef,
-  ): void {
+  recordRequest(method: string, endpoint: string, status: number, durationSeconds: number, requestBytes: number, responseBytes: number, trace?: TraceRef): void {
     let group = this.requests.get(endpoint);
     if (group === undefined) {
       group = [];

@@ -22,7 +22,9 @@ type Section = keyof typeof KNOWN;
 type Obj = Record<string, unknown>;
 
 function yamlFiles(): string[] {
-  return readdirSync(DIR).filter((name) => name.endsWith('.yaml') || name.endsWith('.yml')).sort();
+  return readdirSync(DIR)
+    .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
+    .sort();
 }
 
 function read(name: string): string {
@@ -61,7 +63,10 @@ function collectorConfigs(): { source: string; config: Obj }[] {
 }
 
 function kubernetesDocs(): Obj[] {
-  return yaml.loadAll(read(KUBERNETES_FILE)).filter((doc) => doc !== null).map((doc) => asObject(doc, KUBERNETES_FILE));
+  return yaml
+    .loadAll(read(KUBERNETES_FILE))
+    .filter((doc) => doc !== null)
+    .map((doc) => asObject(doc, KUBERNETES_FILE));
 }
 
 test('every file in collector-config/ parses as YAML, and the README lists each one', () => {
@@ -77,15 +82,22 @@ test('every file in collector-config/ parses as YAML, and the README lists each 
 test('the required data paths are all there', () => {
   const configs = collectorConfigs();
   const uses = (receiver: string, exporter: string): boolean =>
-    configs.some(({ config }) => Object.values(asObject(asObject(config.service, 'service').pipelines, 'pipelines')).some((pipeline) => {
-      const p = asObject(pipeline, 'pipeline');
-      return names(p.receivers, 'receivers').some((r) => r.split('/')[0] === receiver)
-        && names(p.exporters, 'exporters').some((e) => e.split('/')[0] === exporter);
-    }));
+    configs.some(({ config }) =>
+      Object.values(asObject(asObject(config.service, 'service').pipelines, 'pipelines')).some((pipeline) => {
+        const p = asObject(pipeline, 'pipeline');
+        return names(p.receivers, 'receivers').some((r) => r.split('/')[0] === receiver) && names(p.exporters, 'exporters').some((e) => e.split('/')[0] === exporter);
+      }),
+    );
   assert.ok(uses('otlp', 'prometheusremotewrite'), 'OTLP in -> Prometheus remote write');
   assert.ok(uses('otlp', 'prometheus'), "OTLP in -> the collector's Prometheus exporter");
-  assert.ok(configs.some(({ config }) => 'prometheus' in asObject(config.receivers, 'receivers')), 'a Prometheus receiver scraping /metrics');
-  assert.ok(configs.some(({ source }) => source.startsWith(KUBERNETES_FILE)), 'the Kubernetes example embeds a collector configuration');
+  assert.ok(
+    configs.some(({ config }) => 'prometheus' in asObject(config.receivers, 'receivers')),
+    'a Prometheus receiver scraping /metrics',
+  );
+  assert.ok(
+    configs.some(({ source }) => source.startsWith(KUBERNETES_FILE)),
+    'the Kubernetes example embeds a collector configuration',
+  );
 });
 
 test('every pipeline names only receivers, processors and exporters its file defines, and every defined one is used', () => {
@@ -132,8 +144,7 @@ test('kubernetes.yaml wires the app to the collector and Prometheus to the colle
     assert.ok(doc, `${kind} ${name} exists`);
     return doc;
   };
-  const containers = (deployment: Obj): Obj[] =>
-    (asObject(asObject(asObject(deployment.spec, 'spec').template, 'template').spec, 'pod spec').containers as Obj[]);
+  const containers = (deployment: Obj): Obj[] => asObject(asObject(asObject(deployment.spec, 'spec').template, 'template').spec, 'pod spec').containers as Obj[];
 
   const [app] = containers(find('Deployment', 'web'));
   assert.ok(app);
@@ -161,7 +172,10 @@ test('kubernetes.yaml wires the app to the collector and Prometheus to the colle
   const volumes = (podSpec.volumes as Obj[]).map((volume) => String(asObject(volume.configMap, 'configMap volume').name));
   assert.ok(volumes.includes('otel-collector-config'), 'the collector mounts its ConfigMap');
   assert.ok('collector.yaml' in asObject(find('ConfigMap', 'otel-collector-config').data, 'data'));
-  assert.ok(names(collector.args, 'args').some((arg) => arg.startsWith('--config=/conf/collector.yaml')), 'the collector reads the ConfigMap key');
+  assert.ok(
+    names(collector.args, 'args').some((arg) => arg.startsWith('--config=/conf/collector.yaml')),
+    'the collector reads the ConfigMap key',
+  );
 
   const prometheus = yaml.load(String(asObject(find('ConfigMap', 'prometheus-config').data, 'data')['prometheus.yml'])) as Obj;
   const jobs = prometheus.scrape_configs as Obj[];

@@ -495,7 +495,14 @@ test('bad environment booleans name the variable; all accepted spellings work', 
   const err = configError(() => parse(undefined, { REDIS_TTL_DISABLED: 'sometimes' }));
   assert.equal(err.keyPath, 'REDIS_TTL_DISABLED');
   assert.equal(err.message, 'REDIS_TTL_DISABLED: expected a boolean (true/false, 1/0, yes/no), got "sometimes"');
-  for (const [raw, value] of [['true', true], ['FALSE', false], ['1', true], ['0', false], ['YES', true], ['No', false]] as const) {
+  for (const [raw, value] of [
+    ['true', true],
+    ['FALSE', false],
+    ['1', true],
+    ['0', false],
+    ['YES', true],
+    ['No', false],
+  ] as const) {
     assert.equal(parse(undefined, { REDIS_ENABLED: raw }).redis.enabled, value, raw);
   }
 });
@@ -518,9 +525,7 @@ test('TLS half-configured is refused instead of silently ignored', () => {
 test('sentinel and cluster settings are checked together', () => {
   const noName = configError(() => parse(undefined, { OTEL_CLUSTER_EXPORTER_REDIS_SENTINELS: 's1:26379,s2' }));
   assert.equal(noName.keyPath, 'exporter.redis.sentinel_name');
-  const both = configError(() =>
-    parse('exporter:\n  redis:\n    sentinels: [s1]\n    sentinel_name: m\n    cluster_nodes: [{host: c1, port: 7000}]\n'),
-  );
+  const both = configError(() => parse('exporter:\n  redis:\n    sentinels: [s1]\n    sentinel_name: m\n    cluster_nodes: [{host: c1, port: 7000}]\n'));
   assert.equal(both.keyPath, 'exporter.redis.cluster_nodes');
   const badNode = configError(() => parse('exporter:\n  redis:\n    cluster_nodes: [{host: c1, prot: 7000}]\n'));
   assert.equal(badNode.keyPath, 'exporter.redis.cluster_nodes');
@@ -595,7 +600,10 @@ test('a YAML alias bomb is refused quickly, without expanding it', () => {
 });
 
 test('the bind address is an address or host name exactly: a trailing newline is refused', () => {
-  assert.equal(configError(() => parse(undefined, { PROMETHEUS_BIND_ADDRESS: '127.0.0.1\n' })).message, 'PROMETHEUS_BIND_ADDRESS: expected an IP address or host name (nothing around it), got "127.0.0.1\\n"');
+  assert.equal(
+    configError(() => parse(undefined, { PROMETHEUS_BIND_ADDRESS: '127.0.0.1\n' })).message,
+    'PROMETHEUS_BIND_ADDRESS: expected an IP address or host name (nothing around it), got "127.0.0.1\\n"',
+  );
   for (const good of ['0.0.0.0', '::', '::1', 'metrics.internal', 'localhost']) assert.equal(parse(undefined, { PROMETHEUS_BIND_ADDRESS: good }).prometheus.bindAddress, good);
 });
 
@@ -621,14 +629,22 @@ test('OTLP endpoint from YAML: a URL without a path gets /v1/metrics for http pr
 });
 
 test('the supervisor keys of `run` come from YAML under gunicorn and from the upstream variables, the env winning', () => {
-  const yaml = 'exporter:\n  gunicorn:\n    max_requests: 1000\n    max_requests_jitter: 50\n    graceful_timeout: 10\n    max_memory_mb: 512\n    node_args: ["--max-old-space-size=256"]\n';
+  const yaml =
+    'exporter:\n  gunicorn:\n    max_requests: 1000\n    max_requests_jitter: 50\n    graceful_timeout: 10\n    max_memory_mb: 512\n    node_args: ["--max-old-space-size=256"]\n';
   const fromYaml = parseConfig({ yamlText: yaml, env: {}, hostname: 'h' }).gunicorn;
   assert.deepEqual(
     { ...fromYaml, workers: 0 },
     { workers: 0, timeout: 30, gracefulTimeout: 10, maxRequests: 1000, maxRequestsJitter: 50, maxMemoryMb: 512, keepalive: 2, nodeArgs: ['--max-old-space-size=256'] },
   );
   assert.equal(fromYaml.workers, availableParallelism(), 'workers default to the available parallelism');
-  const env = { GUNICORN_MAX_REQUESTS: '7', GUNICORN_MAX_REQUESTS_JITTER: '3', GUNICORN_GRACEFUL_TIMEOUT: '5', GUNICORN_TIMEOUT: '0', GUNICORN_WORKERS: '3', OTEL_CLUSTER_EXPORTER_NODE_ARGS: '--inspect=0 --trace-warnings' };
+  const env = {
+    GUNICORN_MAX_REQUESTS: '7',
+    GUNICORN_MAX_REQUESTS_JITTER: '3',
+    GUNICORN_GRACEFUL_TIMEOUT: '5',
+    GUNICORN_TIMEOUT: '0',
+    GUNICORN_WORKERS: '3',
+    OTEL_CLUSTER_EXPORTER_NODE_ARGS: '--inspect=0 --trace-warnings',
+  };
   const fromEnv = parseConfig({ yamlText: yaml, env, hostname: 'h' }).gunicorn;
   assert.deepEqual([fromEnv.maxRequests, fromEnv.maxRequestsJitter, fromEnv.gracefulTimeout, fromEnv.timeout, fromEnv.workers], [7, 3, 5, 0, 3]);
   assert.deepEqual(fromEnv.nodeArgs, ['--inspect=0', '--trace-warnings']);

@@ -23,7 +23,10 @@ test('a misspelled variable with one of our prefixes is found, with the name it 
     { name: 'REDIS_KEYPREFIX', suggestion: 'REDIS_KEY_PREFIX' },
     { name: 'REDIS_VERSION' },
   ]);
-  assert.equal(describeUnknownVariable({ name: 'PROMETHEUS_METRIC_PORT', suggestion: 'PROMETHEUS_METRICS_PORT' }), 'environment variable PROMETHEUS_METRIC_PORT is not read by otel-cluster-exporter; did you mean PROMETHEUS_METRICS_PORT?');
+  assert.equal(
+    describeUnknownVariable({ name: 'PROMETHEUS_METRIC_PORT', suggestion: 'PROMETHEUS_METRICS_PORT' }),
+    'environment variable PROMETHEUS_METRIC_PORT is not read by otel-cluster-exporter; did you mean PROMETHEUS_METRICS_PORT?',
+  );
 });
 
 test('the variables the package sets for its own processes are not reported', () => {

@@ -121,7 +121,11 @@ describe('cluster app under the preload', () => {
     // so promtool's style lint about it is the one finding allowed. Anything else fails.
     const findings = output.split('\n').filter((line) => line.trim() !== '');
     const allowed = `${CATALOGUE.runtimeActiveHandles.name} non-counter metrics should not have "_total" suffix`;
-    assert.deepEqual(findings.filter((line) => line !== allowed), [], `promtool check metrics: ${output}`);
+    assert.deepEqual(
+      findings.filter((line) => line !== allowed),
+      [],
+      `promtool check metrics: ${output}`,
+    );
     assert.ok(result.status === 0 || findings.length > 0, `promtool check metrics exited ${result.status}: ${output}`);
   });
 });

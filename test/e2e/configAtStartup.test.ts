@@ -37,7 +37,12 @@ test('a Redis Cluster key prefix with braces, a bad TLS file and a store directo
 
     const aFile = join(dir, 'not-a-dir');
     writeFileSync(aFile, '');
-    const resources = preload({ PROMETHEUS_SSL_ENABLED: 'true', PROMETHEUS_SSL_CERTFILE: join(dir, 'absent.pem'), PROMETHEUS_SSL_KEYFILE: join(dir, 'absent.key'), PROMETHEUS_MULTIPROC_DIR: aFile });
+    const resources = preload({
+      PROMETHEUS_SSL_ENABLED: 'true',
+      PROMETHEUS_SSL_CERTFILE: join(dir, 'absent.pem'),
+      PROMETHEUS_SSL_KEYFILE: join(dir, 'absent.key'),
+      PROMETHEUS_MULTIPROC_DIR: aFile,
+    });
     assert.equal(resources.status, 78, resources.stderr);
     assert.equal(resources.stdout, '');
     assert.match(resources.stderr, /3 problems:/);

@@ -55,7 +55,10 @@ describe('dashboards against a real Prometheus', { skip: prometheusUnavailable()
     test(`upstream expression returns data: ${expression}`, async () => {
       const result = await prometheus.eventually(expression);
       // Series idle over the window give NaN quantiles, as in any Prometheus; the busy ones must give numbers.
-      assert.ok(result.some((sample) => Number.isFinite(Number(sample.value[1]))), `no finite value for ${expression}`);
+      assert.ok(
+        result.some((sample) => Number.isFinite(Number(sample.value[1]))),
+        `no finite value for ${expression}`,
+      );
     });
   }
 

@@ -71,7 +71,10 @@ describe('a full disk under the embedded store', { skip: typeof disk === 'string
     const recovered = await scrape(app.metricsPort);
     assert.equal(recovered.sum(REQUESTS), before + 200, 'every request made while the disk was full is counted after it recovers');
     assert.match(app.stderr(), /failed/, 'the outage was logged');
-    const outageLines = app.stderr().split('\n').filter((line) => line.includes('writing a snapshot'));
+    const outageLines = app
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('writing a snapshot'));
     assert.ok(outageLines.length <= 3, `logged once per process, not per attempt: ${outageLines.length} lines`);
   });
 });

@@ -128,10 +128,16 @@ describe('every framework in one cluster app, no code change', () => {
     const cpu = after_.find(CPU);
     assert.deepEqual(cpu.map((sample) => sample.labels.worker_id).sort(), ['0', '1']);
     assert.ok(cpu.every((sample) => sample.value > 0));
-    assert.deepEqual(after_.find(VERSION_INFO).map((s) => [s.labels.worker_id, s.labels.version, s.value]).sort(), [
-      ['0', process.version, 1],
-      ['1', process.version, 1],
-    ]);
+    assert.deepEqual(
+      after_
+        .find(VERSION_INFO)
+        .map((s) => [s.labels.worker_id, s.labels.version, s.value])
+        .sort(),
+      [
+        ['0', process.version, 1],
+        ['1', process.version, 1],
+      ],
+    );
     assert.ok(after_.find(HEAP_SPACE, { worker_id: '0', space: 'old' }).length === 1);
     assert.ok(after_.text.includes(`# TYPE ${GC} histogram`));
     assert.ok(after_.text.includes(`# TYPE ${CPU} counter`));

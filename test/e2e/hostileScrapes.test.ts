@@ -78,10 +78,14 @@ describe('hostile scrapes', () => {
     app = await startApp('wide-cluster-app.js', { APP_EXTRA_SERIES: EXTRA_SERIES });
     const { appPort, metricsPort } = app;
     const pid = app.child.pid as number;
-    const bytes = await waitFor('the workers\' app series in the view', async () => {
-      const size = await metricsBytes(metricsPort);
-      return size > 2 * MB ? size : undefined;
-    }, 30_000);
+    const bytes = await waitFor(
+      "the workers' app series in the view",
+      async () => {
+        const size = await metricsBytes(metricsPort);
+        return size > 2 * MB ? size : undefined;
+      },
+      30_000,
+    );
     for (let i = 0; i < 3; i++) await metricsBytes(metricsPort);
     await sleep(500);
     const idle = rssOf(pid);
@@ -98,13 +102,15 @@ describe('hostile scrapes', () => {
     assert.ok(latencies.length > 10, 'the app answered throughout');
     assert.ok(peak - idle < 150 * MB, `primary grew by ${((peak - idle) / MB).toFixed(0)} MB with a ${(bytes / MB).toFixed(1)} MB view (idle ${(idle / MB).toFixed(0)} MB)`);
 
-    t.diagnostic(`view ${(bytes / MB).toFixed(1)} MB, primary idle ${(idle / MB).toFixed(0)} MB, peak +${((peak - idle) / MB).toFixed(0)} MB, app answered ${latencies.length} requests, p99 ${p99(latencies).toFixed(1)} ms`);
+    t.diagnostic(
+      `view ${(bytes / MB).toFixed(1)} MB, primary idle ${(idle / MB).toFixed(0)} MB, peak +${((peak - idle) / MB).toFixed(0)} MB, app answered ${latencies.length} requests, p99 ${p99(latencies).toFixed(1)} ms`,
+    );
     for (const socket of sockets) socket.destroy();
     await waitFor('the primary to return near its idle size', () => (rssOf(pid) - idle < 50 * MB ? true : undefined), 30_000);
     assert.ok((await metricsBytes(metricsPort)) > 2 * MB, 'scrapes are served again');
   });
 
-  test('back-to-back scrapes do not slow the app\'s new connections', async (t) => {
+  test("back-to-back scrapes do not slow the app's new connections", async (t) => {
     app ??= await startApp('wide-cluster-app.js', { APP_EXTRA_SERIES: EXTRA_SERIES });
     const { appPort } = app;
     const metricsPort = app.metricsPort;

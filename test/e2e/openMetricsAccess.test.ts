@@ -133,18 +133,20 @@ describe('a locked-down, traced cluster', { skip: SKIP }, () => {
   });
 
   test('serve, reading the store the app writes, applies the same web config and negotiation', async () => {
-    const serve = await startServe(
-      { PROMETHEUS_MULTIPROC_DIR: app!.storeDir, PROMETHEUS_WEB_CONFIG_FILE: join(dir, 'web.yml'), PROMETHEUS_METRICS_PATH: METRICS_PATH },
-      [],
-      { metricsPath: METRICS_PATH, headers: AUTH },
-    );
+    const serve = await startServe({ PROMETHEUS_MULTIPROC_DIR: app!.storeDir, PROMETHEUS_WEB_CONFIG_FILE: join(dir, 'web.yml'), PROMETHEUS_METRICS_PATH: METRICS_PATH }, [], {
+      metricsPath: METRICS_PATH,
+      headers: AUTH,
+    });
     try {
       assert.equal((await httpRequest(serve.port, METRICS_PATH)).status, 401);
       const reply = await httpRequest(serve.port, METRICS_PATH, { headers: { ...AUTH, accept: OPENMETRICS_ACCEPT } });
       assert.equal(reply.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8');
       assert.equal(reply.headers['x-frame-options'], 'deny');
       const exemplars = exemplarsOf(await parseOpenMetrics(reply.body));
-      assert.ok(exemplars.some(({ exemplar }) => traceIds.has(exemplar.labels['trace_id'] ?? '')), 'the exemplars came through the file store');
+      assert.ok(
+        exemplars.some(({ exemplar }) => traceIds.has(exemplar.labels['trace_id'] ?? '')),
+        'the exemplars came through the file store',
+      );
     } finally {
       await serve.stop();
     }

@@ -53,7 +53,10 @@ for (const sdk of ['metrics', 'node'] as const) {
       test('its registration wins, its reader sees every order its worker counted, nothing is logged at it', async () => {
         await load(app.appPort, '/order', 30, 4);
         const views = await ownViews(app.appPort);
-        assert.equal(views.reduce((total, v) => total + v.served, 0), 30);
+        assert.equal(
+          views.reduce((total, v) => total + v.served, 0),
+          30,
+        );
         for (const view of views) {
           assert.equal(view.registered, true, 'the app owns the global MeterProvider');
           assert.equal(view.ownReaderSees, view.served, 'its own reader sees exactly its orders');
@@ -66,8 +69,17 @@ for (const sdk of ['metrics', 'node'] as const) {
         if (clusterReader) {
           assert.equal(m.sum(ORDERS, { kind: 'book' }), 30, 'the one line brings the app instruments into the merged view');
           // One series per worker that took orders (the cluster's round robin may give one worker all of them).
-          const perWorker = m.find(ORDERS).map((s) => s.value).sort((a, b) => a - b);
-          assert.deepEqual(perWorker, views.map((v) => v.served).filter((n) => n > 0).sort((a, b) => a - b));
+          const perWorker = m
+            .find(ORDERS)
+            .map((s) => s.value)
+            .sort((a, b) => a - b);
+          assert.deepEqual(
+            perWorker,
+            views
+              .map((v) => v.served)
+              .filter((n) => n > 0)
+              .sort((a, b) => a - b),
+          );
         } else {
           assert.equal(m.find(ORDERS).length, 0, 'without the line the app keeps its instruments to itself');
         }

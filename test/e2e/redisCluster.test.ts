@@ -69,19 +69,16 @@ describe('two cluster instances on one Redis, served by a serve sidecar', () => 
 
     assert.equal(requestsOf(after, 'shop-a') - requestsOf(before, 'shop-a'), 60);
     assert.equal(requestsOf(after, 'shop-b') - requestsOf(before, 'shop-b'), 30);
-    assert.equal(
-      after.sum(REQUESTS, { instance: 'shop-a', status: '500' }) - before.sum(REQUESTS, { instance: 'shop-a', status: '500' }),
-      10,
-    );
-    assert.equal(
-      after.sum(DURATION_COUNT, { instance: 'shop-b', endpoint: '/users/:id' }) - before.sum(DURATION_COUNT, { instance: 'shop-b', endpoint: '/users/:id' }),
-      30,
-    );
+    assert.equal(after.sum(REQUESTS, { instance: 'shop-a', status: '500' }) - before.sum(REQUESTS, { instance: 'shop-a', status: '500' }), 10);
+    assert.equal(after.sum(DURATION_COUNT, { instance: 'shop-b', endpoint: '/users/:id' }) - before.sum(DURATION_COUNT, { instance: 'shop-b', endpoint: '/users/:id' }), 30);
     for (const instance of ['shop-a', 'shop-b']) {
       const slots = new Set(after.find(REQUESTS, { instance }).map((s) => s.labels[LABEL.workerId]));
       assert.deepEqual([...slots].sort(), ['0', '1'], `${instance} shows both worker slots`);
     }
-    assert.ok(after.find(REQUESTS).every((s) => s.labels[LABEL.instance] !== undefined), 'every request series names its instance');
+    assert.ok(
+      after.find(REQUESTS).every((s) => s.labels[LABEL.instance] !== undefined),
+      'every request series names its instance',
+    );
     // The primary of an instance serves its own instance, with the same totals as serve;
     // only serve reads wider scopes, so no series is exported twice by two scraped pods.
     const fromPrimary = await scrape(a.metricsPort);
@@ -109,9 +106,7 @@ describe('two cluster instances on one Redis, served by a serve sidecar', () => 
         [previousA, previousB] = [nowA, nowB];
         await sleep(150);
       }
-      await waitFor('both instances to replace their workers', async () =>
-        (await a.workerPids()).length === 2 && (await b.workerPids()).length === 2 ? true : undefined,
-      );
+      await waitFor('both instances to replace their workers', async () => ((await a.workerPids()).length === 2 && (await b.workerPids()).length === 2 ? true : undefined));
     }
     await Promise.all([load(a.appPort, '/', 25), load(b.appPort, '/', 15)]);
     await sleep(VISIBILITY_MS);
@@ -126,13 +121,17 @@ describe('two cluster instances on one Redis, served by a serve sidecar', () => 
     // Once the leases of the dead expire, their snapshots are folded into their slots: same totals, counted once.
     const redis = new Redis({ host: '127.0.0.1', port: REDIS_PORT, maxRetriesPerRequest: 0 });
     try {
-      await waitFor('the dead workers to be folded into their slots', async () => {
-        for (const instance of ['shop-a', 'shop-b']) {
-          const base = `${prefix}:{${SERVICE}|${instance}}:`;
-          if ((await redis.zcard(`${base}idx`)) !== 3 || (await redis.hlen(`${base}retired`)) === 0) return undefined;
-        }
-        return true;
-      }, 20_000);
+      await waitFor(
+        'the dead workers to be folded into their slots',
+        async () => {
+          for (const instance of ['shop-a', 'shop-b']) {
+            const base = `${prefix}:{${SERVICE}|${instance}}:`;
+            if ((await redis.zcard(`${base}idx`)) !== 3 || (await redis.hlen(`${base}retired`)) === 0) return undefined;
+          }
+          return true;
+        },
+        20_000,
+      );
     } finally {
       redis.disconnect();
     }

@@ -84,8 +84,7 @@ describe('Redis faults under a live cluster app and a serve sidecar', () => {
   let sent = 0;
 
   const requestsOf = (view: Exposition): number => view.sum(REQUESTS, { [LABEL.instance]: INSTANCE });
-  const storeUp = (view: Exposition): number | undefined =>
-    view.find(STORE_UP, { [LABEL.instance]: SIDECAR, [LABEL.store]: 'redis' })[0]?.value;
+  const storeUp = (view: Exposition): number | undefined => view.find(STORE_UP, { [LABEL.instance]: SIDECAR, [LABEL.store]: 'redis' })[0]?.value;
 
   before(async () => {
     redisPort = await freePort();
@@ -176,9 +175,11 @@ describe('Redis faults under a live cluster app and a serve sidecar', () => {
     try {
       // Wait until the dead worker's snapshot is folded into its slot's retired totals (lease expiry, then a reap).
       const instanceBase = `${prefix}:{faults|${INSTANCE}}:`;
-      await waitFor('the dead worker to be folded', async () =>
-        (await client.hlen(`${instanceBase}retired`)) > 0 && (await client.zcard(`${instanceBase}idx`)) === 3 ? true : undefined,
-      20_000);
+      await waitFor(
+        'the dead worker to be folded',
+        async () => ((await client.hlen(`${instanceBase}retired`)) > 0 && (await client.zcard(`${instanceBase}idx`)) === 3 ? true : undefined),
+        20_000,
+      );
       await waitFor('the replacement worker', async () => ((await app.workerPids()).length === 2 ? true : undefined));
       await trafficAllOk(app.appPort, 10);
       sent += 10;
@@ -196,7 +197,7 @@ describe('Redis faults under a live cluster app and a serve sidecar', () => {
         const now = current.get(series);
         assert.ok(now !== undefined && now >= value, `${series}: ${value} before FLUSHALL, ${now ?? 'missing'} two flush intervals after`);
       }
-      assert.equal(requestsOf(afterFlush), sent, 'the dead worker\'s folded requests are back, counted once');
+      assert.equal(requestsOf(afterFlush), sent, "the dead worker's folded requests are back, counted once");
       assert.ok((await client.hlen(`${instanceBase}retired`)) > 0, 'the retired totals were written back to Redis');
     } finally {
       client.disconnect();

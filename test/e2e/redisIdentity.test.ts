@@ -40,12 +40,16 @@ after(async () => {
 test('two live instances claiming one service.instance.id are reported with the instance named', async () => {
   const running = serve as RunningServe;
   // Both write continuously; the overlap rule needs them side by side for more than ten seconds.
-  const conflicts = await waitFor('the identity conflict to be reported', async () => {
-    // Every exporter counts what it finds itself (the apps' primaries too): read the sidecar's own count.
-    const found = (await scrape(running.port)).sum(CONFLICTS, { ...SIDECAR, [LABEL.serviceName]: 'twins', [LABEL.serviceInstanceId]: 'twin-host' });
-    // One pair per slot both claim: the primaries (slot -1) and the workers of slot 0.
-    return found >= 2 ? found : undefined;
-  }, 25_000);
+  const conflicts = await waitFor(
+    'the identity conflict to be reported',
+    async () => {
+      // Every exporter counts what it finds itself (the apps' primaries too): read the sidecar's own count.
+      const found = (await scrape(running.port)).sum(CONFLICTS, { ...SIDECAR, [LABEL.serviceName]: 'twins', [LABEL.serviceInstanceId]: 'twin-host' });
+      // One pair per slot both claim: the primaries (slot -1) and the workers of slot 0.
+      return found >= 2 ? found : undefined;
+    },
+    25_000,
+  );
   assert.equal(conflicts, 2);
   assert.match(running.stderr(), /two live processes write as service "twins" instance "twin-host"/);
   // Reported once per pair of processes, not once per scrape.

@@ -64,18 +64,19 @@ describe('a slot whose worker is SIGKILLed and replaced again and again', () => 
       });
     }
     // Every dead life folded into the slot's retired totals: one worker file left.
-    await waitFor('the dead lives to be folded', async () => {
-      const names = await readdir(running.storeDir);
-      return names.filter((name) => name.startsWith('ocx-worker-')).length === 1 && names.includes('ocx-retired-0-0-0.json') ? true : undefined;
-    }, 25_000);
+    await waitFor(
+      'the dead lives to be folded',
+      async () => {
+        const names = await readdir(running.storeDir);
+        return names.filter((name) => name.startsWith('ocx-worker-')).length === 1 && names.includes('ocx-retired-0-0-0.json') ? true : undefined;
+      },
+      25_000,
+    );
 
     const final = await scrape(running.metricsPort);
     const series = final.find(REQUESTS, { worker_id: '0' });
     const endpoints = new Set(series.map((s) => s.labels['endpoint']));
-    assert.ok(
-      endpoints.size <= 2 * MAX_ENDPOINTS + 1,
-      `${endpoints.size} endpoint values for one slot after ${LIVES} lives: ${[...endpoints].join(' ')}`,
-    );
+    assert.ok(endpoints.size <= 2 * MAX_ENDPOINTS + 1, `${endpoints.size} endpoint values for one slot after ${LIVES} lives: ${[...endpoints].join(' ')}`);
     assert.ok(endpoints.has(OVERFLOW_ENDPOINT));
     assert.equal(final.sum(REQUESTS) - base, sent, 'no request lost or counted twice');
   });
@@ -91,8 +92,7 @@ describe('the exposition reaper', () => {
 
   test('one worker that cannot be folded is counted and logged, and the others are folded all the same', async () => {
     directory = await mkdtemp(join(tmpdir(), 'ocx-reap-'));
-    const identity = (slot: number, service = 'svc'): SnapshotIdentity =>
-      ({ service, instance: 'host-a', slot, pid: INVISIBLE_PID, startTimeMs: 1_000 + slot, role: 'worker' });
+    const identity = (slot: number, service = 'svc'): SnapshotIdentity => ({ service, instance: 'host-a', slot, pid: INVISIBLE_PID, startTimeMs: 1_000 + slot, role: 'worker' });
     const dead = (id: SnapshotIdentity): Snapshot => ({
       identity: id,
       writtenAtMs: Date.now() - 60_000,
@@ -115,8 +115,7 @@ describe('the exposition reaper', () => {
     assert.ok(names.includes('ocx-retired-1-0-0.json'), `slot 1 folded: ${names.join(' ')}`);
     // What stays of it is at most a tombstone, for fencing a writer that was only presumed dead.
     assert.ok(!names.some((name) => name.startsWith('ocx-worker-1-') && !name.endsWith('.tomb')), `slot 1's dead snapshot is gone: ${names.join(' ')}`);
-    const retireErrors = (): number | undefined =>
-      selfMetrics.toPoints().find((p) => p.attributes['operation'] === 'retire' && p.attributes['store'] === 'file')?.value;
+    const retireErrors = (): number | undefined => selfMetrics.toPoints().find((p) => p.attributes['operation'] === 'retire' && p.attributes['store'] === 'file')?.value;
     assert.equal(retireErrors(), 1);
     await exposition.reap();
     assert.equal(retireErrors(), 2, 'each failure counted, retried at every reap');

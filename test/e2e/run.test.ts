@@ -53,23 +53,34 @@ describe('run: one supervised app through every option and signal', () => {
   /** Wait until the merged request total is exactly what was sent. */
   const countsExact = async (what: string): Promise<void> => {
     let last = -1;
-    await waitFor(`${what}: ${sent} requests counted (last seen ${last})`, async () => {
-      last = (await metrics()).sum(REQUESTS);
-      return last === sent ? true : undefined;
-    }, 20_000).catch((error: unknown) => {
+    await waitFor(
+      `${what}: ${sent} requests counted (last seen ${last})`,
+      async () => {
+        last = (await metrics()).sum(REQUESTS);
+        return last === sent ? true : undefined;
+      },
+      20_000,
+    ).catch((error: unknown) => {
       throw new Error(`${String(error)}; counted ${last}, sent ${sent}\n${master?.stderr() ?? ''}`);
     });
   };
 
   before(async () => {
     master = await startRun([
-      '-w', '2',
-      '--timeout', String(TIMEOUT_S),
-      '--graceful-timeout', '4',
-      '--max-requests', '400',
-      '--max-requests-jitter', '40',
-      '--max-memory', '200',
-      '--keepalive', '3',
+      '-w',
+      '2',
+      '--timeout',
+      String(TIMEOUT_S),
+      '--graceful-timeout',
+      '4',
+      '--max-requests',
+      '400',
+      '--max-requests-jitter',
+      '40',
+      '--max-memory',
+      '200',
+      '--keepalive',
+      '3',
       '--node-arg=--max-old-space-size=256',
     ]);
     // startApp's readiness probe: the first GET / answered 200; others may have failed before it listened.
@@ -83,7 +94,10 @@ describe('run: one supervised app through every option and signal', () => {
   test('starts the workers with the preload, --node-arg and --keepalive, and reports workers and desired workers', async () => {
     const execArgv = JSON.parse((await get('/execargv')).body) as string[];
     assert.ok(execArgv.includes('--max-old-space-size=256'), execArgv.join(' '));
-    assert.ok(execArgv.some((arg) => arg.endsWith('register.js')), 'workers run the preload');
+    assert.ok(
+      execArgv.some((arg) => arg.endsWith('register.js')),
+      'workers run the preload',
+    );
     sent++;
     const answer = await keepAliveGet(master?.appPort ?? 0, '/');
     assert.equal(answer.headers['keep-alive'], 'timeout=3', 'the server keep-alive timeout is --keepalive');
@@ -215,7 +229,10 @@ describe('run: the graceful timeout, USR1, USR2 and QUIT', () => {
   test('a retiring worker whose request outlasts --graceful-timeout is SIGKILLed at the timeout', async () => {
     const running = master as RunningMaster;
     const pid = pidOf((await httpRequest(running.appPort, '/')).body);
-    const slow = httpRequest(running.appPort, '/slow?ms=8000').then(() => 'answered', () => 'failed');
+    const slow = httpRequest(running.appPort, '/slow?ms=8000').then(
+      () => 'answered',
+      () => 'failed',
+    );
     await sleep(200);
     running.signal('SIGHUP');
     const gone = await waitGone(pid);
@@ -226,7 +243,10 @@ describe('run: the graceful timeout, USR1, USR2 and QUIT', () => {
 
   test('QUIT stops at once with exit 0, without waiting for requests', async () => {
     const running = master as RunningMaster;
-    const slow = httpRequest(running.appPort, '/slow?ms=5000').then(() => 'answered', () => 'failed');
+    const slow = httpRequest(running.appPort, '/slow?ms=5000').then(
+      () => 'answered',
+      () => 'failed',
+    );
     await sleep(200);
     const quitAt = Date.now();
     running.signal('SIGQUIT');
@@ -245,7 +265,10 @@ describe('run: failures', () => {
   test('a second TERM during a graceful stop stops at once', async () => {
     const stopping = await startRun(['-w', '1', '--graceful-timeout', '30']);
     try {
-      const slow = httpRequest(stopping.appPort, '/slow?ms=10000').then(() => 'answered', () => 'failed');
+      const slow = httpRequest(stopping.appPort, '/slow?ms=10000').then(
+        () => 'answered',
+        () => 'failed',
+      );
       await sleep(200);
       stopping.signal('SIGTERM');
       await sleep(300);

@@ -51,22 +51,30 @@ function seriesPerSlot(view: Exposition): Map<string, number> {
 
 /** Scrape until the request total reaches `total` (the last flush landed). */
 function viewWithTotal(app: RunningApp, total: number): Promise<Exposition> {
-  return waitFor(`${total} requests in the view`, async () => {
-    const view = await scrape(app.metricsPort);
-    return view.sum(REQUESTS) >= total ? view : undefined;
-  }, 30_000);
+  return waitFor(
+    `${total} requests in the view`,
+    async () => {
+      const view = await scrape(app.metricsPort);
+      return view.sum(REQUESTS) >= total ? view : undefined;
+    },
+    30_000,
+  );
 }
 
 /** The request total once it stops moving (the readiness probes' requests flushed). */
 async function settledTotal(app: RunningApp): Promise<number> {
   let last = -1;
-  return waitFor('the request total to settle', async () => {
-    const total = (await scrape(app.metricsPort)).sum(REQUESTS);
-    if (total === last) return total;
-    last = total;
-    await sleep(1200);
-    return undefined;
-  }, 30_000);
+  return waitFor(
+    'the request total to settle',
+    async () => {
+      const total = (await scrape(app.metricsPort)).sum(REQUESTS);
+      if (total === last) return total;
+      last = total;
+      await sleep(1200);
+      return undefined;
+    },
+    30_000,
+  );
 }
 
 const randomPath = (): string => `/r/${Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')}`;

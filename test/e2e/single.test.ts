@@ -15,7 +15,10 @@ const VISIBILITY_MS = 1100;
 
 test('a single process with zero configuration serves its metrics on the default port', async (t) => {
   const defaultPort = 9091;
-  const busy = await httpRequest(defaultPort, '/').then(() => true, () => false);
+  const busy = await httpRequest(defaultPort, '/').then(
+    () => true,
+    () => false,
+  );
   if (busy) {
     t.skip('port 9091 is taken on this machine');
     return;

@@ -19,9 +19,17 @@ const DIR = join(ROOT, 'examples', 'prometheus');
 const RULES = join(DIR, 'alerts.yml');
 const TESTS = join(DIR, 'alerts.test.yml');
 
-interface Rule { alert?: string; record?: string; expr: string }
-interface RuleFile { groups: { name: string; rules: Rule[] }[] }
-interface TestFile { tests: { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[] }
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+}
+interface RuleFile {
+  groups: { name: string; rules: Rule[] }[];
+}
+interface TestFile {
+  tests: { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[];
+}
 
 function promtool(...args: string[]): { status: number | null; output: string } {
   const result = spawnSync(PROMTOOL, args, { cwd: DIR, encoding: 'utf8' });
@@ -58,19 +66,35 @@ test('every alert is tested firing and quiet, and at least the alerts the README
   const cases = (load(readFileSync(TESTS, 'utf8')) as TestFile).tests.flatMap((t) => t.alert_rule_test ?? []);
   for (const alert of alerts) {
     const mine = cases.filter((c) => c.alertname === alert);
-    assert.ok(mine.some((c) => (c.exp_alerts ?? []).length > 0), `${alert} has a firing case`);
-    assert.ok(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${alert} has a quiet case`);
+    assert.ok(
+      mine.some((c) => (c.exp_alerts ?? []).length > 0),
+      `${alert} has a firing case`,
+    );
+    assert.ok(
+      mine.some((c) => (c.exp_alerts ?? []).length === 0),
+      `${alert} has a quiet case`,
+    );
   }
-  for (const expected of ['GunicornHighErrorRatio', 'GunicornHighLatencyP99', 'GunicornWorkersRestartingTooOften', 'GunicornWorkerMissing', 'GunicornWorkerMemoryGrowth', 'OtelClusterExporterStoreDown', 'OtelClusterExporterSnapshotTooOld']) {
+  for (const expected of [
+    'GunicornHighErrorRatio',
+    'GunicornHighLatencyP99',
+    'GunicornWorkersRestartingTooOften',
+    'GunicornWorkerMissing',
+    'GunicornWorkerMemoryGrowth',
+    'OtelClusterExporterStoreDown',
+    'OtelClusterExporterSnapshotTooOld',
+  ]) {
     assert.ok(alerts.includes(expected), expected);
   }
 });
 
 test('every metric the rules query is one the catalogue exports', () => {
-  const exported = new Set(ALL_METRICS.flatMap((definition) => {
-    const name = prometheusName(definition);
-    return definition.kind === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name];
-  }));
+  const exported = new Set(
+    ALL_METRICS.flatMap((definition) => {
+      const name = prometheusName(definition);
+      return definition.kind === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name];
+    }),
+  );
   const recorded = new Set(rules().flatMap((rule) => (rule.record === undefined ? [] : [rule.record])));
   for (const rule of rules()) {
     const used = rule.expr.match(RECORDED_NAME) ?? [];

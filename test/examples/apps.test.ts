@@ -26,7 +26,10 @@ test('examples/express: routes become endpoint labels, bodies are measured, thro
     await sleep(1100);
     const exposition = await scrape(app.metricsPort);
     assert.equal(exposition.sum(REQUESTS, { endpoint: '/orders/:orderId', method: 'GET', status: '200' }), 10);
-    assert.equal(exposition.sum(REQUESTS, { endpoint: '/orders/', method: 'POST', status: '201' }) + exposition.sum(REQUESTS, { endpoint: '/orders', method: 'POST', status: '201' }), 1);
+    assert.equal(
+      exposition.sum(REQUESTS, { endpoint: '/orders/', method: 'POST', status: '201' }) + exposition.sum(REQUESTS, { endpoint: '/orders', method: 'POST', status: '201' }),
+      1,
+    );
     assert.equal(exposition.sum(REQUEST_SIZE_SUM, { method: 'POST' }), Buffer.byteLength(body));
     // The thrown exception's class (issue 8); before, the category http_5xx.
     assert.equal(exposition.sum(FAILED, { endpoint: '/fail', error_type: 'Error' }), 1);
@@ -39,12 +42,16 @@ test('examples/cluster: the merged view has one worker_id per worker', async () 
   const app = await startApp(join(ROOT, 'examples', 'cluster', 'app.js'), { WORKERS: '2' });
   try {
     // On a loaded machine the second worker may start listening a little later: keep sending until it serves.
-    const exposition = await waitFor('both workers to have served', async () => {
-      await load(app.appPort, '/users/1', 20);
-      await sleep(1100);
-      const scraped = await scrape(app.metricsPort);
-      return new Set(scraped.find(REQUESTS).map((sample) => sample.labels.worker_id)).size >= 2 ? scraped : undefined;
-    }, 30000);
+    const exposition = await waitFor(
+      'both workers to have served',
+      async () => {
+        await load(app.appPort, '/users/1', 20);
+        await sleep(1100);
+        const scraped = await scrape(app.metricsPort);
+        return new Set(scraped.find(REQUESTS).map((sample) => sample.labels.worker_id)).size >= 2 ? scraped : undefined;
+      },
+      30000,
+    );
     const ids = new Set(exposition.find(REQUESTS).map((sample) => sample.labels.worker_id));
     assert.deepEqual([...ids].sort(), ['0', '1']);
     assert.equal(exposition.sum(CATALOGUE.workers.name), 2);

@@ -14,10 +14,26 @@ import type { ExporterConfig } from '../../src/config/Config';
 import { ROOT } from '../support/processes';
 import { PACKAGE_ENV, configFor } from './exampleWiring';
 
-interface EnvVar { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }
-interface ContainerPort { name?: string; containerPort: number }
-interface Container { name: string; image: string; command?: string[]; ports?: ContainerPort[]; env?: EnvVar[] }
-interface PodTemplate { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: { containers: Container[] } }
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string } };
+}
+interface ContainerPort {
+  name?: string;
+  containerPort: number;
+}
+interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  ports?: ContainerPort[];
+  env?: EnvVar[];
+}
+interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { containers: Container[] };
+}
 interface Manifest {
   apiVersion: string;
   kind: string;
@@ -152,7 +168,7 @@ describe('examples/kubernetes/sidecar.yaml', () => {
     assert.equal(serve.manifest, app.manifest, 'serve runs in the app pod');
     assert.equal(serve.manifest.kind, 'Deployment');
     assert.equal(serve.config.serve.scope, 'instance');
-    assert.equal(serve.config.otel.instanceId, app.config.otel.instanceId, 'serve reads its own pod\'s instance');
+    assert.equal(serve.config.otel.instanceId, app.config.otel.instanceId, "serve reads its own pod's instance");
     const annotations = serve.manifest.spec?.template?.metadata?.annotations ?? {};
     assert.equal(annotations['prometheus.io/port'], String(serve.config.prometheus.metricsPort));
     assert.equal(annotations['prometheus.io/path'], '/metrics');

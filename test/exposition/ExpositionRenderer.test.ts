@@ -13,7 +13,13 @@ const OPTIONS: MergeOptions = { resource: resourceFromAttributes({ 'service.name
 
 /** A source whose snapshots the test changes between renders. */
 function source(initial: StoredSnapshot[]): RenderSource & { stored: StoredSnapshot[] } {
-  return { stored: initial, read: async function () { return this.stored; }, mergeOptions: () => OPTIONS };
+  return {
+    stored: initial,
+    read: async function () {
+      return this.stored;
+    },
+    mergeOptions: () => OPTIONS,
+  };
 }
 
 function worker(slot: number, pid: number, writtenAtMs: number, requests: number, boundaries = BOUNDS): StoredSnapshot {
@@ -33,7 +39,11 @@ function primary(writtenAtMs: number): StoredSnapshot {
 }
 
 const wholeView = (stored: readonly StoredSnapshot[]): string => new PrometheusTextSerializer().serialize(mergeSnapshots(stored, OPTIONS));
-const sortedLines = (text: string): string[] => text.split('\n').filter((line) => line !== '').sort();
+const sortedLines = (text: string): string[] =>
+  text
+    .split('\n')
+    .filter((line) => line !== '')
+    .sort();
 
 test('the parts together hold exactly the lines of the whole-view rendering', async () => {
   const dead = worker(0, 1, 2_000, 5);
@@ -58,7 +68,10 @@ test('a slot whose snapshots did not change is not rendered again: its buffers a
 });
 
 test('slots that disagree on histogram boundaries are rendered as the whole view (re-bucketed), not side by side', async () => {
-  const stored = [worker(0, 1, 3_000, 7), { ...worker(1, 3, 3_000, 11, [0.25, 1]), snapshot: { ...worker(1, 3, 3_000, 11, [0.25, 1]).snapshot, identity: identity(1, 3, { startTimeMs: 9_000 }) } }];
+  const stored = [
+    worker(0, 1, 3_000, 7),
+    { ...worker(1, 3, 3_000, 11, [0.25, 1]), snapshot: { ...worker(1, 3, 3_000, 11, [0.25, 1]).snapshot, identity: identity(1, 3, { startTimeMs: 9_000 }) } },
+  ];
   const text = Buffer.concat(await new ExpositionRenderer(source(stored)).render()).toString();
   assert.equal(text, wholeView(stored));
 });

@@ -36,9 +36,7 @@ function request(port: number, path: string, options: RequestOptions = {}): Prom
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
       response.on('error', reject);
     };
-    const req = options.tls
-      ? https.request({ ...common, ...options.tls, servername: 'localhost' }, onResponse)
-      : http.request(common, onResponse);
+    const req = options.tls ? https.request({ ...common, ...options.tls, servername: 'localhost' }, onResponse) : http.request(common, onResponse);
     req.on('error', reject);
     req.end();
   });
@@ -157,7 +155,10 @@ describe('slow and failing renders', () => {
     slow.resolve(SAMPLE);
     const replies = await Promise.all(scrapes);
     assert.equal(calls, 1);
-    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200],
+    );
     assert.equal(gunzipSync(replies[2]!.body).toString(), SAMPLE);
   });
 
@@ -374,14 +375,28 @@ describe('TLS', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'metrics-endpoint-tls-'));
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=test-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
     writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
     writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
     for (const name of ['server', 'client']) {
       openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name === 'server' ? 'localhost' : 'prometheus'}`);
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-        '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
+      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
     }
     ca = readFileSync(join(dir, 'ca.crt'));
     clientCert = readFileSync(join(dir, 'client.crt'));

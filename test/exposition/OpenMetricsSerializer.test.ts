@@ -30,12 +30,16 @@ function catalogueView(): ResourceMetrics {
       const labels = Object.fromEntries(definition.labels.filter((label) => label !== 'worker_id').map((label, i) => [label, NASTY[(i + slot) % NASTY.length]!]));
       if (definition.kind === 'histogram') {
         const value = observe(bounds, [0.003, 0.04, 0.3, 70]);
-        const withExemplars = definition.name === CATALOGUE.requestDuration.name
-          ? { ...value, exemplars: [exemplar(0, 0.003, slot === 0 ? TRACE_A : TRACE_B), exemplar(7, 0.3, TRACE_A, 1_700_000_000_000 + slot)] }
-          : value;
+        const withExemplars =
+          definition.name === CATALOGUE.requestDuration.name
+            ? { ...value, exemplars: [exemplar(0, 0.003, slot === 0 ? TRACE_A : TRACE_B), exemplar(7, 0.3, TRACE_A, 1_700_000_000_000 + slot)] }
+            : value;
         return { ...histogram(definition.name, [[labels, withExemplars]], bounds), description: definition.help, unit: definition.unit };
       }
-      const base = definition.kind === 'counter' ? counter(definition.name, [[labels, 5 + slot]]) : gauge(definition.name, [[labels, 1.5]], definition.kind === 'updowncounter' ? 'updowncounter' : 'gauge');
+      const base =
+        definition.kind === 'counter'
+          ? counter(definition.name, [[labels, 5 + slot]])
+          : gauge(definition.name, [[labels, 1.5]], definition.kind === 'updowncounter' ? 'updowncounter' : 'gauge');
       return { ...base, description: definition.help, unit: definition.unit };
     });
   const stored: StoredSnapshot[] = [0, 1].map((slot) => ({ snapshot: snapshot(identity(slot, 100 + slot), 5_000, metricsOf(slot)), live: true }));
@@ -64,12 +68,15 @@ test('the merged catalogue in OpenMetrics passes the strict Python parser: names
   const duration = families.find((f) => f.name === CATALOGUE.requestDuration.name)!;
   const withExemplars = duration.samples.filter((s) => s.exemplar !== null);
   // Per series (worker) two buckets carry one: the lowest and the 0.5 s bucket.
-  assert.deepEqual(withExemplars.map((s) => [s.labels['worker_id'], s.labels['le'], s.exemplar!.labels['trace_id'], s.exemplar!.value]), [
-    ['0', '0.005', TRACE_A, 0.003],
-    ['0', '0.5', TRACE_A, 0.3],
-    ['1', '0.005', TRACE_B, 0.003],
-    ['1', '0.5', TRACE_A, 0.3],
-  ]);
+  assert.deepEqual(
+    withExemplars.map((s) => [s.labels['worker_id'], s.labels['le'], s.exemplar!.labels['trace_id'], s.exemplar!.value]),
+    [
+      ['0', '0.005', TRACE_A, 0.003],
+      ['0', '0.5', TRACE_A, 0.3],
+      ['1', '0.005', TRACE_B, 0.003],
+      ['1', '0.5', TRACE_A, 0.3],
+    ],
+  );
   assert.equal(withExemplars[0]!.exemplar!.timestamp, 1_700_000_000.123);
 });
 
@@ -103,15 +110,20 @@ function sum(name: string, monotonic: boolean, value: number, unit = ''): Metric
 test('names OpenMetrics alone would make equal keep the first family; HELP escapes quotes', { skip: SKIP }, async () => {
   const view: ResourceMetrics = {
     resource: resourceFromAttributes({}),
-    scopeMetrics: [{ scope: { name: 's' }, metrics: [sum('jobs', true, 3), sum('jobs', false, 1), sum('latency_seconds', false, 2, 's'), sum('empty', true, 0), sum('jobs_created', false, 1)] }],
+    scopeMetrics: [
+      { scope: { name: 's' }, metrics: [sum('jobs', true, 3), sum('jobs', false, 1), sum('latency_seconds', false, 2, 's'), sum('empty', true, 0), sum('jobs_created', false, 1)] },
+    ],
   };
   const text = new OpenMetricsSerializer().serialize(view);
   const families = await parseOpenMetrics(text);
-  assert.deepEqual(families.map((f) => [f.name, f.type, f.unit]), [
-    ['jobs', 'counter', ''],
-    ['latency_seconds', 'gauge', 'seconds'],
-    ['empty', 'counter', ''],
-  ]);
+  assert.deepEqual(
+    families.map((f) => [f.name, f.type, f.unit]),
+    [
+      ['jobs', 'counter', ''],
+      ['latency_seconds', 'gauge', 'seconds'],
+      ['empty', 'counter', ''],
+    ],
+  );
   assert.equal(families[0]!.help, 'jobs "help"\nline \\');
 });
 
@@ -149,10 +161,18 @@ test('random names, labels, units and values always render as strict OpenMetrics
       if (kind === 0) {
         metrics.push({ ...base, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: [{ startTime: [0, 0], endTime: [1, 0], attributes, value: pick(values) }] });
       } else if (kind === 1) {
-        metrics.push({ ...base, dataPointType: DataPointType.GAUGE, dataPoints: [{ startTime: [0, 0], endTime: [1, 0], attributes, value: pick(values) * (next() < 0.5 ? -1 : 1) }] });
+        metrics.push({
+          ...base,
+          dataPointType: DataPointType.GAUGE,
+          dataPoints: [{ startTime: [0, 0], endTime: [1, 0], attributes, value: pick(values) * (next() < 0.5 ? -1 : 1) }],
+        });
       } else {
         const counts = [1, 0, 2];
-        metrics.push({ ...base, dataPointType: DataPointType.HISTOGRAM, dataPoints: [{ startTime: [0, 0], endTime: [1, 0], attributes: { k: pick(NASTY) }, value: { buckets: { boundaries: [0.1, 1], counts }, count: 3, sum: 1.5 } }] });
+        metrics.push({
+          ...base,
+          dataPointType: DataPointType.HISTOGRAM,
+          dataPoints: [{ startTime: [0, 0], endTime: [1, 0], attributes: { k: pick(NASTY) }, value: { buckets: { boundaries: [0.1, 1], counts }, count: 3, sum: 1.5 } }],
+        });
       }
     }
     const text = new OpenMetricsSerializer().serialize({ resource: resourceFromAttributes({}), scopeMetrics: [{ scope: { name: 'r' }, metrics }] });

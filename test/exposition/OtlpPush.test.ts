@@ -38,58 +38,61 @@ function recordTraffic(producer: CatalogueProducer, round: number): void {
 }
 
 for (const { protocol, compression } of CASES) {
-  test(`${protocol}${compression === 'gzip' ? ' with gzip' : ''}: the merged series arrive as produced, named, with units, attributes and resource`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const receiver = await startReceiver(protocol);
-    const producer = new CatalogueProducer();
-    const selfMetrics = new SelfMetrics();
-    let push: OtlpPush | undefined;
-    t.after(async () => {
-      await push?.shutdown();
-      await producer.shutdown();
-      await receiver.close();
-    });
-    recordTraffic(producer, 0);
-    push = startOtlpPush({
-      otlp: otlpConfig({ endpoint: receiver.endpoint, protocol, compression, headers: { 'X-Api-Key': 'secret-1' } }),
-      // Long interval: the test drives exports with forceFlush.
-      intervalMs: 60_000,
-      timeoutMs: 5_000,
-      resource: testResource('host-a'),
-      producer,
-      selfMetrics,
-    });
+  test(
+    `${protocol}${compression === 'gzip' ? ' with gzip' : ''}: the merged series arrive as produced, named, with units, attributes and resource`,
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const receiver = await startReceiver(protocol);
+      const producer = new CatalogueProducer();
+      const selfMetrics = new SelfMetrics();
+      let push: OtlpPush | undefined;
+      t.after(async () => {
+        await push?.shutdown();
+        await producer.shutdown();
+        await receiver.close();
+      });
+      recordTraffic(producer, 0);
+      push = startOtlpPush({
+        otlp: otlpConfig({ endpoint: receiver.endpoint, protocol, compression, headers: { 'X-Api-Key': 'secret-1' } }),
+        // Long interval: the test drives exports with forceFlush.
+        intervalMs: 60_000,
+        timeoutMs: 5_000,
+        resource: testResource('host-a'),
+        producer,
+        selfMetrics,
+      });
 
-    await push.forceFlush();
-    const [first] = await receiver.waitForExports(1);
-    assert.ok(first && producer.last);
-    assertDelivery(first, protocol, compression);
-    assert.equal(first.resources.length, 1, 'one stream for the whole service');
-    const [resource] = first.resources;
-    assert.ok(resource);
-    assert.deepEqual(resource.attributes, { 'service.name': 'checkout', 'service.instance.id': 'host-a' });
-    assertExportMatches(resource, producer.last.resourceMetrics);
+      await push.forceFlush();
+      const [first] = await receiver.waitForExports(1);
+      assert.ok(first && producer.last);
+      assertDelivery(first, protocol, compression);
+      assert.equal(first.resources.length, 1, 'one stream for the whole service');
+      const [resource] = first.resources;
+      assert.ok(resource);
+      assert.deepEqual(resource.attributes, { 'service.name': 'checkout', 'service.instance.id': 'host-a' });
+      assertExportMatches(resource, producer.last.resourceMetrics);
 
-    const names = resource.metrics.map((metric) => metric.name);
-    assert.ok(names.includes(CATALOGUE.requests.name), 'counter goes out under its instrument name');
-    assert.ok(names.every((name) => !name.endsWith('_total')), 'no Prometheus _total suffix on the wire');
-    const requests = resource.metrics.find((metric) => metric.name === CATALOGUE.requests.name);
-    assert.equal(requests?.unit, CATALOGUE.requests.unit);
-    assert.equal(requests?.scope, SCOPE_NAME);
-    assert.deepEqual(
-      requests?.points.map((point) => point.attributes[LABEL.workerId]).sort(),
-      ['1', '2'],
-      'worker_id travels as an attribute',
-    );
+      const names = resource.metrics.map((metric) => metric.name);
+      assert.ok(names.includes(CATALOGUE.requests.name), 'counter goes out under its instrument name');
+      assert.ok(
+        names.every((name) => !name.endsWith('_total')),
+        'no Prometheus _total suffix on the wire',
+      );
+      const requests = resource.metrics.find((metric) => metric.name === CATALOGUE.requests.name);
+      assert.equal(requests?.unit, CATALOGUE.requests.unit);
+      assert.equal(requests?.scope, SCOPE_NAME);
+      assert.deepEqual(requests?.points.map((point) => point.attributes[LABEL.workerId]).sort(), ['1', '2'], 'worker_id travels as an attribute');
 
-    // A second interval: new values, same cumulative start times.
-    recordTraffic(producer, 1);
-    await push.forceFlush();
-    const [, second] = await receiver.waitForExports(2);
-    assert.ok(second?.resources[0] && producer.last);
-    assertExportMatches(second.resources[0], producer.last.resourceMetrics);
-    assertStartTimesStayPut(resource.metrics, second.resources[0].metrics);
-    assert.equal(exportErrors(selfMetrics), 0);
-  });
+      // A second interval: new values, same cumulative start times.
+      recordTraffic(producer, 1);
+      await push.forceFlush();
+      const [, second] = await receiver.waitForExports(2);
+      assert.ok(second?.resources[0] && producer.last);
+      assertExportMatches(second.resources[0], producer.last.resourceMetrics);
+      assertStartTimesStayPut(resource.metrics, second.resources[0].metrics);
+      assert.equal(exportErrors(selfMetrics), 0);
+    },
+  );
 }
 
 function assertDelivery(received: ReceivedExport, protocol: OtlpProtocol, compression: 'gzip' | 'none'): void {
@@ -146,13 +149,14 @@ test('console and otlp together: one collect per interval feeds both', { timeout
   await push.forceFlush();
   await receiver.waitForExports(1);
   assert.equal(producer.collects, 1, 'the merged view is collected once for both destinations');
-  assert.ok(printed.some((line) => line.includes(CATALOGUE.requests.name)), 'the console exporter printed the batch');
+  assert.ok(
+    printed.some((line) => line.includes(CATALOGUE.requests.name)),
+    'the console exporter printed the batch',
+  );
 });
 
 test('an endpoint with a path is used as given', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const { receiver, producer, push } = await startManualPush(t, (endpoint) =>
-    otlpConfig({ endpoint: `${endpoint}/custom/metrics`, protocol: 'http/json' }),
-  );
+  const { receiver, producer, push } = await startManualPush(t, (endpoint) => otlpConfig({ endpoint: `${endpoint}/custom/metrics`, protocol: 'http/json' }));
   recordTraffic(producer, 0);
   await push.forceFlush();
   const [received] = await receiver.waitForExports(1);

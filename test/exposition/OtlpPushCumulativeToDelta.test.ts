@@ -2,14 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValueType, type HrTime } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { CATALOGUE, SCOPE_NAME } from '../../src/catalogue/MetricCatalogue';
 import { CumulativeToDelta } from '../../src/exposition/otlp/CumulativeToDelta';
 

@@ -30,13 +30,22 @@ class MergedProducer implements MetricProducer {
   last: CollectionResult | undefined;
 
   async collect(): Promise<CollectionResult> {
-    const stored: StoredSnapshot[] = [{
-      live: true,
-      snapshot: snapshot(identity(0, 10), Date.now(), [
-        counter(CATALOGUE.requests.name, [[GET, this.values.length]]),
-        histogram(DURATION, [[GET, { ...observe(BOUNDS, this.values), exemplars: this.exemplars }], [{ ...GET, status: '500' }, observe(BOUNDS, [2])]], BOUNDS),
-      ]),
-    }];
+    const stored: StoredSnapshot[] = [
+      {
+        live: true,
+        snapshot: snapshot(identity(0, 10), Date.now(), [
+          counter(CATALOGUE.requests.name, [[GET, this.values.length]]),
+          histogram(
+            DURATION,
+            [
+              [GET, { ...observe(BOUNDS, this.values), exemplars: this.exemplars }],
+              [{ ...GET, status: '500' }, observe(BOUNDS, [2])],
+            ],
+            BOUNDS,
+          ),
+        ]),
+      },
+    ];
     this.last = { resourceMetrics: mergeSnapshots(stored, { resource: resourceFromAttributes({}), labelInstance: false, nowMs: Date.now() }), errors: [] };
     return this.last;
   }
@@ -60,7 +69,14 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as OtlpProtocol[])
     });
     const now = Date.now();
     producer.exemplars = [exemplar(0, 0.05, now - 2_000, 'a'), exemplar(2, 0.7, now - 1_000, 'b')];
-    push = startOtlpPush({ otlp: otlpConfig({ endpoint: receiver.endpoint, protocol }), intervalMs: 60_000, timeoutMs: 5_000, resource: testResource(), producer, selfMetrics: new SelfMetrics() });
+    push = startOtlpPush({
+      otlp: otlpConfig({ endpoint: receiver.endpoint, protocol }),
+      intervalMs: 60_000,
+      timeoutMs: 5_000,
+      resource: testResource(),
+      producer,
+      selfMetrics: new SelfMetrics(),
+    });
     await push.forceFlush();
     const [first] = await receiver.waitForExports(1);
     const resource = first!.resources[0]!;
@@ -83,7 +99,14 @@ test('delta temporality: each interval carries only the exemplars observed in it
   });
   const start = Date.now() - 10_000;
   producer.exemplars = [exemplar(0, 0.05, start, 'a')];
-  push = startOtlpPush({ otlp: otlpConfig({ endpoint: receiver.endpoint, protocol: 'http/protobuf', temporality: 'delta' }), intervalMs: 60_000, timeoutMs: 5_000, resource: testResource(), producer, selfMetrics: new SelfMetrics() });
+  push = startOtlpPush({
+    otlp: otlpConfig({ endpoint: receiver.endpoint, protocol: 'http/protobuf', temporality: 'delta' }),
+    intervalMs: 60_000,
+    timeoutMs: 5_000,
+    resource: testResource(),
+    producer,
+    selfMetrics: new SelfMetrics(),
+  });
   await push.forceFlush();
   await receiver.waitForExports(1);
   // One more traced request lands in the 1 s bucket; the 0.1 s bucket's exemplar is from the earlier interval.
@@ -92,5 +115,8 @@ test('delta temporality: each interval carries only the exemplars observed in it
   await push.forceFlush();
   const [, second] = await receiver.waitForExports(2);
   const exemplars = exemplarsOf(second!.resources[0]!, '200') as { traceId: string }[];
-  assert.deepEqual(exemplars.map((e) => e.traceId), ['c'.repeat(32)]);
+  assert.deepEqual(
+    exemplars.map((e) => e.traceId),
+    ['c'.repeat(32)],
+  );
 });

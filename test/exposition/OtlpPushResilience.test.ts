@@ -116,7 +116,10 @@ test('the app keeps answering every request while the collector hangs', { timeou
   }
   await until('some timed-out exports', () => exportErrors(harness.selfMetrics) >= 2);
   assert.equal(statuses.length, 400);
-  assert.ok(statuses.every((status) => status === 200), 'no failed request');
+  assert.ok(
+    statuses.every((status) => status === 200),
+    'no failed request',
+  );
   assert.ok(collector.maxOpenRequests <= 1);
 });
 

@@ -24,9 +24,7 @@ function worker(found: ReceivedMetric, workerId: string): NonNullable<ReceivedMe
 test('delta: each export carries the increase since the previous one, starting where it ended', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const logs = new LogCapture();
   t.after(() => logs.stop());
-  const { receiver, producer, selfMetrics, push } = await startManualPush(t, (endpoint) =>
-    otlpConfig({ endpoint, protocol: 'http/json', temporality: 'delta' }),
-  );
+  const { receiver, producer, selfMetrics, push } = await startManualPush(t, (endpoint) => otlpConfig({ endpoint, protocol: 'http/json', temporality: 'delta' }));
 
   for (let i = 0; i < 3; i += 1) producer.recordRequest('1', 0.01);
   producer.setMemory('1', 1000);

@@ -6,12 +6,7 @@ import { ValueType } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { PrometheusTextSerializer } from '../../src/exposition/PrometheusTextSerializer';
 
@@ -76,7 +71,7 @@ async function sdkCorpus(): Promise<ResourceMetrics> {
     sizes.record(i * 777, { kind: value, flag: i % 2 === 0 });
   });
   requests.add(1);
-  alreadyTotal.add(5, { 'ünïcode_key': 'x', 'a__b': 'collapsed', '__reserved': 'r' });
+  alreadyTotal.add(5, { ünïcode_key: 'x', a__b: 'collapsed', __reserved: 'r' });
   temperature.record(21.5, { room: 'kitchen' });
   meter.createObservableCounter('camelCaseRestarts').addCallback((result) => result.observe(2));
   temperature.record(1e21, { room: 'huge' });
@@ -165,9 +160,7 @@ function handBuiltCorpus(): ResourceMetrics {
       descriptor: descriptor('exponential'),
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
-      dataPoints: [
-        point({}, { count: 1, sum: 1, scale: 0, zeroCount: 0, positive: { offset: 0, bucketCounts: [1] }, negative: { offset: 0, bucketCounts: [] } }),
-      ],
+      dataPoints: [point({}, { count: 1, sum: 1, scale: 0, zeroCount: 0, positive: { offset: 0, bucketCounts: [1] }, negative: { offset: 0, bucketCounts: [] } })],
     },
   ];
   return {
@@ -222,7 +215,16 @@ function randomCorpus(seed: number): ResourceMetrics {
       metrics.push({
         ...base,
         dataPointType: DataPointType.HISTOGRAM,
-        dataPoints: points.map((p) => point(p, histogramValue(boundaries, [...boundaries, 0].map(() => Math.floor(next() * 5)), pick()))),
+        dataPoints: points.map((p) =>
+          point(
+            p,
+            histogramValue(
+              boundaries,
+              [...boundaries, 0].map(() => Math.floor(next() * 5)),
+              pick(),
+            ),
+          ),
+        ),
       });
     }
   }
@@ -258,7 +260,10 @@ test('matches the OpenTelemetry serializer on hand-built data the SDK would not 
   assert.match(text, /^_9starts_with_digit_total\{http_method="POST",list="\[\\"a\\",\\"b\\\\\\"\\"\]",nothing="",n="null"\} 12$/m);
   assert.match(text, /^explicit_inf_histogram_bucket\{s="with inf",le="\+Inf"\} 6$/m);
   assert.doesNotMatch(text, /^_ 1$/m);
-  assert.match(text, /^# HELP histogram_without_points No points at all\.\n# UNIT histogram_without_points s\n# TYPE histogram_without_points histogram\n# HELP counter_without_points_total/m);
+  assert.match(
+    text,
+    /^# HELP histogram_without_points No points at all\.\n# UNIT histogram_without_points s\n# TYPE histogram_without_points histogram\n# HELP counter_without_points_total/m,
+  );
 });
 
 /** Two metrics that share a Prometheus name, the second with a unit the first lacks. */
@@ -270,7 +275,13 @@ function sameNameCorpus(secondType: DataPointType.HISTOGRAM | DataPointType.GAUG
     secondType === DataPointType.GAUGE
       ? { ...base, descriptor: descriptor('queue_depth', 'Depth.', 'items'), dataPointType: DataPointType.GAUGE, dataPoints: [point({ q: 'b' }, 2)] }
       : { ...base, descriptor: descriptor('queue_depth', 'Depth.'), dataPointType: DataPointType.HISTOGRAM, dataPoints: [point({ q: 'b' }, histogramValue([1], [1, 0], 0.5))] };
-  return { resource: resourceFromAttributes({}), scopeMetrics: [{ scope: { name: 's1' }, metrics: [first, between] }, { scope: { name: 's2' }, metrics: [second] }] };
+  return {
+    resource: resourceFromAttributes({}),
+    scopeMetrics: [
+      { scope: { name: 's1' }, metrics: [first, between] },
+      { scope: { name: 's2' }, metrics: [second] },
+    ],
+  };
 }
 
 /**
@@ -322,8 +333,7 @@ test('matches the OpenTelemetry serializer on randomly generated names, labels a
 function withoutNameCollisions(rm: ResourceMetrics): ResourceMetrics {
   const { resource, scopeMetrics } = rm;
   const metrics = scopeMetrics.flatMap((scope) => scope.metrics);
-  const nameOf = (metric: MetricData): string | undefined =>
-    familyNames(oracle({ resource, scopeMetrics: [{ scope: { name: 'one' }, metrics: [metric] }] }))[0];
+  const nameOf = (metric: MetricData): string | undefined => familyNames(oracle({ resource, scopeMetrics: [{ scope: { name: 'one' }, metrics: [metric] }] }))[0];
   const counts = new Map<string | undefined, number>();
   for (const metric of metrics) counts.set(nameOf(metric), (counts.get(nameOf(metric)) ?? 0) + 1);
   return { resource, scopeMetrics: [{ scope: { name: 'unique' }, metrics: metrics.filter((metric) => counts.get(nameOf(metric)) === 1) }] };
@@ -349,11 +359,7 @@ test('an empty collection renders the same placeholder comment as the OpenTeleme
  * through unchanged (as the OpenTelemetry exporter does), not defects of the
  * rendering; any other complaint fails the test.
  */
-const ACCEPTED_LINTS = [
-  /metric names should be written in 'snake_case' not 'camelCase'/,
-  /counter metrics should have "_total" suffix/,
-  /no help text/,
-];
+const ACCEPTED_LINTS = [/metric names should be written in 'snake_case' not 'camelCase'/, /counter metrics should have "_total" suffix/, /no help text/];
 const PROMTOOL_LINT_EXIT = 3;
 
 test('promtool accepts the rendering of the SDK corpus, with only naming lints', { skip: !existsSync('/usr/bin/promtool') && 'promtool not installed' }, async () => {
@@ -361,7 +367,10 @@ test('promtool accepts the rendering of the SDK corpus, with only naming lints',
   const { code, output } = await promtoolCheck(text);
   const complaints = output.split('\n').filter((line) => line.trim() !== '');
   assert.ok(code === 0 || (code === PROMTOOL_LINT_EXIT && complaints.length > 0), `exit ${code}: ${output}`);
-  assert.deepEqual(complaints.filter((line) => !ACCEPTED_LINTS.some((lint) => lint.test(line))), []);
+  assert.deepEqual(
+    complaints.filter((line) => !ACCEPTED_LINTS.some((lint) => lint.test(line))),
+    [],
+  );
   // The corpus has a camelCase name on purpose, so the lint path above is exercised.
   assert.equal(code, PROMTOOL_LINT_EXIT);
 });

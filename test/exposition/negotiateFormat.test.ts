@@ -3,8 +3,16 @@ import assert from 'node:assert/strict';
 import { negotiateFormat } from '../../src/exposition/negotiateFormat';
 
 test('Prometheus 2 and 3 scrape headers get OpenMetrics', () => {
-  assert.equal(negotiateFormat('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'), 'openmetrics');
-  assert.equal(negotiateFormat('application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2'), 'openmetrics');
+  assert.equal(
+    negotiateFormat('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'),
+    'openmetrics',
+  );
+  assert.equal(
+    negotiateFormat(
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
+    ),
+    'openmetrics',
+  );
   assert.equal(negotiateFormat('application/openmetrics-text'), 'openmetrics');
   assert.equal(negotiateFormat('Application/OpenMetrics-Text; Version="1.0.0"'), 'openmetrics');
 });

@@ -10,10 +10,16 @@ test('the original runs with the same this, arguments and result; before/after s
       return this.base + a + b;
     }
   }
-  assert.equal(wrapMethod(Thing.prototype, 'add', { before: (self, args) => seen.push(['before', (self as Thing).base, [...args]]), after: (_s, _a, result) => seen.push(['after', result]) }), true);
+  assert.equal(
+    wrapMethod(Thing.prototype, 'add', { before: (self, args) => seen.push(['before', (self as Thing).base, [...args]]), after: (_s, _a, result) => seen.push(['after', result]) }),
+    true,
+  );
   assert.equal(wrapMethod(Thing.prototype, 'add', { before: () => seen.push('twice') }), false);
   assert.equal(new Thing().add(1, 2), 13);
-  assert.deepEqual(seen, [['before', 10, [1, 2]], ['after', 13]]);
+  assert.deepEqual(seen, [
+    ['before', 10, [1, 2]],
+    ['after', 13],
+  ]);
   assert.equal(Thing.prototype.add.name, 'add');
   assert.equal(Thing.prototype.add.length, 2);
 });
@@ -25,7 +31,14 @@ test('a hook that throws changes nothing; an original that throws throws the sam
       throw new RangeError('original');
     },
   };
-  wrapMethod(target, 'ok', { before: () => { throw new Error('hook bug'); }, after: () => { throw new Error('hook bug'); } });
+  wrapMethod(target, 'ok', {
+    before: () => {
+      throw new Error('hook bug');
+    },
+    after: () => {
+      throw new Error('hook bug');
+    },
+  });
   wrapMethod(target, 'fail', { after: () => assert.fail('after must not run when the original throws') });
   assert.equal(target.ok(4), 8);
   assert.throws(() => target.fail(), RangeError);

@@ -10,7 +10,13 @@ import { counter, gauge, identity, MEMORY, REQUESTS, snapshot } from './fixtures
 const at = (endpoint: string): Record<string, string> => ({ method: 'GET', endpoint, status: '200' });
 
 function worker(slot: number, endpoints: [string, number][]): StoredSnapshot {
-  const s: Snapshot = snapshot(identity(slot, 100 + slot), 1, [counter(REQUESTS, endpoints.map(([e, n]) => [at(e), n])), gauge(MEMORY, [[{}, 5]])]);
+  const s: Snapshot = snapshot(identity(slot, 100 + slot), 1, [
+    counter(
+      REQUESTS,
+      endpoints.map(([e, n]) => [at(e), n]),
+    ),
+    gauge(MEMORY, [[{}, 5]]),
+  ]);
   return { snapshot: s, live: true };
 }
 
@@ -27,7 +33,18 @@ function merged(stored: StoredSnapshot[]): Record<string, number> {
 
 test('two workers with 3 endpoints each (5 distinct) under a cap of 3: the view shows 3 plus the overflow, totals kept', () => {
   const cap = new MergedEndpointCap(3);
-  const stored = [worker(0, [['/a', 10], ['/b', 5], ['/c', 1]]), worker(1, [['/a', 7], ['/d', 4], ['/e', 2]])];
+  const stored = [
+    worker(0, [
+      ['/a', 10],
+      ['/b', 5],
+      ['/c', 1],
+    ]),
+    worker(1, [
+      ['/a', 7],
+      ['/d', 4],
+      ['/e', 2],
+    ]),
+  ];
   const view = merged(cap.apply(stored));
   // Busiest first: /a (17), /b (5), /d (4); /c and /e overflow, per worker.
   assert.deepEqual(view, { '0|/a': 10, '0|/b': 5, [`0|${OVERFLOW_ENDPOINT}`]: 1, '1|/a': 7, '1|/d': 4, [`1|${OVERFLOW_ENDPOINT}`]: 2 });
@@ -39,8 +56,21 @@ test('two workers with 3 endpoints each (5 distinct) under a cap of 3: the view 
 
 test('an endpoint the view has shown keeps its place when busier ones arrive later', () => {
   const cap = new MergedEndpointCap(2);
-  cap.apply([worker(0, [['/old', 1], ['/x', 1]])]);
-  const view = merged(cap.apply([worker(0, [['/old', 1], ['/x', 1]]), worker(1, [['/busy', 500]])]));
+  cap.apply([
+    worker(0, [
+      ['/old', 1],
+      ['/x', 1],
+    ]),
+  ]);
+  const view = merged(
+    cap.apply([
+      worker(0, [
+        ['/old', 1],
+        ['/x', 1],
+      ]),
+      worker(1, [['/busy', 500]]),
+    ]),
+  );
   assert.deepEqual(view, { '0|/old': 1, '0|/x': 1, [`1|${OVERFLOW_ENDPOINT}`]: 500 });
 });
 

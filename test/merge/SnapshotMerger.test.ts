@@ -26,9 +26,7 @@ function metric(rm: ResourceMetrics, name: string): MetricData | undefined {
 /** Value of the series whose attributes include `match`. */
 function valueOf(rm: ResourceMetrics, name: string, match: Record<string, string>): number | undefined {
   const data = metric(rm, name);
-  const point = (data?.dataPoints as DataPoint<number>[] | undefined)?.find((p) =>
-    Object.entries(match).every(([k, v]) => p.attributes[k] === v),
-  );
+  const point = (data?.dataPoints as DataPoint<number>[] | undefined)?.find((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v));
   return point?.value;
 }
 
@@ -48,7 +46,10 @@ test('worker series gain worker_id from the slot; primary series keep their own 
   assert.equal(valueOf(rm, REQUESTS, { worker_id: '0' }), 4);
   assert.equal(valueOf(rm, REQUESTS, { worker_id: '1' }), 6);
   const restarts = metric(rm, CATALOGUE.workerRestarts.name)?.dataPoints as DataPoint<number>[];
-  assert.deepEqual(restarts.map((p) => p.attributes), [{ reason: 'crash', worker_id: '1' }]);
+  assert.deepEqual(
+    restarts.map((p) => p.attributes),
+    [{ reason: 'crash', worker_id: '1' }],
+  );
 });
 
 test('counters never decrease across live -> dead -> retired -> replacement in the same slot', () => {
@@ -89,7 +90,10 @@ test('gauges and up-down counters come from live processes only', () => {
   const w0 = snapshot(identity(0, 10), 100, [gauge(MEMORY, [[{}, 100]]), gauge(ACTIVE, [[{}, 3]], 'updowncounter')]);
   const w1 = snapshot(identity(1, 11), 100, [gauge(MEMORY, [[{}, 200]]), gauge(ACTIVE, [[{}, 1]], 'updowncounter')]);
   const rm = merge([live(w0), dead(w1)]);
-  assert.deepEqual((metric(rm, MEMORY)?.dataPoints as DataPoint<number>[]).map((p) => [p.attributes, p.value]), [[{ worker_id: '0' }, 100]]);
+  assert.deepEqual(
+    (metric(rm, MEMORY)?.dataPoints as DataPoint<number>[]).map((p) => [p.attributes, p.value]),
+    [[{ worker_id: '0' }, 100]],
+  );
   assert.equal(valueOf(rm, ACTIVE, { worker_id: '1' }), undefined);
   assert.equal(metric(merge([dead(w1)]), MEMORY), undefined, 'a metric with no live series is left out');
 });
@@ -97,7 +101,10 @@ test('gauges and up-down counters come from live processes only', () => {
 test('two live processes in one slot: the newest snapshot provides the gauges, both add counters', () => {
   const old = snapshot(identity(0, 10), 100, [gauge(MEMORY, [[{}, 100]]), counter(REQUESTS, [[GET, 5]])]);
   const fresh = snapshot(identity(0, 20), 150, [gauge(MEMORY, [[{}, 300]]), counter(REQUESTS, [[GET, 1]])]);
-  for (const order of [[old, fresh], [fresh, old]]) {
+  for (const order of [
+    [old, fresh],
+    [fresh, old],
+  ]) {
     const rm = merge(order.map(live));
     assert.equal(valueOf(rm, MEMORY, { worker_id: '0' }), 300);
     assert.equal(valueOf(rm, REQUESTS, { worker_id: '0' }), 6);
@@ -124,7 +131,7 @@ test('with labelInstance two hosts never collide; without it their counters add 
   assert.equal(valueOf(unlabelled, REQUESTS, { worker_id: '0' }), 12);
 });
 
-test('histograms with other boundaries are re-bucketed into the newest life\'s: count and sum exact, the conflict reported', () => {
+test("histograms with other boundaries are re-bucketed into the newest life's: count and sum exact, the conflict reported", () => {
   const oldBounds = snapshot(identity(0, 10), 100, [histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [0.05, 0.2, 0.7, 5])]], [0.1, 0.5, 1])]);
   const newBounds = snapshot(identity(1, 11), 200, [histogram(DURATION, [[GET, observe([0.25, 1], [0.2, 3])]], [0.25, 1])]);
   const conflicts: MergeConflict[] = [];
@@ -150,9 +157,18 @@ test('the newest process life sets the boundaries, whichever worker flushed last
     snapshot(identity(0, 10, { startTimeMs: 1_000 }), writtenAtMs, [histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [0.2])]], [0.1, 0.5, 1])]);
   const newLife = (writtenAtMs: number): Snapshot =>
     snapshot(identity(1, 11, { startTimeMs: 5_000 }), writtenAtMs, [histogram(DURATION, [[GET, observe([0.25, 1], [0.2])]], [0.25, 1])]);
-  for (const [a, b] of [[100, 200], [300, 250]] as const) {
+  for (const [a, b] of [
+    [100, 200],
+    [300, 250],
+  ] as const) {
     const points = metric(merge([live(oldLife(a)), live(newLife(b))]), DURATION)!.dataPoints as DataPoint<Histogram>[];
-    assert.deepEqual(points.map((p) => p.value.buckets.boundaries), [[0.25, 1], [0.25, 1]]);
+    assert.deepEqual(
+      points.map((p) => p.value.buckets.boundaries),
+      [
+        [0.25, 1],
+        [0.25, 1],
+      ],
+    );
   }
 });
 
@@ -162,7 +178,10 @@ test('a metric whose kind changed keeps the newest kind and reports the older sn
   const conflicts: MergeConflict[] = [];
   const rm = merge([live(asCounter), live(asGauge)], false, (c) => conflicts.push(c));
   assert.equal(metric(rm, 'x')?.dataPointType, DataPointType.GAUGE);
-  assert.deepEqual(conflicts.map((c) => c.reason), ['kind']);
+  assert.deepEqual(
+    conflicts.map((c) => c.reason),
+    ['kind'],
+  );
 });
 
 test('output has the shape sdk-metrics produces and is what the Prometheus serializer expects', () => {
@@ -177,7 +196,11 @@ test('output has the shape sdk-metrics produces and is what the Prometheus seria
   assert.equal(rm.scopeMetrics.length, 1);
   assert.deepEqual(rm.scopeMetrics[0]?.scope, { name: SCOPE_NAME });
   const data = rm.scopeMetrics[0].metrics;
-  assert.deepEqual(data.map((m) => m.descriptor.name), [ACTIVE, MEMORY, DURATION, REQUESTS], 'sorted by name');
+  assert.deepEqual(
+    data.map((m) => m.descriptor.name),
+    [ACTIVE, MEMORY, DURATION, REQUESTS],
+    'sorted by name',
+  );
   for (const m of data) assert.equal(m.aggregationTemporality, AggregationTemporality.CUMULATIVE);
   const requests = metric(rm, REQUESTS)!;
   assert.ok(requests.dataPointType === DataPointType.SUM && requests.isMonotonic);
@@ -200,11 +223,18 @@ test('output has the shape sdk-metrics produces and is what the Prometheus seria
 test('the same snapshots in any order give the same output', () => {
   const stored: StoredSnapshot[] = [];
   for (let slot = 0; slot < 4; slot++) {
-    stored.push(live(snapshot(identity(slot, 100 + slot), 100 + slot, [
-      counter(REQUESTS, [[{ ...GET, endpoint: `/e${slot % 2}` }, slot + 1], [GET, 1]]),
-      gauge(MEMORY, [[{}, slot]]),
-      histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [slot / 4])]]),
-    ])));
+    stored.push(
+      live(
+        snapshot(identity(slot, 100 + slot), 100 + slot, [
+          counter(REQUESTS, [
+            [{ ...GET, endpoint: `/e${slot % 2}` }, slot + 1],
+            [GET, 1],
+          ]),
+          gauge(MEMORY, [[{}, slot]]),
+          histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [slot / 4])]]),
+        ]),
+      ),
+    );
   }
   stored.push(dead(foldSnapshot(undefined, snapshot(identity(2, 50), 50, [counter(REQUESTS, [[GET, 10]])]))));
   const expected = merge(stored);
@@ -250,9 +280,16 @@ test('a SnapshotMerger merging again and again gives what mergeSnapshots gives, 
   const options = { resource, labelInstance: false, nowMs: 2_000_000 };
   const rounds = [['/a', '/b'], ['/a', '/b'], ['/c', '/a', '/b'], ['/b'], ['/d', '/a']];
   for (const endpoints of rounds) {
-    const stored = [0, 1].map((slot) => live(snapshot(identity(slot, 10 + slot), 100, [
-      counter(REQUESTS, endpoints.map((endpoint, i): [Record<string, string>, number] => [{ ...GET, endpoint }, i + slot])),
-    ])));
+    const stored = [0, 1].map((slot) =>
+      live(
+        snapshot(identity(slot, 10 + slot), 100, [
+          counter(
+            REQUESTS,
+            endpoints.map((endpoint, i): [Record<string, string>, number] => [{ ...GET, endpoint }, i + slot]),
+          ),
+        ]),
+      ),
+    );
     // A fold between merges must not disturb the merger's order either.
     foldSnapshot(undefined, snapshot(identity(0, 99), 1, [counter(REQUESTS, [[{ ...GET, endpoint: '/zz' }, 1]])]));
     const expected = mergeSnapshots(stored, options);

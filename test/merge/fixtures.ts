@@ -1,12 +1,5 @@
 import { CATALOGUE } from '../../src/catalogue/MetricCatalogue';
-import type {
-  HistogramValue,
-  SeriesAttributes,
-  Snapshot,
-  SnapshotIdentity,
-  SnapshotMetric,
-  SnapshotRole,
-} from '../../src/snapshot/Snapshot';
+import type { HistogramValue, SeriesAttributes, Snapshot, SnapshotIdentity, SnapshotMetric, SnapshotRole } from '../../src/snapshot/Snapshot';
 
 /** Builders for snapshots in tests: realistic shapes, short to write. */
 
@@ -59,12 +52,7 @@ export function observe(boundaries: readonly number[], values: readonly number[]
   return values.length === 0 ? result : { ...result, min: Math.min(...values), max: Math.max(...values) };
 }
 
-export function histogram(
-  name: string,
-  points: [SeriesAttributes, HistogramValue][],
-  boundaries: readonly number[] = BOUNDS,
-  startTimeMs = 1_000,
-): SnapshotMetric {
+export function histogram(name: string, points: [SeriesAttributes, HistogramValue][], boundaries: readonly number[] = BOUNDS, startTimeMs = 1_000): SnapshotMetric {
   return {
     name,
     description: `${name} help`,

@@ -28,7 +28,10 @@ test('folding a dead worker gives retired totals of its slot without gauges', ()
   const retired = foldSnapshot(undefined, dead);
   assert.deepEqual(retired.identity, { service: 'svc', instance: 'host-a', slot: 2, pid: 0, startTimeMs: 0, role: 'retired' });
   assert.deepEqual(retired.folded, [processKey(dead.identity)]);
-  assert.deepEqual(retired.metrics.map((m) => m.name), [DURATION, REQUESTS]);
+  assert.deepEqual(
+    retired.metrics.map((m) => m.name),
+    [DURATION, REQUESTS],
+  );
   assert.equal(requests(retired), 5);
   assert.equal(retired.metrics[1]?.points[0]?.startTimeMs, 510);
 });
@@ -56,7 +59,7 @@ test('the folded list keeps only the most recent keys', () => {
   assert.equal(requests(retired), MAX_FOLDED_KEYS + 10);
 });
 
-test('folding into another slot\'s totals is refused', () => {
+test("folding into another slot's totals is refused", () => {
   const retired = foldSnapshot(undefined, deadWorker(10, 5));
   const other = snapshot(identity(3, 99), 1, [counter(REQUESTS, [[GET, 1]])]);
   assert.throws(() => foldSnapshot(retired, other), /cannot fold/);
@@ -75,12 +78,15 @@ test('a fold re-bucketing totals recorded with other boundaries keeps count and 
   const newLife = snapshot(identity(2, 11), 200, [histogram(DURATION, [[GET, observe([0.25, 1], [0.2])]], [0.25, 1])]);
   const retired = foldSnapshot(foldSnapshot(undefined, oldLife), newLife, { onConflict: (c) => conflicts.push(c) });
   const metric = retired.metrics.find((m) => m.name === DURATION);
-  assert.deepEqual(metric?.boundaries, [0.25, 1], 'the newer life\'s boundaries, as the merged view showed while it lived');
+  assert.deepEqual(metric?.boundaries, [0.25, 1], "the newer life's boundaries, as the merged view showed while it lived");
   const h = metric?.points[0]?.value as HistogramValue;
   assert.deepEqual([...h.counts], [2, 1, 1]);
   assert.equal(h.count, 4);
   assert.equal(h.sum, 0.05 + 0.7 + 5 + 0.2);
-  assert.deepEqual(conflicts.map((c) => [c.metric, c.reason, c.process]), [[DURATION, 'boundaries', processKey(retired.identity)]]);
+  assert.deepEqual(
+    conflicts.map((c) => [c.metric, c.reason, c.process]),
+    [[DURATION, 'boundaries', processKey(retired.identity)]],
+  );
 });
 
 test('no _count or _bucket of the merged view goes down while a reconfigured worker lives, dies and is folded', () => {
@@ -103,8 +109,14 @@ test('no _count or _bucket of the merged view goes down while a reconfigured wor
   const newLife = (latencies: number[], writtenAtMs: number): Snapshot =>
     snapshot(identity(2, 11, { startTimeMs: 2_000 }), writtenAtMs, [histogram(DURATION, [[GET, observe([0.25, 0.5, 1], latencies)]], [0.25, 0.5, 1])]);
   const sequence: StoredSnapshot[][] = [
-    [{ snapshot: retired, live: false }, { snapshot: newLife([0.2], 200), live: true }],
-    [{ snapshot: retired, live: false }, { snapshot: newLife([0.2, 0.4], 300), live: false }],
+    [
+      { snapshot: retired, live: false },
+      { snapshot: newLife([0.2], 200), live: true },
+    ],
+    [
+      { snapshot: retired, live: false },
+      { snapshot: newLife([0.2, 0.4], 300), live: false },
+    ],
     [{ snapshot: foldSnapshot(retired, newLife([0.2, 0.4], 300)), live: false }],
   ];
   let previous = new Map<string, number>();
@@ -128,7 +140,10 @@ test('with maxEndpoints the retired totals keep that many endpoints across any n
     const latencies = points.map((_, i) => i / 10);
     const dead = snapshot(identity(2, 100 + life), 1_000 + life, [
       counter(REQUESTS, points),
-      histogram(DURATION, points.map(([attributes], i) => [attributes, observe([0.1, 0.5, 1], [latencies[i] as number])])),
+      histogram(
+        DURATION,
+        points.map(([attributes], i) => [attributes, observe([0.1, 0.5, 1], [latencies[i] as number])]),
+      ),
     ]);
     retired = foldSnapshot(retired, dead, { maxEndpoints: 5 });
   }
@@ -136,9 +151,15 @@ test('with maxEndpoints the retired totals keep that many endpoints across any n
   const endpoints = new Set(requests.points.map((p) => p.attributes['endpoint']));
   assert.ok(endpoints.size <= 6, `${endpoints.size} endpoints: ${[...endpoints].join(' ')}`);
   assert.ok(endpoints.has(OVERFLOW_ENDPOINT));
-  assert.deepEqual([...endpoints].filter((e) => e?.startsWith('/page-l0')).length, 5, 'the first life\'s endpoints, already retired, stay');
-  assert.equal(requests.points.reduce((sum, p) => sum + (p.value as number), 0), total);
+  assert.deepEqual([...endpoints].filter((e) => e?.startsWith('/page-l0')).length, 5, "the first life's endpoints, already retired, stay");
+  assert.equal(
+    requests.points.reduce((sum, p) => sum + (p.value as number), 0),
+    total,
+  );
   const durations = retired!.metrics.find((m) => m.name === DURATION)!;
-  assert.equal(durations.points.reduce((sum, p) => sum + (p.value as HistogramValue).count, 0), 30);
+  assert.equal(
+    durations.points.reduce((sum, p) => sum + (p.value as HistogramValue).count, 0),
+    30,
+  );
   assert.ok(new Set(durations.points.map((p) => p.attributes['endpoint'])).size <= 6);
 });

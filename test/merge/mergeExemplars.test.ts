@@ -28,7 +28,9 @@ test('the merge combines workers of one series and moves exemplars with re-bucke
     // Newest life: its boundaries win.
     snapshot(identity(0, 2, { startTimeMs: 9_000 }), 10_000, [histogram(DURATION, [[labels, { ...observe(newBounds, [0.05]), exemplars: [exemplar(0, 5_000, 'a')] }]], newBounds)]),
     // An older life in another slot with other buckets: its 0.2 s observation sits in [0.1, 0.25], counted in the 0.5 bucket.
-    snapshot(identity(1, 3, { startTimeMs: 1_000 }), 10_000, [histogram(DURATION, [[labels, { ...observe(oldBounds, [0.2, 0.05]), exemplars: [{ ...exemplar(0, 6_000, 'b'), value: 0.2 }] }]], oldBounds)]),
+    snapshot(identity(1, 3, { startTimeMs: 1_000 }), 10_000, [
+      histogram(DURATION, [[labels, { ...observe(oldBounds, [0.2, 0.05]), exemplars: [{ ...exemplar(0, 6_000, 'b'), value: 0.2 }] }]], oldBounds),
+    ]),
   ].map((s) => ({ snapshot: s, live: true }));
   const merged = mergeSnapshots(stored, { resource: resourceFromAttributes({}), labelInstance: false, nowMs: 11_000 });
   const points = merged.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === DURATION)!.dataPoints;
@@ -39,7 +41,9 @@ test('the merge combines workers of one series and moves exemplars with re-bucke
   // Two processes of one slot (a replaced worker not yet folded) feed one series: the latest per bucket stays.
   const sameSlot = [
     snapshot(identity(0, 4, { startTimeMs: 9_000 }), 10_000, [histogram(DURATION, [[labels, { ...observe(newBounds, [0.05]), exemplars: [exemplar(0, 7_000, 'c')] }]], newBounds)]),
-    snapshot(identity(0, 5, { startTimeMs: 8_000 }), 10_000, [histogram(DURATION, [[labels, { ...observe(newBounds, [0.06, 2]), exemplars: [exemplar(0, 8_000, 'd'), exemplar(3, 1, 'd')] }]], newBounds)]),
+    snapshot(identity(0, 5, { startTimeMs: 8_000 }), 10_000, [
+      histogram(DURATION, [[labels, { ...observe(newBounds, [0.06, 2]), exemplars: [exemplar(0, 8_000, 'd'), exemplar(3, 1, 'd')] }]], newBounds),
+    ]),
   ].map((s) => ({ snapshot: s, live: true }));
   const one = mergeSnapshots(sameSlot, { resource: resourceFromAttributes({}), labelInstance: false, nowMs: 11_000 });
   const point = one.scopeMetrics[0]!.metrics[0]!.dataPoints[0]!;

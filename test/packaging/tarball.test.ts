@@ -49,11 +49,7 @@ test('prepack builds, so a tarball packed from a fresh clone carries dist/', () 
 });
 
 test('every package the compiled code loads is a declared runtime or peer dependency', () => {
-  const declared = new Set([
-    ...Object.keys(manifest.dependencies ?? {}),
-    ...Object.keys(manifest.peerDependencies ?? {}),
-    ...Object.keys(manifest.optionalDependencies ?? {}),
-  ]);
+  const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})]);
   const builtins = new Set(builtinModules);
   const undeclared = new Set<string>();
   for (const file of compiledFiles(join(ROOT, 'dist'))) {
@@ -68,7 +64,10 @@ test('the packed tarball installs with --omit=dev into a fresh app and counts it
   const work = mkdtempSync(join(tmpdir(), 'ocx-pack-'));
   try {
     // dist/ is already built by `npm test`; --ignore-scripts keeps the test from rebuilding it.
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work, ...NPM_FLAGS], { cwd: ROOT, encoding: 'utf8' })) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work, ...NPM_FLAGS], { cwd: ROOT, encoding: 'utf8' })) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     const [tarball] = packed;
     assert.ok(tarball, 'npm pack wrote a tarball');
     const shipped = new Set(tarball.files.map((file) => file.path));
@@ -78,16 +77,17 @@ test('the packed tarball installs with --omit=dev into a fresh app and counts it
     const app = join(work, 'app');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true }));
-    writeFileSync(
-      join(app, 'server.js'),
-      "require('node:http').createServer((req, res) => res.end('ok')).listen(Number(process.env.APP_PORT), '127.0.0.1');\n",
-    );
+    writeFileSync(join(app, 'server.js'), "require('node:http').createServer((req, res) => res.end('ok')).listen(Number(process.env.APP_PORT), '127.0.0.1');\n");
     execFileSync('npm', ['install', '--omit=dev', ...NPM_FLAGS, join(work, tarball.filename)], { cwd: app, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
     // The installed command answers --version, and a bad configuration stops the preloaded app with 78.
     const bin = join(app, 'node_modules', '.bin', 'otel-cluster-exporter');
     assert.equal(execFileSync(bin, ['--version'], { encoding: 'utf8' }), `${manifest.version}\n`);
-    const refused = spawnSync(process.execPath, ['--require', `${manifest.name}/register`, 'server.js'], { cwd: app, env: { PATH: process.env.PATH ?? '', REDIS_PORT: 'abc' }, encoding: 'utf8' });
+    const refused = spawnSync(process.execPath, ['--require', `${manifest.name}/register`, 'server.js'], {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? '', REDIS_PORT: 'abc' },
+      encoding: 'utf8',
+    });
     assert.equal(refused.status, 78, refused.stderr);
     assert.match(refused.stderr, /REDIS_PORT: expected an integer from 1 to 65535, got "abc"/);
 

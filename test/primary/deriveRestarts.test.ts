@@ -24,7 +24,11 @@ test('one slot that was kill -9ed twice and one that was reloaded: restarts by r
     { slot: 3, reason: 'crash', restartType: 'unplanned', count: 1 },
   ]);
   assert.equal(derived.workers, 3);
-  assert.deepEqual([...derived.states].sort(), [[0, 'running'], [1, 'running'], [2, 'running']]);
+  assert.deepEqual([...derived.states].sort(), [
+    [0, 'running'],
+    [1, 'running'],
+    [2, 'running'],
+  ]);
 });
 
 test('the same life listed twice is one life; a replacement started while the old one is still live is a planned restart', () => {

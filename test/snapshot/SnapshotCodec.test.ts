@@ -9,8 +9,18 @@ const POST = { method: 'POST', endpoint: '/users', status: '201' };
 
 function sample(): Snapshot {
   return snapshot(identity(3, 4242), 1_700_000_000_123, [
-    counter(REQUESTS, [[GET, 12], [POST, 3]]),
-    histogram(DURATION, [[GET, observe([0.1, 0.5, 1], [0.05, 0.2, 2])], [POST, observe([0.1, 0.5, 1], [])]], [0.1, 0.5, 1]),
+    counter(REQUESTS, [
+      [GET, 12],
+      [POST, 3],
+    ]),
+    histogram(
+      DURATION,
+      [
+        [GET, observe([0.1, 0.5, 1], [0.05, 0.2, 2])],
+        [POST, observe([0.1, 0.5, 1], [])],
+      ],
+      [0.1, 0.5, 1],
+    ),
     gauge(MEMORY, [[{}, 52_428_800]]),
     gauge(ACTIVE, [[{}, -1]], 'updowncounter'),
   ]);
@@ -27,7 +37,13 @@ test('retired snapshots keep their folded process keys', () => {
 });
 
 test('non-finite gauge values round-trip although JSON has no literal for them', () => {
-  const original = snapshot(identity(0, 1), 1, [gauge('g', [[{ a: '1' }, NaN], [{ a: '2' }, Infinity], [{ a: '3' }, -Infinity]])]);
+  const original = snapshot(identity(0, 1), 1, [
+    gauge('g', [
+      [{ a: '1' }, NaN],
+      [{ a: '2' }, Infinity],
+      [{ a: '3' }, -Infinity],
+    ]),
+  ]);
   const decoded = decodeSnapshot(encodeSnapshot(original), 'mem');
   const values = decoded.metrics[0]?.points.map((p) => p.value);
   assert.deepEqual(values, [NaN, Infinity, -Infinity]);
@@ -56,11 +72,14 @@ test('every truncation of a snapshot is rejected with SnapshotFormatError naming
 });
 
 function rejects(document: unknown, expected: RegExp): void {
-  assert.throws(() => decodeSnapshot(JSON.stringify(document), 'src'), (error: unknown) => {
-    assert.ok(error instanceof SnapshotFormatError, `expected SnapshotFormatError, got ${String(error)}`);
-    assert.match(error.message, expected);
-    return true;
-  });
+  assert.throws(
+    () => decodeSnapshot(JSON.stringify(document), 'src'),
+    (error: unknown) => {
+      assert.ok(error instanceof SnapshotFormatError, `expected SnapshotFormatError, got ${String(error)}`);
+      assert.match(error.message, expected);
+      return true;
+    },
+  );
 }
 
 function encodedSample(): Record<string, unknown> {
@@ -145,17 +164,36 @@ test('exemplars round-trip beside the points; a reader that predates them still 
     { bucket: 3, value: 2, timeMs: 1_700_000_000_002, traceId: 'c'.repeat(32), spanId: 'd'.repeat(16) },
   ];
   const value = { ...observe([0.1, 0.5, 1], [0.05, 0.2, 2]), exemplars };
-  const original = snapshot(identity(1, 7), 5, [histogram(DURATION, [[POST, observe([0.1, 0.5, 1], [0.3])], [GET, value]], [0.1, 0.5, 1])]);
+  const original = snapshot(identity(1, 7), 5, [
+    histogram(
+      DURATION,
+      [
+        [POST, observe([0.1, 0.5, 1], [0.3])],
+        [GET, value],
+      ],
+      [0.1, 0.5, 1],
+    ),
+  ]);
   const text = encodeSnapshot(original);
   assert.deepEqual(decodeSnapshot(text, 'mem'), original);
   // What an older decoder sees: the points unchanged, the exemplars in a key of their own.
   const document = JSON.parse(text) as { metrics: { points: unknown[][]; exemplars: unknown[][] }[] };
   assert.ok(document.metrics[0]!.points.every((point) => point.length === 7));
-  assert.deepEqual(document.metrics[0]!.exemplars.map((e) => e.slice(0, 2)), [[1, 0], [1, 3]]);
+  assert.deepEqual(
+    document.metrics[0]!.exemplars.map((e) => e.slice(0, 2)),
+    [
+      [1, 0],
+      [1, 3],
+    ],
+  );
 });
 
 test('malformed exemplars are rejected naming the entry', () => {
-  const good = encodeSnapshot(snapshot(identity(1, 7), 5, [histogram(DURATION, [[GET, { ...observe([0.1], [0.05]), exemplars: [{ bucket: 0, value: 0.05, timeMs: 1, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }] }]], [0.1])]));
+  const good = encodeSnapshot(
+    snapshot(identity(1, 7), 5, [
+      histogram(DURATION, [[GET, { ...observe([0.1], [0.05]), exemplars: [{ bucket: 0, value: 0.05, timeMs: 1, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }] }]], [0.1]),
+    ]),
+  );
   const broken = (mutate: (entry: unknown[]) => void): string => {
     const document = JSON.parse(good) as { metrics: { exemplars: unknown[][] }[] };
     mutate(document.metrics[0]!.exemplars[0]!);
@@ -168,14 +206,21 @@ test('malformed exemplars are rejected naming the entry', () => {
     [(e) => (e[5] = 'B'.repeat(16)), /exemplars\[0\]\[5\].*16 hex digits/],
     [(e) => e.pop(), /exemplars\[0\].*expected \[pointIndex/],
   ];
-  for (const [mutate, message] of cases) assert.throws(() => decodeSnapshot(broken(mutate), 'mem'), (error: unknown) => error instanceof SnapshotFormatError && message.test(error.message));
+  for (const [mutate, message] of cases)
+    assert.throws(
+      () => decodeSnapshot(broken(mutate), 'mem'),
+      (error: unknown) => error instanceof SnapshotFormatError && message.test(error.message),
+    );
 });
 
 test('a reusing encoder writes text that decodes to each snapshot exactly, as its metrics change, grow and shrink', () => {
   const encoder = new SnapshotEncoder();
   const id = identity(0, 41);
   const requests = (n: number, sets: number): ReturnType<typeof counter> =>
-    counter(REQUESTS, Array.from({ length: sets }, (_, i) => [{ method: 'GET', endpoint: `/e${i}` }, n + i] as [Record<string, string>, number]));
+    counter(
+      REQUESTS,
+      Array.from({ length: sets }, (_, i) => [{ method: 'GET', endpoint: `/e${i}` }, n + i] as [Record<string, string>, number]),
+    );
   const memory = (bytes: number): ReturnType<typeof gauge> => gauge(MEMORY, [[{}, bytes]]);
   const steps: Snapshot[] = [
     snapshot(id, 1, [requests(1, 3), memory(10)]),

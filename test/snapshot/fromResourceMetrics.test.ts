@@ -50,7 +50,10 @@ test('SDK counters, up-down counters, gauges and histograms become snapshot metr
   assert.equal(c.kind, 'counter');
   assert.equal(c.valueType, 'int');
   assert.equal(c.description, 'a counter');
-  assert.deepEqual(c.points.map((p) => [p.attributes, p.value]), [[{ method: 'GET' }, 3]]);
+  assert.deepEqual(
+    c.points.map((p) => [p.attributes, p.value]),
+    [[{ method: 'GET' }, 3]],
+  );
   const start = c.points[0]?.startTimeMs ?? 0;
   assert.ok(start >= before - 1 && start <= Date.now() + 1, `start time ${start} is when the instrument started`);
 
@@ -59,7 +62,10 @@ test('SDK counters, up-down counters, gauges and histograms become snapshot metr
   const g = byName(metrics, 'g');
   assert.equal(g.kind, 'gauge');
   assert.equal(g.unit, 'By');
-  assert.deepEqual(g.points.map((p) => [p.attributes, p.value]), [[{ kind: 'rss' }, 42]]);
+  assert.deepEqual(
+    g.points.map((p) => [p.attributes, p.value]),
+    [[{ kind: 'rss' }, 42]],
+  );
 
   const h = byName(metrics, 'h');
   assert.equal(h.kind, 'histogram');
@@ -70,7 +76,10 @@ test('SDK counters, up-down counters, gauges and histograms become snapshot metr
 
 test('attribute values become label strings', async () => {
   const rm = await collectFrom((provider) => {
-    provider.getMeter('t').createCounter('c').add(1, { status: 200, ok: true, tags: ['a', 'b'], name: 'x' });
+    provider
+      .getMeter('t')
+      .createCounter('c')
+      .add(1, { status: 200, ok: true, tags: ['a', 'b'], name: 'x' });
   });
   const [metric] = snapshotMetricsFromResourceMetrics(rm);
   assert.deepEqual(metric?.points[0]?.attributes, { status: '200', ok: 'true', tags: '["a","b"]', name: 'x' });
@@ -84,7 +93,10 @@ test('exponential histograms are skipped and reported, the rest still converted'
   });
   const skipped: [string, string][] = [];
   const metrics = snapshotMetricsFromResourceMetrics(rm, (name, reason) => skipped.push([name, reason]));
-  assert.deepEqual(metrics.map((m) => m.name), ['c']);
+  assert.deepEqual(
+    metrics.map((m) => m.name),
+    ['c'],
+  );
   assert.deepEqual(skipped, [['exp.latency', 'exponential histogram']]);
 });
 
@@ -107,6 +119,9 @@ test('delta sums are skipped: adding a delta to other snapshots would be wrong',
     ],
   } as ResourceMetrics;
   const skipped: string[] = [];
-  assert.deepEqual(snapshotMetricsFromResourceMetrics(rm, (_name, reason) => skipped.push(reason)), []);
+  assert.deepEqual(
+    snapshotMetricsFromResourceMetrics(rm, (_name, reason) => skipped.push(reason)),
+    [],
+  );
   assert.deepEqual(skipped, ['delta temporality']);
 });

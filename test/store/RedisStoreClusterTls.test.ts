@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Retirement } from '../../src/retirement/Retirement';
 import {
-  RedisServer, closeAll, counterTotal, freePort, openStore, redisConfig, startSentinel, waitFor, workerIdentity, workerSnapshot,
+  RedisServer,
+  closeAll,
+  counterTotal,
+  freePort,
+  openStore,
+  redisConfig,
+  startSentinel,
+  waitFor,
+  workerIdentity,
+  workerSnapshot,
   type RunningSentinel,
 } from './support/redisFixtures';
 import { makeTlsFiles, redisSupportsTls, type TlsFiles } from './support/tlsFiles';
@@ -94,11 +103,25 @@ describe('Redis store over TLS', () => {
     files = makeTlsFiles();
     dirs.push(files.dir);
     port = await freePort();
-    servers.push(await RedisServer.start([
-      '--port', '0', '--tls-port', String(port),
-      '--tls-cert-file', files.serverCert, '--tls-key-file', files.serverKey, '--tls-ca-cert-file', files.ca,
-      '--tls-auth-clients', 'yes',
-    ], { port }));
+    servers.push(
+      await RedisServer.start(
+        [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          files.serverCert,
+          '--tls-key-file',
+          files.serverKey,
+          '--tls-ca-cert-file',
+          files.ca,
+          '--tls-auth-clients',
+          'yes',
+        ],
+        { port },
+      ),
+    );
   });
 
   test('rediss:// with a CA and a client certificate (mutual TLS) reads and writes', { skip: support.supported ? false : support.reason }, async () => {
@@ -112,7 +135,12 @@ describe('Redis store over TLS', () => {
   });
 
   test('a server certificate from another CA or no client certificate is refused, never crashes', { skip: support.supported ? false : support.reason }, async () => {
-    const noClientCert = openStore(opened, redisConfig({ url: `rediss://127.0.0.1:${port}`, tls: { enabled: true, caFile: files.ca, certFile: '', keyFile: '', rejectUnauthorized: true }, keyPrefix: 'ocx:tls' }), { service: 'shop', instance: 'a' }, { timings });
+    const noClientCert = openStore(
+      opened,
+      redisConfig({ url: `rediss://127.0.0.1:${port}`, tls: { enabled: true, caFile: files.ca, certFile: '', keyFile: '', rejectUnauthorized: true }, keyPrefix: 'ocx:tls' }),
+      { service: 'shop', instance: 'a' },
+      { timings },
+    );
     await assert.rejects(noClientCert.write(workerSnapshot(workerIdentity('shop', 'a', 0), 1)));
     const untrusted = openStore(opened, redisConfig({ url: `rediss://127.0.0.1:${port}`, keyPrefix: 'ocx:tls' }), { service: 'shop', instance: 'a' }, { timings });
     await assert.rejects(untrusted.readAll());

@@ -114,7 +114,10 @@ for (const kind of ['file', 'redis'] as const) {
       assert.equal(counterTotal(stored), 12);
       assert.equal(gaugePoints(stored), 1, 'only the live worker keeps gauges');
       const retired = stored.find((e) => e.snapshot.identity.role === 'retired');
-      assert.deepEqual(retired?.snapshot.ends?.map((end) => end.how), ['exited']);
+      assert.deepEqual(
+        retired?.snapshot.ends?.map((end) => end.how),
+        ['exited'],
+      );
     });
 
     test('a pid reused by a new process is a new life: the old one folds, the new one keeps counting, nothing twice', async () => {
@@ -157,7 +160,12 @@ for (const kind of ['file', 'redis'] as const) {
         await writer.write(workerSnapshot(worker(0), 20));
         await writer.write(workerSnapshot(worker(1), 3));
         await sleep(LEASE_MS + 100);
-        const crashing = s.open({ leaseMs: LEASE_MS, onFoldStep: (at) => { if (at === step) throw new Error(`crash after ${at}`); } });
+        const crashing = s.open({
+          leaseMs: LEASE_MS,
+          onFoldStep: (at) => {
+            if (at === step) throw new Error(`crash after ${at}`);
+          },
+        });
         const watcher = new Monotonic(s.open({ leaseMs: LEASE_MS }));
         await watcher.check('before');
         await assert.rejects(crashing.reap(), /crash after/); // each fold dies half way; the reaper reports it
@@ -167,7 +175,10 @@ for (const kind of ['file', 'redis'] as const) {
         await next.reap();
         const stored = await next.readAll();
         assert.equal(await watcher.check('after the next reap'), 23);
-        assert.ok(stored.every((e) => e.snapshot.identity.role === 'retired'), `all folded: ${stored.map((e) => e.snapshot.identity.role).join(',')}`);
+        assert.ok(
+          stored.every((e) => e.snapshot.identity.role === 'retired'),
+          `all folded: ${stored.map((e) => e.snapshot.identity.role).join(',')}`,
+        );
         assert.equal(counterTotal(stored), 23);
       });
     }
@@ -208,7 +219,7 @@ for (const kind of ['file', 'redis'] as const) {
       assert.equal(counterTotal(await reaper.readAll()), count, 'exactly once: neither the folded part nor the later one counted twice');
     });
 
-    test('foreign and undecodable entries are skipped and counted, never merged or folded into this app\'s slots', async () => {
+    test("foreign and undecodable entries are skipped and counted, never merged or folded into this app's slots", async () => {
       const s = await space(kind);
       const foreignWriter = s.open({ leaseMs: LEASE_MS, self: { service: 'another-app', instance: INSTANCE } });
       const writer = s.open({ leaseMs: LEASE_MS });
@@ -260,14 +271,18 @@ for (const kind of ['file', 'redis'] as const) {
       await writer.write(workerSnapshot(liveId, count));
       assert.equal(await watcher.check('before'), 1500);
       await s.restart();
-      await waitFor('writes to succeed again', async () => {
-        try {
-          await writer.write(workerSnapshot(liveId, ++count));
-          return true;
-        } catch {
-          return undefined;
-        }
-      }, 10_000);
+      await waitFor(
+        'writes to succeed again',
+        async () => {
+          try {
+            await writer.write(workerSnapshot(liveId, ++count));
+            return true;
+          } catch {
+            return undefined;
+          }
+        },
+        10_000,
+      );
       for (let i = 0; i < 5; i++) {
         await watcher.check(`scrape ${i} after the restart`);
         await writer.write(workerSnapshot(liveId, ++count));
@@ -310,9 +325,12 @@ describe('retirement contract: what only the file store has', () => {
     await writer.write(workerSnapshot(worker(1, ++pid), 1));
     const stored = await primary.readAll();
     assert.equal(counterTotal(stored), 122);
-    const directory = (s.childEnv['OCX_DIR'] as string);
+    const directory = s.childEnv['OCX_DIR'] as string;
     const files = readdirSync(directory).sort();
-    assert.deepEqual(files.filter((name) => !name.includes('worker')), ['ocx-retired-0-0-0.json', 'ocx-retired-1-0-0.json']);
+    assert.deepEqual(
+      files.filter((name) => !name.includes('worker')),
+      ['ocx-retired-0-0-0.json', 'ocx-retired-1-0-0.json'],
+    );
     assert.equal(files.length, 4, files.join(' '));
   });
 

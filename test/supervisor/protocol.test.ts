@@ -10,7 +10,7 @@ test('a supervised worker reads its settings from one variable; anything unreada
   assert.deepEqual(readWorkerSettings({ [SUPERVISED_ENV]: JSON.stringify({ maxRequests: -5, keepAliveMs: 'x' }) }), { maxRequests: 0, maxMemoryBytes: 0, keepAliveMs: 0 });
 });
 
-test('only our own retire requests are taken from a worker\'s messages', () => {
+test("only our own retire requests are taken from a worker's messages", () => {
   assert.ok(isRetireRequest({ 'otel-cluster-exporter': 'retire', reason: 'max_requests' }));
   assert.ok(isRetireRequest({ 'otel-cluster-exporter': 'retire', reason: 'memory' }));
   assert.ok(!isRetireRequest({ 'otel-cluster-exporter': 'retire', reason: 'hup' }), 'a worker cannot ask for a reason it has no say in');

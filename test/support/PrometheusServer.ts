@@ -93,10 +93,14 @@ export class PrometheusServer {
 
   /** Poll a query until it returns at least one sample. */
   eventually(expression: string, timeoutMs = 20000): Promise<PromSample[]> {
-    return this.until(`data for ${expression}`, async () => {
-      const result = await this.query(expression);
-      return result.length > 0 ? result : undefined;
-    }, timeoutMs);
+    return this.until(
+      `data for ${expression}`,
+      async () => {
+        const result = await this.query(expression);
+        return result.length > 0 ? result : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {

@@ -23,11 +23,7 @@ export interface RunningMaster {
 }
 
 /** Start `run [args] plain-app.js` and wait until the app answers and /metrics serves (unless `waitReady` is false). */
-export async function startRun(
-  args: readonly string[],
-  env: Record<string, string> = {},
-  options: { app?: string; waitReady?: boolean } = {},
-): Promise<RunningMaster> {
+export async function startRun(args: readonly string[], env: Record<string, string> = {}, options: { app?: string; waitReady?: boolean } = {}): Promise<RunningMaster> {
   const appPort = await freePort();
   const metricsPort = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'ocx-run-'));

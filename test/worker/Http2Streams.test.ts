@@ -25,11 +25,7 @@ const secure = { key: readFileSync(tls.serverKey), cert: readFileSync(tls.server
 const ca = readFileSync(tls.ca);
 
 /** One exchange over an HTTP/2 session; resolves with status and body once the stream ends. */
-function h2Request(
-  session: http2.ClientHttp2Session,
-  headers: http2.OutgoingHttpHeaders,
-  body?: Buffer | string,
-): Promise<{ status: number; body: string }> {
+function h2Request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer | string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const stream = session.request(headers, { endStream: body === undefined });
     let status = 0;
@@ -110,7 +106,10 @@ function assertTraffic(m: Awaited<ReturnType<typeof collect>>, statuses: number[
 
 async function h2Traffic(stack: Stack, server: http2.Http2Server | http2.Http2SecureServer, scheme: 'http' | 'https'): Promise<void> {
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => new Promise<void>((resolve) => server.close(() => resolve())));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => new Promise<void>((resolve) => server.close(() => resolve())),
+  );
   const session = http2.connect(`${scheme}://127.0.0.1:${port}`, { ca });
   cleanups.push(() => void session.destroy());
   const statuses = await traffic((headers, body) => h2Request(session, headers, body));
@@ -128,7 +127,10 @@ test('HTTP/1 baseline: the app served over http counts 10 requests with these la
   const stack = createStack();
   const server = http.createServer(compatHandler);
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => close(server));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(server),
+  );
   const statuses = await traffic(async (headers, body) => {
     const reply = await request(port, {
       method: String(headers[':method'] ?? 'GET'),
@@ -190,7 +192,10 @@ test('an HTTP/2 stream the client resets before the response is an abort (499), 
     started(); // never answers
   });
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => new Promise<void>((resolve) => server.close(() => resolve())));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => new Promise<void>((resolve) => server.close(() => resolve())),
+  );
   const session = http2.connect(`http://127.0.0.1:${port}`);
   cleanups.push(() => void session.destroy());
   const stream = session.request({ ':path': '/slow/1' });

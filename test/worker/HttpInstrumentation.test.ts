@@ -10,19 +10,7 @@ import { HttpMetricProducer } from '../../src/worker/HttpMetricProducer';
 import { RequestAccumulator } from '../../src/worker/RequestAccumulator';
 import { RouteNormaliser, UNMATCHED_ENDPOINT } from '../../src/worker/RouteNormaliser';
 import { stashError } from '../../src/worker/requestError';
-import {
-  close,
-  collect,
-  createStack,
-  eventually,
-  histogramOf,
-  listen,
-  rawExchange,
-  request,
-  seriesOf,
-  sumOf,
-  type Stack,
-} from './support';
+import { close, collect, createStack, eventually, histogramOf, listen, rawExchange, request, seriesOf, sumOf, type Stack } from './support';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -32,7 +20,10 @@ afterEach(async () => {
 async function serve(stack: Stack, handler: (req: http.IncomingMessage, res: http.ServerResponse) => unknown): Promise<number> {
   const server = http.createServer(handler);
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => close(server));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(server),
+  );
   return port;
 }
 
@@ -68,7 +59,10 @@ test('every request is counted once with its method, endpoint and status', async
   const duration = histogramOf(m, CATALOGUE.requestDuration.name, { method: 'GET', endpoint: '/', status: '200' });
   assert.equal(duration.count, 3);
   assert.deepEqual(duration.buckets.boundaries, [...DEFAULT_DURATION_BUCKETS]);
-  assert.equal(duration.buckets.counts.reduce((a, b) => a + b, 0), 3);
+  assert.equal(
+    duration.buckets.counts.reduce((a, b) => a + b, 0),
+    3,
+  );
   assert.ok(duration.sum! > 0 && duration.min! > 0 && duration.max! >= duration.min!);
   for (const attributes of seriesOf(m, R)) assert.equal(attributes[LABEL.workerId], undefined);
   assert.equal(sumOf(m, CATALOGUE.activeRequests.name), 0);
@@ -116,7 +110,15 @@ test('chunked request bodies are counted exactly whatever way the app reads them
     } else if (req.url === '/for-await') {
       for await (const part of req) parts.push(part as Buffer);
     } else {
-      await pipeline(req, new Writable({ write(part: Buffer, _e, done) { parts.push(part); done(); } }));
+      await pipeline(
+        req,
+        new Writable({
+          write(part: Buffer, _e, done) {
+            parts.push(part);
+            done();
+          },
+        }),
+      );
     }
     digests.set(req.url ?? '', digest(Buffer.concat(parts)));
     res.end('ok');
@@ -233,7 +235,10 @@ test("a malformed request gets Node's own 400 reply unchanged and is counted in 
   const stack = createStack();
   const server = http.createServer((_req, res) => res.end('ok'));
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => close(server));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(server),
+  );
   const reply = await rawExchange(port, 'NOT A REQUEST\r\n\r\n');
   assert.equal(reply, 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   assert.equal(server.listenerCount('clientError'), 0);
@@ -253,7 +258,10 @@ test("an app's own clientError listener keeps working and the error is still cou
   const server = http.createServer((_req, res) => res.end('ok'));
   server.on('clientError', (_error, socket) => socket.end('HTTP/1.1 418 Teapot\r\nConnection: close\r\n\r\n'));
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => close(server));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(server),
+  );
   assert.match(await rawExchange(port, 'GET / HTTP/1.1\r\nBad Header\r\n\r\n'), /^HTTP\/1.1 418 Teapot/);
   assert.equal(sumOf(await collect(stack), CATALOGUE.errorHandling.name), 1);
 });
@@ -263,7 +271,10 @@ test('an ignored server is never counted', async () => {
   const ignored = http.createServer((_req, res) => res.writeHead(500).end('metrics'));
   stack.instrumentation.ignoreServer(ignored);
   const port = await listen(ignored);
-  cleanups.push(() => stack.instrumentation.disable(), () => close(ignored));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(ignored),
+  );
   await request(port, { path: '/metrics' });
   await rawExchange(port, 'BAD\r\n\r\n');
   const m = await collect(stack);

@@ -1,13 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import {
-  AggregationTemporality,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-  type MetricData,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { CATALOGUE, SCOPE_NAME } from '../../src/catalogue/MetricCatalogue';
 import { HttpMetricProducer } from '../../src/worker/HttpMetricProducer';
 import { RequestAccumulator } from '../../src/worker/RequestAccumulator';
@@ -27,7 +21,10 @@ test('a real MetricReader merges the producer output under the catalogue names',
   const stack = createStack();
   const server = http.createServer((_req, res) => res.writeHead(503).end('busy'));
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => close(server));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(server),
+  );
   await request(port, { path: '/queue' });
 
   const reader = new CollectingReader({ metricProducers: [stack.producer] });
@@ -38,14 +35,7 @@ test('a real MetricReader merges the producer output under the catalogue names',
   const scope = resourceMetrics.scopeMetrics.find((s) => s.scope.name === SCOPE_NAME);
   assert.ok(scope, 'scope present');
   const byName = new Map<string, MetricData>(scope.metrics.map((m) => [m.descriptor.name, m]));
-  const expected = [
-    CATALOGUE.requests,
-    CATALOGUE.requestDuration,
-    CATALOGUE.requestSize,
-    CATALOGUE.responseSize,
-    CATALOGUE.failedRequests,
-    CATALOGUE.activeRequests,
-  ];
+  const expected = [CATALOGUE.requests, CATALOGUE.requestDuration, CATALOGUE.requestSize, CATALOGUE.responseSize, CATALOGUE.failedRequests, CATALOGUE.activeRequests];
   for (const definition of expected) {
     const metric = byName.get(definition.name);
     assert.ok(metric, definition.name);
@@ -88,7 +78,10 @@ test('histogram points carry boundaries, per-bucket counts, sum, count, min and 
   const active = metrics.find((m) => m.descriptor.name === CATALOGUE.activeRequests.name)!;
   assert.equal(active.dataPoints[0]!.value, 2);
   // No failures recorded: no empty failure metric either.
-  assert.equal(metrics.some((m) => m.descriptor.name === CATALOGUE.failedRequests.name), false);
+  assert.equal(
+    metrics.some((m) => m.descriptor.name === CATALOGUE.failedRequests.name),
+    false,
+  );
 });
 
 test('bucket boundaries that are not strictly increasing are rejected with the option named', () => {

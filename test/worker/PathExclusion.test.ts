@@ -43,7 +43,10 @@ test('excluded requests are served as usual and counted nowhere: no series, no f
     res.end('ok');
   });
   const port = await listen(server);
-  cleanups.push(() => instrumentation.disable(), () => close(server));
+  cleanups.push(
+    () => instrumentation.disable(),
+    () => close(server),
+  );
   for (const path of ['/health', '/healthz?probe=1', '/internal/jobs/run', '/orders', '/orders']) {
     assert.equal((await request(port, { path })).body.toString(), 'ok');
   }

@@ -12,7 +12,10 @@ test('past its series budget every new combination is counted in the one overflo
   const overflow = series.find((s) => s.endpoint === OVERFLOW_SERIES.endpoint);
   assert.deepEqual([overflow?.method, overflow?.status, overflow?.count], [OVERFLOW_SERIES.method, OVERFLOW_SERIES.status, 47]);
   assert.equal(series.find((s) => s.endpoint === '/p0')?.count, 2);
-  assert.equal(series.reduce((total, s) => total + s.count, 0), 51);
+  assert.equal(
+    series.reduce((total, s) => total + s.count, 0),
+    51,
+  );
 });
 
 test('the method label keeps the configured methods and folds the rest into _OTHER', () => {

@@ -1,14 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  ID_PLACEHOLDER,
-  OVERFLOW_ENDPOINT,
-  RouteNormaliser,
-  UNMATCHED_ENDPOINT,
-  isIdLikeSegment,
-  normalisePath,
-} from '../../src/worker/RouteNormaliser';
+import { ID_PLACEHOLDER, OVERFLOW_ENDPOINT, RouteNormaliser, UNMATCHED_ENDPOINT, isIdLikeSegment, normalisePath } from '../../src/worker/RouteNormaliser';
 
 test('framework route wins over the raw path', () => {
   const n = new RouteNormaliser({ maxEndpoints: 10 });

@@ -44,7 +44,13 @@ async function collect(): Promise<{ metrics: Map<string, MetricData>; stop: () =
     metrics.clear();
     for (const metric of resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)) metrics.set(metric.descriptor.name, metric);
   }
-  return { metrics, stop: async () => { handle.stop(); await provider.shutdown(); } };
+  return {
+    metrics,
+    stop: async () => {
+      handle.stop();
+      await provider.shutdown();
+    },
+  };
 }
 
 test("the runtime metrics have prom-client's exact names, types and labels (asked of prom-client itself)", async () => {

@@ -43,5 +43,8 @@ test('each duration bucket keeps the latest traced observation, through a real r
   assert.equal(byEndpoint('/b').exemplars, undefined);
   assert.deepEqual(byEndpoint('/a').counts, [2, 1, 1], 'exemplars change no count');
   const size = decoded.metrics.find((m) => m.name === CATALOGUE.requestSize.name)!;
-  assert.ok(size.points.every((p) => (p.value as HistogramValue).exemplars === undefined), 'only durations carry exemplars');
+  assert.ok(
+    size.points.every((p) => (p.value as HistogramValue).exemplars === undefined),
+    'only durations carry exemplars',
+  );
 });

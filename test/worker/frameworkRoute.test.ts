@@ -28,7 +28,10 @@ test('Express routes appear as templates, including nested routers', async () =>
   app.get('/fail/:code', (_req, _res, next) => next(new Error('handler failed')));
   const server = http.createServer(app);
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => close(server));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(server),
+  );
 
   await request(port, { path: '/api/users/ab-cd' });
   await request(port, { path: '/api/users/other' });
@@ -53,7 +56,10 @@ test('Fastify routes appear as templates; its 404s are unmatched', async () => {
   const app = Fastify();
   app.get('/items/:id', async () => ({ ok: true }));
   app.post('/items/:id/tags/:tag', async (req) => ({ got: req.body }));
-  cleanups.push(() => stack.instrumentation.disable(), () => app.close());
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => app.close(),
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
 
@@ -75,7 +81,10 @@ test('any app can name its route with setRequestRoute', async () => {
     res.end('report');
   });
   const port = await listen(server);
-  cleanups.push(() => stack.instrumentation.disable(), () => close(server));
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(server),
+  );
   await request(port, { path: '/reports/2024-final' });
   assert.equal(sumOf(await collect(stack), R, { endpoint: '/reports/:year' }), 1);
 });

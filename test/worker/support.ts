@@ -49,15 +49,12 @@ export function request(
   options: { method?: string; path?: string; body?: Buffer | string | undefined; chunks?: (Buffer | string)[]; headers?: http.OutgoingHttpHeaders | undefined } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers, agent: false },
-      (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (part: Buffer) => parts.push(part));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), headers: res.headers }));
-        res.on('error', reject);
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers, agent: false }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (part: Buffer) => parts.push(part));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts), headers: res.headers }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
     if (options.chunks !== undefined) {
       for (const chunk of options.chunks) req.write(chunk);

@@ -42,8 +42,7 @@ const NODE_VERSIONS: Readonly<Record<TlsVersionName, SecureVersion>> = {
  */
 export function tlsFromSsl(ssl: EndpointTlsConfig): TlsSettings | undefined {
   if (!ssl.enabled) return undefined;
-  const clientAuthType: ClientAuthType =
-    ssl.clientCafile === '' ? 'NoClientCert' : ssl.clientAuthRequired ? 'RequireAndVerifyClientCert' : 'RequestClientCert';
+  const clientAuthType: ClientAuthType = ssl.clientCafile === '' ? 'NoClientCert' : ssl.clientAuthRequired ? 'RequireAndVerifyClientCert' : 'RequestClientCert';
   return {
     certFile: ssl.certfile,
     keyFile: ssl.keyfile,

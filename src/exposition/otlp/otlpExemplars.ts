@@ -74,8 +74,13 @@ function indexExemplars(request: ResourceMetrics): ExemplarIndex {
 
 // ---- JSON: { resourceMetrics: [{ scopeMetrics: [{ scope: {name}, metrics: [{ name, histogram: { dataPoints } }] }] }] }
 
-interface JsonMetric { name?: string; histogram?: { dataPoints?: Record<string, unknown>[] } }
-interface JsonRequest { resourceMetrics?: { scopeMetrics?: { scope?: { name?: string }; metrics?: JsonMetric[] }[] }[] }
+interface JsonMetric {
+  name?: string;
+  histogram?: { dataPoints?: Record<string, unknown>[] };
+}
+interface JsonRequest {
+  resourceMetrics?: { scopeMetrics?: { scope?: { name?: string }; metrics?: JsonMetric[] }[] }[];
+}
 
 function addToJson(bytes: Uint8Array, index: ExemplarIndex): Uint8Array {
   const request = JSON.parse(new TextDecoder().decode(bytes)) as JsonRequest;
@@ -157,8 +162,10 @@ function protobufExemplar(exemplar: SnapshotExemplar): Uint8Array {
   const value = Buffer.alloc(8);
   value.writeDoubleLE(exemplar.value);
   return concat([
-    tag(2, WIRE_FIXED64), time,
-    tag(3, WIRE_FIXED64), value,
+    tag(2, WIRE_FIXED64),
+    time,
+    tag(3, WIRE_FIXED64),
+    value,
     lengthDelimited(4, Buffer.from(exemplar.spanId, 'hex')),
     lengthDelimited(5, Buffer.from(exemplar.traceId, 'hex')),
   ]);

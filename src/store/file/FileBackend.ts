@@ -259,32 +259,36 @@ export class FileBackend implements LifeBackend {
     }
     const nowMs = Date.now();
     let vanished = false;
-    const listed = await Promise.all([...lives.values()].map(async (files): Promise<ListedLife | undefined> => {
-      if (files.tomb) return undefined; // folded: never counted again
-      if (!files.snapshot && !files.claim) return undefined; // a lease alone
-      const read = await this.readSafely(this.path(files.claim ? `${files.name}.claim` : files.name), (version) => known(files.name, version));
-      if (read === 'vanished') {
-        vanished = true;
-        return undefined;
-      }
-      if (read === undefined) return undefined;
-      const renewedAtMs = files.claim ? undefined : Math.max(read.mtimeMs, (await this.leaseMtime(files.name)) ?? -Infinity);
-      const state = files.claim ? 'claimed' : nowMs - (renewedAtMs as number) <= this.leaseMs ? 'live' : 'expired';
-      return {
-        scope: this.directory,
-        ...files.identity,
-        key: files.name,
-        version: read.version,
-        state,
-        renewedAtMs,
-        text: read.text,
-      };
-    }));
+    const listed = await Promise.all(
+      [...lives.values()].map(async (files): Promise<ListedLife | undefined> => {
+        if (files.tomb) return undefined; // folded: never counted again
+        if (!files.snapshot && !files.claim) return undefined; // a lease alone
+        const read = await this.readSafely(this.path(files.claim ? `${files.name}.claim` : files.name), (version) => known(files.name, version));
+        if (read === 'vanished') {
+          vanished = true;
+          return undefined;
+        }
+        if (read === undefined) return undefined;
+        const renewedAtMs = files.claim ? undefined : Math.max(read.mtimeMs, (await this.leaseMtime(files.name)) ?? -Infinity);
+        const state = files.claim ? 'claimed' : nowMs - (renewedAtMs as number) <= this.leaseMs ? 'live' : 'expired';
+        return {
+          scope: this.directory,
+          ...files.identity,
+          key: files.name,
+          version: read.version,
+          state,
+          renewedAtMs,
+          text: read.text,
+        };
+      }),
+    );
     if (vanished) return 'vanished';
-    const retired = await Promise.all(retiredSlots.map(async (slot): Promise<RetiredRecord | undefined> => {
-      const read = await this.readSafely(this.path(retiredFileName(slot)), (version) => known(retiredKey(this.directory, slot), version));
-      return read === undefined || read === 'vanished' ? undefined : { slot, version: read.version, text: read.text };
-    }));
+    const retired = await Promise.all(
+      retiredSlots.map(async (slot): Promise<RetiredRecord | undefined> => {
+        const read = await this.readSafely(this.path(retiredFileName(slot)), (version) => known(retiredKey(this.directory, slot), version));
+        return read === undefined || read === 'vanished' ? undefined : { slot, version: read.version, text: read.text };
+      }),
+    );
     await this.collectTombstones(tombs, nowMs);
     return {
       scope: this.directory,

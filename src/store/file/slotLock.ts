@@ -44,7 +44,13 @@ async function acquire(lockPath: string): Promise<void> {
     if (await isStale(lockPath)) {
       // Only the waiter whose rename succeeds removes it; the others simply retry.
       const aside = `${lockPath}.stale-${randomBytes(4).toString('hex')}`;
-      if (await rename(lockPath, aside).then(() => true, () => false)) await unlink(aside).catch(() => undefined);
+      if (
+        await rename(lockPath, aside).then(
+          () => true,
+          () => false,
+        )
+      )
+        await unlink(aside).catch(() => undefined);
       continue;
     }
     if (Date.now() > deadline) throw new Error(`${lockPath}: still locked by another process after ${WAIT_LIMIT_MS} ms`);

@@ -12,7 +12,10 @@ export type RedisClient = Redis | Cluster;
 export class LuaScript {
   readonly sha: string;
 
-  constructor(readonly name: string, readonly source: string) {
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 

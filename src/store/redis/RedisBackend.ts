@@ -120,9 +120,7 @@ export class RedisBackend implements LifeBackend {
   async write(life: LifeRef, text: string, version: number): Promise<WriteReply> {
     await this.connected();
     const k = this.lifeKeys(life);
-    const reply = await WRITE_SCRIPT.run(this.client, [k.life, k.lease, k.index, k.retired, k.versions], [
-      text, version, this.settings.ttlMs, this.leaseMs, k.member, Date.now(),
-    ]);
+    const reply = await WRITE_SCRIPT.run(this.client, [k.life, k.lease, k.index, k.retired, k.versions], [text, version, this.settings.ttlMs, this.leaseMs, k.member, Date.now()]);
     const fenced = fencedText(reply);
     if (fenced !== undefined) return { fenced };
     if (!Array.isArray(reply) || typeof reply[0] !== 'number') throw new Error(`redis store: unexpected reply to the write script: ${String(reply)}`);
@@ -174,9 +172,11 @@ export class RedisBackend implements LifeBackend {
   async compareAndSetRetired(scope: string, slot: number, expected: string | undefined, text: string): Promise<string | undefined> {
     await this.connected();
     const version = randomBytes(8).toString('hex');
-    const reply = await SET_RETIRED_SCRIPT.run(this.client, [this.keys.retired(scope), this.keys.retiredVersions(scope)], [
-      String(slot), expected ?? '', text, version, this.settings.ttlMs,
-    ]);
+    const reply = await SET_RETIRED_SCRIPT.run(
+      this.client,
+      [this.keys.retired(scope), this.keys.retiredVersions(scope)],
+      [String(slot), expected ?? '', text, version, this.settings.ttlMs],
+    );
     return reply === 1 ? version : undefined;
   }
 
@@ -201,7 +201,9 @@ export class RedisBackend implements LifeBackend {
     const [firstLives, firstRetired] = [pairs(replyAt(first, 0)), replyAt(first, 1) as Record<string, string>];
     const members = firstLives.map(([member]) => member);
     const fetchText = firstLives.map(([member, version]) => !known(this.lifeKey(scope, member), version));
-    const slots = Object.entries(firstRetired ?? {}).filter(([slot, version]) => !known(retiredKey(scope, Number(slot)), version)).map(([slot]) => slot);
+    const slots = Object.entries(firstRetired ?? {})
+      .filter(([slot, version]) => !known(retiredKey(scope, Number(slot)), version))
+      .map(([slot]) => slot);
     const transaction = this.client.multi().zrange(index, 0, -1, 'WITHSCORES').hgetall(versionsKey);
     if (members.length > 0) transaction.mget(...members.map((member) => this.keys.lease(scope, member)));
     members.forEach((member, i) => {
@@ -223,7 +225,7 @@ export class RedisBackend implements LifeBackend {
       const fields = replyAt(second, base + i) as (string | null)[];
       if (parsed === undefined || version === undefined) return;
       const claimed = fields[0] !== null && fields[0] !== undefined;
-      const text = fetchText[i] ? fields[1] ?? undefined : undefined;
+      const text = fetchText[i] ? (fields[1] ?? undefined) : undefined;
       if (fetchText[i] && text === undefined) {
         stale.push(member); // indexed, but its snapshot expired: nothing left to count
         return;
@@ -244,7 +246,7 @@ export class RedisBackend implements LifeBackend {
     const retired: RetiredRecord[] = [];
     for (const [slot, version] of Object.entries(nowRetired)) {
       const at = slots.indexOf(slot);
-      const text = at === -1 ? undefined : texts[at] ?? undefined;
+      const text = at === -1 ? undefined : (texts[at] ?? undefined);
       retired.push({ slot: Number(slot), version, text });
     }
     return { scope, owner: this.keys.ownerOf(scope), lives, retired };

@@ -52,7 +52,10 @@ export function createRedisClient(config: RedisConfig, timings: RedisTimings = D
       slotsRefreshTimeout: timings.connectTimeoutMs,
       redisOptions,
     };
-    return new Cluster(config.clusterNodes.map((node) => ({ host: node.host, port: node.port })), options);
+    return new Cluster(
+      config.clusterNodes.map((node) => ({ host: node.host, port: node.port })),
+      options,
+    );
   }
   if (config.sentinels.length > 0) {
     return new Redis({

@@ -22,7 +22,9 @@ end
  * ARGV: text, version, ttlMs (0 = none), leaseMs, member, now.
  * Returns `{-1, frozen text}` when fenced, else `{1 if newly indexed else 0}`.
  */
-export const WRITE_SCRIPT = new LuaScript('write', `${EXPIRE}
+export const WRITE_SCRIPT = new LuaScript(
+  'write',
+  `${EXPIRE}
 if redis.call('HEXISTS', KEYS[1], 'c') == 1 then return {-1, redis.call('HGET', KEYS[1], 's') or ''} end
 local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 's', ARGV[1])
@@ -33,7 +35,8 @@ expire(KEYS[3], ttl)
 if redis.call('EXISTS', KEYS[4]) == 1 then expire(KEYS[4], ttl) end
 if redis.call('EXISTS', KEYS[5]) == 1 then expire(KEYS[5], ttl) end
 return {added}
-`);
+`,
+);
 
 /**
  * A flush with nothing new: renew the lease and the TTLs only.
@@ -41,7 +44,9 @@ return {added}
  * KEYS: life, lease, index, retired, retired versions. ARGV: ttlMs, leaseMs, now.
  * Returns `{-1, frozen text}` when fenced, `{0}` when the life is missing (emptied Redis), else `{1}`.
  */
-export const RENEW_SCRIPT = new LuaScript('renew', `${EXPIRE}
+export const RENEW_SCRIPT = new LuaScript(
+  'renew',
+  `${EXPIRE}
 if redis.call('HEXISTS', KEYS[1], 'c') == 1 then return {-1, redis.call('HGET', KEYS[1], 's') or ''} end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
 local ttl = tonumber(ARGV[1])
@@ -50,13 +55,16 @@ for i = 1, 5 do
   if i ~= 2 and redis.call('EXISTS', KEYS[i]) == 1 then expire(KEYS[i], ttl) end
 end
 return {1}
-`);
+`,
+);
 
 /**
  * Freeze a life. KEYS: life, lease. ARGV: '1' to leave a life with a valid lease alone.
  * Returns `{1, text}` claimed (now or before), `{2}` live, `{0}` gone or already folded.
  */
-export const CLAIM_SCRIPT = new LuaScript('claim', `
+export const CLAIM_SCRIPT = new LuaScript(
+  'claim',
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'f') == 1 then return {0} end
 if redis.call('HEXISTS', KEYS[1], 'c') == 0 then
   if ARGV[1] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return {2} end
@@ -64,13 +72,16 @@ if redis.call('HEXISTS', KEYS[1], 'c') == 0 then
   redis.call('DEL', KEYS[2])
 end
 return {1, redis.call('HGET', KEYS[1], 's') or ''}
-`);
+`,
+);
 
 /**
  * Put back a lost life as claimed, unless any record of it exists.
  * KEYS: life, index. ARGV: text, version, member, ttlMs. Returns 1 written, 0 not.
  */
-export const RESTORE_CLAIM_SCRIPT = new LuaScript('restore-claim', `${EXPIRE}
+export const RESTORE_CLAIM_SCRIPT = new LuaScript(
+  'restore-claim',
+  `${EXPIRE}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local ttl = tonumber(ARGV[4])
 redis.call('HSET', KEYS[1], 's', ARGV[1], 'c', '1')
@@ -78,14 +89,17 @@ expire(KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 expire(KEYS[2], ttl)
 return 1
-`);
+`,
+);
 
 /**
  * Drop a folded life from the index; keep its frozen text as a tombstone (for
  * fencing a writer that may still run) or delete it.
  * KEYS: life, lease, index. ARGV: member, '1' to keep a tombstone, tombstone ttlMs.
  */
-export const RELEASE_SCRIPT = new LuaScript('release', `
+export const RELEASE_SCRIPT = new LuaScript(
+  'release',
+  `
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[2])
 if ARGV[2] == '1' then
@@ -97,14 +111,17 @@ else
   redis.call('DEL', KEYS[1])
 end
 return 1
-`);
+`,
+);
 
 /**
  * Compare-and-set of a slot's retired totals on their version.
  * KEYS: retired, retired versions. ARGV: slot, expected version ('' = absent), text, new version, ttlMs.
  * Returns 1 written, 0 changed meanwhile.
  */
-export const SET_RETIRED_SCRIPT = new LuaScript('set-retired', `${EXPIRE}
+export const SET_RETIRED_SCRIPT = new LuaScript(
+  'set-retired',
+  `${EXPIRE}
 local current = redis.call('HGET', KEYS[2], ARGV[1]) or ''
 if current ~= ARGV[2] then return 0 end
 local ttl = tonumber(ARGV[5])
@@ -113,4 +130,5 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 expire(KEYS[1], ttl)
 expire(KEYS[2], ttl)
 return 1
-`);
+`,
+);

@@ -44,8 +44,23 @@ function openssl(...args: string[]): void {
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'ocx-access-'));
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=test-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=test-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   for (const name of ['server', 'client']) {
@@ -82,7 +97,10 @@ async function endpointFor(webConfig: string, extraEnv: Record<string, string> =
 }
 
 const tlsBlock = (clientAuthType: string, ca = true): string =>
-  `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n${ca ? '  client_ca_file: ca.crt\n' : ''}  client_auth_type: ${clientAuthType}\n`.replace(/(server|ca)\.(crt|key)/g, (m) => join(dir, m));
+  `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n${ca ? '  client_ca_file: ca.crt\n' : ''}  client_auth_type: ${clientAuthType}\n`.replace(
+    /(server|ca)\.(crt|key)/g,
+    (m) => join(dir, m),
+  );
 
 describe('client certificates', () => {
   const trust = (): https.RequestOptions => ({ ca: readFileSync(join(dir, 'ca.crt')) });
@@ -118,7 +136,9 @@ describe('basic auth, headers, path and negotiation', () => {
   let port = 0;
 
   before(async () => {
-    port = await endpointFor(`basic_auth_users:\n  alice: ${bcrypt.hashSync(password, 4)}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`, { PROMETHEUS_METRICS_PATH: '/m' });
+    port = await endpointFor(`basic_auth_users:\n  alice: ${bcrypt.hashSync(password, 4)}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`, {
+      PROMETHEUS_METRICS_PATH: '/m',
+    });
   });
 
   test('401 with a Basic challenge without or with wrong credentials; 200 with the right ones', async () => {
@@ -132,7 +152,11 @@ describe('basic auth, headers, path and negotiation', () => {
   });
 
   test('the configured headers are on every answer; only the configured path serves metrics', async () => {
-    for (const [path, status] of [['/m', 200], ['/healthz', 200], ['/metrics', 404]] as const) {
+    for (const [path, status] of [
+      ['/m', 200],
+      ['/healthz', 200],
+      ['/metrics', 404],
+    ] as const) {
       const reply = await request(port, path, good);
       assert.equal(reply.status, status, path);
       assert.equal(reply.headers['x-frame-options'], 'deny', path);

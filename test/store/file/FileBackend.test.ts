@@ -28,7 +28,10 @@ function open(): { directory: string; store: Retirement; selfMetrics: SelfMetric
 }
 
 function storeErrors(selfMetrics: SelfMetrics): number {
-  return selfMetrics.toPoints().filter((point) => point.attributes['store'] === 'file').reduce((sum, point) => sum + point.value, 0);
+  return selfMetrics
+    .toPoints()
+    .filter((point) => point.attributes['store'] === 'file')
+    .reduce((sum, point) => sum + point.value, 0);
 }
 
 test('links, FIFOs and oversized files named like snapshots are skipped and counted once; reading never blocks', async () => {

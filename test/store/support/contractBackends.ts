@@ -56,10 +56,17 @@ export async function openSpace(kind: 'file' | 'redis', destructive: boolean): P
     };
     return {
       kind,
-      open: (options = {}) => remember(new Retirement(
-        new FileBackend({ directory, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}), ...(options.selfMetrics ? { selfMetrics: options.selfMetrics } : {}) }),
-        { ...options, self: options.self ?? { service: SERVICE, instance: INSTANCE } },
-      )),
+      open: (options = {}) =>
+        remember(
+          new Retirement(
+            new FileBackend({
+              directory,
+              ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+              ...(options.selfMetrics ? { selfMetrics: options.selfMetrics } : {}),
+            }),
+            { ...options, self: options.self ?? { service: SERVICE, instance: INSTANCE } },
+          ),
+        ),
       empty: wipe,
       restart: wipe,
       childEnv: { OCX_BACKEND: 'file', OCX_DIR: directory },

@@ -15,9 +15,10 @@ import { workerIdentity, workerSnapshot } from './redisFixtures';
 
 const self = { service: 'shop', instance: 'host-a' };
 const identity = workerIdentity(self.service, self.instance, Number(process.env['OCX_SLOT'] ?? '0'), process.pid, Date.now());
-const backend = process.env['OCX_BACKEND'] === 'file'
-  ? new FileBackend({ directory: process.env['OCX_DIR'] ?? '', leaseMs: 300 })
-  : RedisBackend.fromConfig(JSON.parse(process.env['OCX_REDIS_CONFIG'] ?? '{}') as RedisConfig, self, { leaseMs: 300 });
+const backend =
+  process.env['OCX_BACKEND'] === 'file'
+    ? new FileBackend({ directory: process.env['OCX_DIR'] ?? '', leaseMs: 300 })
+    : RedisBackend.fromConfig(JSON.parse(process.env['OCX_REDIS_CONFIG'] ?? '{}') as RedisConfig, self, { leaseMs: 300 });
 const store = new Retirement(backend, { self });
 let count = 0;
 let stopping = false;

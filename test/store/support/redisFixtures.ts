@@ -150,7 +150,11 @@ export function histogramCount(stored: readonly StoredSnapshot[], name = DURATIO
 export class RedisServer {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number, private readonly extraArgs: readonly string[], readonly dir: string) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[],
+    readonly dir: string,
+  ) {}
 
   /** Start a server (optionally on a given port) and wait until it answers PING. */
   static async start(extraArgs: readonly string[] = [], options: { port?: number; dir?: string; tlsPing?: boolean } = {}): Promise<RedisServer> {
@@ -197,12 +201,20 @@ export class RedisServer {
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    await waitFor(`redis-server on ${this.port} to accept connections`, () => {
-      if (child.exitCode !== null) throw new Error(`redis-server exited: ${output.slice(-500)}`);
-      return output.includes('Ready to accept connections') || (skipPing && output.includes('Server initialized')) ? true : undefined;
-    }, 10_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitFor(
+      `redis-server on ${this.port} to accept connections`,
+      () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited: ${output.slice(-500)}`);
+        return output.includes('Ready to accept connections') || (skipPing && output.includes('Server initialized')) ? true : undefined;
+      },
+      10_000,
+    );
   }
 }
 
@@ -221,11 +233,17 @@ export async function startSentinel(masterPort: number, dir: string): Promise<Ru
   writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor mymaster 127.0.0.1 ${masterPort} 1\n`);
   const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  await waitFor(`sentinel on ${port}`, () => {
-    if (child.exitCode !== null) throw new Error(`sentinel exited: ${output.slice(-500)}`);
-    return output.includes('+monitor master mymaster') ? true : undefined;
-  }, 10_000);
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  await waitFor(
+    `sentinel on ${port}`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`sentinel exited: ${output.slice(-500)}`);
+      return output.includes('+monitor master mymaster') ? true : undefined;
+    },
+    10_000,
+  );
   return {
     port,
     stop: async () => {

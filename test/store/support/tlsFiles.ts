@@ -24,7 +24,10 @@ export function makeTlsFiles(): TlsFiles {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=ocx-test-ca', '-keyout', path('ca.key'), '-out', path('ca.pem'));
   writeFileSync(path('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  for (const [name, ext] of [['server', ['-extfile', path('server.ext')]], ['client', []]] as const) {
+  for (const [name, ext] of [
+    ['server', ['-extfile', path('server.ext')]],
+    ['client', []],
+  ] as const) {
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=ocx-test-${name}`, '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`));
     openssl('x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '1', '-out', path(`${name}.pem`), ...ext);
   }

@@ -125,8 +125,7 @@ if (cluster.isPrimary) {
         return null.x;
       }
     }
-    const method = (decorators, name) =>
-      Reflect.decorate(decorators, UsersController.prototype, name, Object.getOwnPropertyDescriptor(UsersController.prototype, name));
+    const method = (decorators, name) => Reflect.decorate(decorators, UsersController.prototype, name, Object.getOwnPropertyDescriptor(UsersController.prototype, name));
     method([Get('users/:id')], 'get');
     Param('id')(UsersController.prototype, 'get', 0);
     method([Get('users/:id/posts')], 'posts');

@@ -19,9 +19,12 @@ const server = http.createServer((req, res) => {
     setTimeout(() => res.end(`slow ${process.pid}`), Number(url.searchParams.get('ms') ?? 100));
   } else if (url.pathname === '/spin') {
     res.end(`spinning ${process.pid}`);
-    setTimeout(() => {
-      for (;;);
-    }, Number(url.searchParams.get('after') ?? 0));
+    setTimeout(
+      () => {
+        for (;;);
+      },
+      Number(url.searchParams.get('after') ?? 0),
+    );
   } else if (url.pathname === '/crash') {
     res.end(`crashing ${process.pid}`);
     setTimeout(() => {

@@ -1,11 +1,5 @@
 import type { Counter, Gauge, Histogram } from '@opentelemetry/api';
-import {
-  MeterProvider,
-  MetricReader,
-  type CollectionResult,
-  type MetricCollectOptions,
-  type MetricProducer,
-} from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader, type CollectionResult, type MetricCollectOptions, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import { CATALOGUE, LABEL, SCOPE_NAME } from '../../../src/catalogue/MetricCatalogue';
 
 /** A reader that only collects when asked: the test's window into a MeterProvider. */

@@ -10,7 +10,11 @@ export function nanos(time: HrTime): string {
 
 /** Order-independent identity of an attribute set. */
 export function attributeKey(attributes: Readonly<Record<string, unknown>>): string {
-  return JSON.stringify(Object.keys(attributes).sort().map((key) => [key, attributes[key]]));
+  return JSON.stringify(
+    Object.keys(attributes)
+      .sort()
+      .map((key) => [key, attributes[key]]),
+  );
 }
 
 function flatAttributes(attributes: Readonly<Record<string, unknown>>): Record<string, AttributeValue> {
@@ -28,11 +32,7 @@ function flatAttributes(attributes: Readonly<Record<string, unknown>>): Record<s
  */
 export function assertExportMatches(received: ReceivedResource, produced: ResourceMetrics): void {
   const producedMetrics = produced.scopeMetrics.flatMap((scoped) => scoped.metrics.map((metric) => ({ scope: scoped.scope.name, metric })));
-  assert.deepEqual(
-    received.metrics.map((m) => m.name).sort(),
-    producedMetrics.map((p) => p.metric.descriptor.name).sort(),
-    'the export carries exactly the produced metrics',
-  );
+  assert.deepEqual(received.metrics.map((m) => m.name).sort(), producedMetrics.map((p) => p.metric.descriptor.name).sort(), 'the export carries exactly the produced metrics');
   for (const { scope, metric } of producedMetrics) {
     const got = received.metrics.find((m) => m.name === metric.descriptor.name);
     assert.ok(got, `metric ${metric.descriptor.name} was exported`);
