@@ -2,6 +2,7 @@ import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metric
 import type { Resource } from '@opentelemetry/resources';
 import { CATALOGUE } from '../catalogue/MetricCatalogue';
 import { MergedEndpointCap } from '../merge/MergedEndpointCap';
+import { StoreRestarts } from '../primary/StoreRestarts';
 import { SnapshotMerger } from '../merge/SnapshotMerger';
 import { warnMergeConflict } from '../merge/warnMergeConflict';
 import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
@@ -31,6 +32,11 @@ export interface MergedViewOptions {
   readonly localSnapshot?: () => Promise<Snapshot | undefined>;
   /** Distinct `endpoint` values per metric in the whole view (`metrics.max_endpoints`); unlimited when absent. */
   readonly maxEndpoints?: number;
+  /**
+   * Derive restart counters, live workers and worker states from the lives
+   * the store lists, for instances no primary watches (`serve` next to PM2).
+   */
+  readonly deriveRestarts?: boolean;
 }
 
 /**
@@ -47,9 +53,11 @@ export class MergedView implements MetricProducer {
   /** Keeps the label order between scrapes, so a scrape does not re-sort from scratch. */
   private readonly merger = new SnapshotMerger();
   private readonly endpointCap: MergedEndpointCap | undefined;
+  private readonly restarts: StoreRestarts | undefined;
 
   constructor(options: MergedViewOptions) {
     this.options = options;
+    this.restarts = options.deriveRestarts === true ? new StoreRestarts() : undefined;
     this.endpointCap = options.maxEndpoints === undefined ? undefined : new MergedEndpointCap(options.maxEndpoints);
   }
 
@@ -58,7 +66,9 @@ export class MergedView implements MetricProducer {
     const nowMs = Date.now();
     const stored = await this.readStore();
     const local = await this.readLocal();
-    const own = local ? replaceOwn(stored, local) : stored;
+    const replaced = local ? replaceOwn(stored, local) : stored;
+    // Derived from what the store holds (not from this reader's own snapshot, which is no primary of theirs).
+    const own = this.restarts ? [...replaced, ...this.restarts.derive(stored, nowMs)] : replaced;
     // Workers each keep their own endpoint budget; the view as a whole keeps the same one.
     const all = this.endpointCap ? this.endpointCap.apply(own) : own;
     const resourceMetrics = this.merger.merge(withSnapshotAge(all, nowMs), { resource, labelInstance, nowMs, onConflict: warnMergeConflict });

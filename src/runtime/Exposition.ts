@@ -29,6 +29,8 @@ export interface ExpositionOptions {
   readonly keepProcessAlive: boolean;
   /** Told about the endpoint's server so the HTTP instrumentation can ignore it. */
   readonly onServer?: (server: Server) => void;
+  /** Derive restarts, workers and states from the store where no primary records them (`serve`). */
+  readonly deriveRestarts?: boolean;
 }
 
 /** How long a scrape may wait on the store before the last good view is served. */
@@ -62,6 +64,7 @@ export class Exposition {
       readTimeoutMs: STORE_READ_TIMEOUT_MS,
       localSnapshot: options.localSnapshot,
       maxEndpoints: options.config.metrics.maxEndpoints,
+      deriveRestarts: options.deriveRestarts,
     });
     const exposition = new Exposition(options, view);
     const exporters = options.config.otel.exporters;
