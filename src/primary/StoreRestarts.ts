@@ -10,18 +10,20 @@
  *
  * Lives of a slot come from two places: the lives the store lists now (live,
  * dead, claimed) and the `ends` its retired totals record for lives already
- * folded. {@link deriveRestarts} turns them into restarts. The counters served
- * never decrease: each series keeps the highest value this reader has served,
- * so a life that leaves the bounded `ends` list or a store that lost its data
- * never lowers them.
+ * folded. {@link deriveRestarts} turns them into restarts; each is counted
+ * once, by the life that replaced another, with the reason first known (the
+ * previous life's exit code or signal, which its exit hook wrote into its last
+ * snapshot and its fold keeps in `ends`; `unknown` when it could not write,
+ * as after `kill -9`). Counted restarts stay counted: a life that leaves the
+ * bounded `ends` list, or a store that lost its data, never lowers a counter.
  */
 import { CATALOGUE, LABEL } from '../catalogue/MetricCatalogue';
 import type { LifeEnd, Snapshot, SnapshotMetric, StoredSnapshot } from '../snapshot/Snapshot';
 import { WORKER_STATES } from './ClusterSupervisor';
 import { deriveRestarts, type SlotLife } from './deriveRestarts';
 
-/** Distinct restart series remembered (slot × reason); beyond this nothing new is added. */
-const MAX_SERIES = 4_096;
+/** Restarts remembered as counted (by the life that replaced another); older ones are forgotten first. */
+const MAX_COUNTED = 16_384;
 
 interface InstanceLives {
   readonly service: string;
@@ -32,8 +34,10 @@ interface InstanceLives {
 
 /** The restart series one reader derives from a store, between scrapes. */
 export class StoreRestarts {
-  /** Highest count served per instance, slot and reason; and since when it counts. */
-  private readonly served = new Map<string, { count: number; startTimeMs: number }>();
+  /** Restarts counted, by `service|instance|slot|pid|start` of the life that replaced another. */
+  private readonly counted = new Set<string>();
+  /** Restarts per `service|instance`, then per `slot|reason`, and since when that series counts. */
+  private readonly totals = new Map<string, Map<string, { count: number; startTimeMs: number }>>();
 
   /**
    * Snapshots holding the derived series, one per instance that no primary
@@ -49,30 +53,28 @@ export class StoreRestarts {
   }
 
   private snapshotOf(group: InstanceLives, nowMs: number): Snapshot {
-    const { restarts, workers, states } = deriveRestarts(group.slots);
-    const bySlotReason = new Map<string, { slot: number; reason: string; count: number }>();
-    for (const { slot, reason, count } of restarts) {
-      const key = `${slot}|${reason}`;
-      const entry = bySlotReason.get(key);
-      if (entry === undefined) bySlotReason.set(key, { slot, reason, count });
-      else entry.count += count;
+    const { events, workers, states } = deriveRestarts(group.slots);
+    const instanceKey = `${group.service}|${group.instance}`;
+    let totals = this.totals.get(instanceKey);
+    if (totals === undefined) {
+      totals = new Map();
+      this.totals.set(instanceKey, totals);
     }
-    const prefix = `${group.service}|${group.instance}|`;
-    for (const { slot, reason, count } of bySlotReason.values()) {
-      const key = `${prefix}${slot}|${reason}`;
-      const before = this.served.get(key);
-      if (before === undefined) {
-        if (this.served.size < MAX_SERIES) this.served.set(key, { count, startTimeMs: nowMs });
-      } else if (count > before.count) {
-        this.served.set(key, { count, startTimeMs: before.startTimeMs });
-      }
+    for (const { slot, pid, startTimeMs, reason } of events) {
+      // Counted once, with the reason first seen: a later read that knows more never moves it to another series.
+      const eventKey = `${instanceKey}|${slot}|${pid}|${startTimeMs}`;
+      if (this.counted.has(eventKey)) continue;
+      if (this.counted.size >= MAX_COUNTED) this.counted.delete(this.counted.values().next().value as string);
+      this.counted.add(eventKey);
+      const seriesKey = `${slot}|${reason}`;
+      const total = totals.get(seriesKey);
+      if (total === undefined) totals.set(seriesKey, { count: 1, startTimeMs: nowMs });
+      else total.count++;
     }
-    const restartPoints = [...this.served]
-      .filter(([key]) => key.startsWith(prefix))
-      .map(([key, { count, startTimeMs }]) => {
-        const [slot, reason] = key.slice(prefix.length).split('|') as [string, string];
-        return { attributes: { [LABEL.workerId]: slot, [LABEL.reason]: reason }, startTimeMs, value: count };
-      });
+    const restartPoints = [...totals].map(([key, { count, startTimeMs }]) => {
+      const [slot, reason] = key.split('|') as [string, string];
+      return { attributes: { [LABEL.workerId]: slot, [LABEL.reason]: reason }, startTimeMs, value: count };
+    });
     const statePoints = [...states].flatMap(([slot, current]) =>
       WORKER_STATES.map((state) => ({ attributes: { [LABEL.workerId]: String(slot), [LABEL.state]: state }, startTimeMs: nowMs, value: state === current ? 1 : 0 })),
     );
@@ -115,7 +117,11 @@ function groupLives(stored: readonly StoredSnapshot[]): Map<string, InstanceLive
     const { service, instance, slot, pid, startTimeMs, role } = snapshot.identity;
     const group = groupOf(service, instance);
     if (role === 'primary') group.watchedByPrimary = true;
-    else if (role === 'worker' && slot >= 0) add(group, slot, { pid, startTimeMs, ended: live ? 'live' : 'dead' });
+    else if (role === 'worker' && slot >= 0) {
+      // A snapshot that says how its process exited is from a process that is gone, whatever its lease says.
+      const { exit } = snapshot;
+      add(group, slot, exit === undefined ? { pid, startTimeMs, ended: live ? 'live' : 'dead' } : { pid, startTimeMs, ended: 'dead', exit });
+    }
     else if (role === 'retired') for (const end of snapshot.ends ?? []) addEnded(group, end, add);
   }
   return groups;
@@ -128,5 +134,5 @@ function addEnded(group: InstanceLives, end: LifeEnd, add: (group: InstanceLives
   const parts = end.key.split('|');
   const [slot, pid, startTimeMs] = parts.slice(-3).map(Number) as [number, number, number];
   if (!Number.isInteger(slot) || slot < 0 || !Number.isFinite(pid) || !Number.isFinite(startTimeMs)) return;
-  add(group, slot, { pid, startTimeMs, ended: 'dead' });
+  add(group, slot, end.exit === undefined ? { pid, startTimeMs, ended: 'dead' } : { pid, startTimeMs, ended: 'dead', exit: end.exit });
 }

@@ -78,7 +78,7 @@ test('a bad configuration under PM2 cluster mode: stopped after one start, exit 
   }
 });
 
-test('PM2 cluster mode, 2 instances and serve: kill -9 of one is one restart of its slot, workers and states from live leases', async () => {
+test('PM2 cluster mode, 2 instances and serve: kill -9 of one is one restart (unknown), SIGTERM of the other one restart (sigterm), workers and states from live leases', async () => {
   const ecosystem = require(join(EXAMPLE, 'ecosystem.config.js')) as { apps: (Record<string, unknown> & { name: string; env: Record<string, string> })[] };
   const [web, metrics] = ['web', 'web-metrics'].map((name) => ecosystem.apps.find((app) => app.name === name));
   assert.ok(web && metrics, 'the example has its web and web-metrics apps');
@@ -126,6 +126,17 @@ test('PM2 cluster mode, 2 instances and serve: kill -9 of one is one restart of 
     assert.equal(settled.sum('gunicorn_worker_restart_total', { worker_id: '0' }), 0);
     assert.equal(settled.sum('gunicorn_workers'), 2);
     assert.equal(settled.sum('gunicorn_worker_state', { worker_id: '1', state: 'running' }), 1);
+
+    // An exit the process sees itself (SIGTERM) is written with its last snapshot: the restart has its reason.
+    const other = processes.find((p) => p.name === 'web' && p.pm2_env.NODE_APP_INSTANCE === 0);
+    assert.ok(other, 'PM2 runs instance 0');
+    process.kill(other.pid, 'SIGTERM');
+    const terminated = await waitFor('serve to count the restart of instance 0', async () => {
+      const exposition = await scrape(metricsPort);
+      return exposition.sum('gunicorn_worker_restart_total', { worker_id: '0' }) > 0 ? exposition : undefined;
+    }, 20000);
+    assert.deepEqual(terminated.find('gunicorn_worker_restart_total', { worker_id: '0' }).map((s) => [s.labels.reason, s.value]), [['sigterm', 1]]);
+    assert.equal(terminated.sum('gunicorn_worker_restart_total', { worker_id: '1' }), 1, 'the earlier restart stays counted once');
   } finally {
     await pm2('delete', 'all').catch(() => undefined);
     rmSync(storeDir, { recursive: true, force: true });
