@@ -49,7 +49,8 @@ SEMVER="$npm_dir/node_modules/semver" STABLE="$stable" API="$api" node - <<'EOF'
 const fs = require('node:fs');
 const semver = require(process.env.SEMVER);
 const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
-const stable = ['@opentelemetry/core', '@opentelemetry/resources', '@opentelemetry/sdk-metrics'];
+// sdk-trace and context-async-hooks: the test tracing setup's, also on the stable line (otlp-transformer pins sdk-trace).
+const stable = ['@opentelemetry/core', '@opentelemetry/resources', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-trace', '@opentelemetry/context-async-hooks'];
 const wanted = { '@opentelemetry/api': process.env.API };
 for (const name of stable) wanted[name] = process.env.STABLE;
 const problems = [];
@@ -109,7 +110,7 @@ let failed = false;
 for (const [name, copies] of [...found].sort()) {
   const versions = copies.map((c) => c.split(' ')[0]);
   console.log(`node24:   ${name.padEnd(48)} ${versions.join(', ')}`);
-  const stable = ['@opentelemetry/core', '@opentelemetry/resources', '@opentelemetry/sdk-metrics'].includes(name);
+  const stable = ['@opentelemetry/core', '@opentelemetry/resources', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-trace', '@opentelemetry/context-async-hooks'].includes(name);
   // exporter-zipkin (pulled in by sdk-node, a test dependency) is on the stable line, unlike the other exporters.
   const stableExporter = name === '@opentelemetry/exporter-zipkin';
   const experimental = !stableExporter && (name.includes('otlp') || name.includes('exporter'));

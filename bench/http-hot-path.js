@@ -26,6 +26,11 @@
  *
  * The Express pair is loaded at /api/users/42 and compared with each other
  * (express-register / express-plain), the rest at / and compared with plain.
+ *   plain-traced   node:http with a real tracing setup (@opentelemetry/sdk-trace tracer provider,
+ *                  sampling every trace, no exporter, AsyncLocalStorage context manager and
+ *                  @opentelemetry/instrumentation-http)
+ *   ours-traced    ours under the same tracing setup: every request's duration becomes an exemplar
+ *                  (compare with plain-traced for the cost of recording plus exemplars)
  *
  * Prints req/s per round and, per variant, the mean and median req/s and their
  * ratio to plain `http`. The load generator shares the machine, so throughput
@@ -64,7 +69,22 @@ function expressApp() {
   return app;
 }
 
-function runServer(kind) {
+/** The tracing setup an app loads with a second --require (test/support/apps/tracing.js does the same). */
+function startTracing() {
+  const { context, trace } = require('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
+  const { TracerProvider } = require('@opentelemetry/sdk-trace');
+  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new TracerProvider());
+  new HttpInstrumentation();
+}
+
+function runServer(variant) {
+  const traced = variant.endsWith('-traced');
+  // Before node:http is loaded, as a --require would be.
+  if (traced) startTracing();
+  const kind = traced ? variant.slice(0, -'-traced'.length) : variant;
   const http = require('node:http');
   const setups = {
     plain() {},
@@ -155,7 +175,7 @@ function runServer(kind) {
 function variants() {
   const all = ['plain', 'ours'];
   if (fs.existsSync(path.join(DIST, 'register.js'))) all.push('ours-register');
-  all.push('prom-client', 'otel-sdk', 'express-plain');
+  all.push('prom-client', 'otel-sdk', 'express-plain', 'plain-traced', 'ours-traced');
   if (fs.existsSync(path.join(DIST, 'register.js'))) all.push('express-register');
   const only = arg('only', undefined);
   return only === undefined ? all : all.filter((v) => only.split(',').includes(v));
@@ -293,6 +313,15 @@ async function main() {
       `${kind.padEnd(16)} ${Math.round(s.mean).toString().padStart(10)}  ${ratio(s.mean, plain.mean)}   ` +
         `${Math.round(s.median).toString().padStart(12)}  ${ratio(s.median, plain.median)}   ` +
         `${s.cpu.toFixed(2).padStart(17)}  ${ratio(plain.cpu, s.cpu)}`,
+    );
+  }
+  // With tracing on, the fair baseline is the traced app without this package.
+  const tracedPlain = summary('plain-traced');
+  const tracedOurs = summary('ours-traced');
+  if (tracedPlain !== undefined && tracedOurs !== undefined) {
+    console.log(
+      `\nwith tracing: ours-traced / plain-traced  mean ${ratio(tracedOurs.mean, tracedPlain.mean)}  median ${ratio(tracedOurs.median, tracedPlain.median)}  ` +
+        `server CPU ${(tracedOurs.cpu - tracedPlain.cpu).toFixed(2)} us/req more (recording + exemplars)`,
     );
   }
 }

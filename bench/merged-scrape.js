@@ -3,12 +3,15 @@
  * Merged-scrape cost, side by side in one run:
  *
  *   (a) prom-client's AggregatorRegistry: 16 real cluster workers, each holding
- *       a counter and a 16-bucket histogram over 100 label sets (worker_id kept
+ *       a counter and a 16-bucket histogram over 500 label sets (worker_id kept
  *       as a label so series stay per worker, as ours do); the primary answers
  *       an HTTP GET with clusterMetrics().
  *   (b) this package: the same series as 16 snapshot files written by the
- *       FileStore; an HTTP GET to MetricsEndpoint runs FileStore.readAll() ->
- *       mergeSnapshots() -> PrometheusTextSerializer.serialize().
+ *       file store (Retirement over FileBackend); an HTTP GET to MetricsEndpoint runs the primary's path:
+ *       MergedView (readAll) -> ExpositionRenderer (merge and render
+ *       per worker slot, only slots whose snapshots changed) -> shared buffers.
+ *       Timed with no worker changed since the last scrape, one, and all 16
+ *       (each flush adds requests to every counter of that worker).
  *
  * Both are timed end to end by the same HTTP client (no compression, so both
  * send the same text), interleaved, and reported as medians and a ratio. Also
@@ -16,7 +19,7 @@
  * same merged ResourceMetrics.
  *
  * Run: npx tsc -p tsconfig.json && node bench/merged-scrape.js
- * Env: BENCH_WORKERS (16), BENCH_LABEL_SETS (100), BENCH_SCRAPES (21).
+ * Env: BENCH_WORKERS (16), BENCH_LABEL_SETS (500: 9,500 series per worker), BENCH_SCRAPES (21).
  */
 const cluster = require('node:cluster');
 const http = require('node:http');
@@ -30,7 +33,8 @@ const dist = path.join(__dirname, '..', 'dist');
 const { CATALOGUE, DEFAULT_DURATION_BUCKETS, LABEL, prometheusName } = require(path.join(dist, 'catalogue/MetricCatalogue'));
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
-const LABEL_SETS = Number(process.env.BENCH_LABEL_SETS ?? 100);
+// 500 label sets x (1 counter + 18 histogram lines) = 9,500 series per worker, the issue's scale.
+const LABEL_SETS = Number(process.env.BENCH_LABEL_SETS ?? 500);
 const SCRAPES = Math.max(15, Number(process.env.BENCH_SCRAPES ?? 21));
 const WARMUP = 3;
 const OBSERVATIONS_PER_SET = 20;
@@ -82,7 +86,9 @@ const { PrometheusSerializer } = require('@opentelemetry/exporter-prometheus');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { Retirement } = require(path.join(dist, 'retirement/Retirement'));
 const { FileBackend } = require(path.join(dist, 'store/file/FileBackend'));
-const { mergeSnapshots } = require(path.join(dist, 'merge/SnapshotMerger'));
+const { MergedView } = require(path.join(dist, 'exposition/MergedView'));
+const { ExpositionRenderer } = require(path.join(dist, 'exposition/ExpositionRenderer'));
+const { SelfMetrics } = require(path.join(dist, 'self/SelfMetrics'));
 const { MetricsEndpoint } = require(path.join(dist, 'exposition/MetricsEndpoint'));
 const { PrometheusTextSerializer } = require(path.join(dist, 'exposition/PrometheusTextSerializer'));
 
@@ -179,36 +185,28 @@ async function startOurs(directory) {
   const startedMs = Date.now() - 60_000;
   for (let w = 0; w < WORKERS; w++) await store.write(snapshotOf(w, startedMs + w));
   const resource = resourceFromAttributes({ 'service.name': 'bench' });
-  const serializer = new PrometheusTextSerializer();
-  const phases = { read: [], merge: [], serialize: [] };
-  let lastMerged;
-  const endpoint = new MetricsEndpoint({
-    port: 0,
-    host: '127.0.0.1',
-    render: async () => {
-      const t0 = performance.now();
-      const stored = await store.readAll();
-      const t1 = performance.now();
-      const merged = mergeSnapshots(stored, { resource, labelInstance: false, nowMs: Date.now() });
-      const t2 = performance.now();
-      const text = serializer.serialize(merged);
-      // Serializing builds a rope; count flattening it here (sending must flatten it anyway).
-      Buffer.byteLength(text);
-      const t3 = performance.now();
-      phases.read.push(t1 - t0);
-      phases.merge.push(t2 - t1);
-      phases.serialize.push(t3 - t2);
-      lastMerged = merged;
-      return text;
-    },
-  });
+  // The primary's real path: MergedView reads the store, ExpositionRenderer renders per slot.
+  const view = new MergedView({ store, resource, labelInstance: false, selfMetrics: new SelfMetrics(), readTimeoutMs: 10_000 });
+  const renderer = new ExpositionRenderer(view);
+  const endpoint = new MetricsEndpoint({ port: 0, host: '127.0.0.1', render: () => renderer.render() });
   const { port } = await endpoint.start();
-  return { port, endpoint, store, phases, merged: () => lastMerged };
+  let flushes = 0;
+  /** `count` workers flush new totals (one more request on every series), as between two scrapes. */
+  const flush = async (count) => {
+    for (let i = 0; i < count; i++) {
+      const w = flushes++ % WORKERS;
+      const next = snapshotOf(w, startedMs + w);
+      for (const point of next.metrics[0].points) point.value += flushes;
+      await store.write(next);
+    }
+  };
+  return { port, endpoint, store, view, flush };
 }
 
 function countSamples(text) {
   let n = 0;
-  for (const line of text.split('\n')) if (line !== '' && line[0] !== '#') n++;
+  // Our view adds its own staleness gauge (otel_cluster_exporter_*): not one of the compared series.
+  for (const line of text.split('\n')) if (line !== '' && line[0] !== '#' && !line.startsWith('otel_cluster_exporter_')) n++;
   return n;
 }
 
@@ -225,29 +223,35 @@ async function main() {
     console.log(`  otel-cluster-exporter:          ${ourSamples} samples, ${(first.ours.bytes / 1e6).toFixed(2)} MB`);
     if (theirSamples !== ourSamples) console.log('  WARNING: the two outputs do not hold the same number of samples');
 
-    const times = { theirs: [], ours: [], oursGzip: [] };
+    // Scenarios for ours: nothing changed since the last scrape, one worker flushed, every worker flushed.
+    const scenarios = [
+      ['unchanged view', 0, {}],
+      ['unchanged view, gzip (as Prometheus scrapes)', 0, { 'accept-encoding': 'gzip' }],
+      ['1 of 16 workers flushed since the last scrape', 1, {}],
+      ['1 of 16 workers flushed, gzip', 1, { 'accept-encoding': 'gzip' }],
+      ['every worker flushed since the last scrape', WORKERS, {}],
+      ['every worker flushed, gzip', WORKERS, { 'accept-encoding': 'gzip' }],
+    ];
+    const times = { theirs: [], ours: scenarios.map(() => []) };
     for (let i = 0; i < WARMUP + SCRAPES; i++) {
       const a = await scrape(theirs.port);
-      const b = await scrape(ours.port);
-      const c = await scrape(ours.port, { 'accept-encoding': 'gzip' });
-      if (i < WARMUP) continue;
-      times.theirs.push(a.ms);
-      times.ours.push(b.ms);
-      times.oursGzip.push(c.ms);
+      if (i >= WARMUP) times.theirs.push(a.ms);
+      for (let k = 0; k < scenarios.length; k++) {
+        const [, flushed, headers] = scenarios[k];
+        await ours.flush(flushed);
+        const b = await scrape(ours.port, headers);
+        if (i >= WARMUP) times.ours[k].push(b.ms);
+      }
     }
     const mTheirs = median(times.theirs);
-    const mOurs = median(times.ours);
     console.log(`\nwhole scrape over HTTP, median of ${SCRAPES} (interleaved, after ${WARMUP} warm-up):`);
-    console.log(`  prom-client clusterMetrics():                      ${mTheirs.toFixed(1)} ms`);
-    console.log(`  readAll -> merge -> serialize -> MetricsEndpoint:  ${mOurs.toFixed(1)} ms`);
-    console.log(`  same, gzip negotiated (as Prometheus scrapes):     ${median(times.oursGzip).toFixed(1)} ms`);
-    console.log(`  ratio prom-client / ours: ${(mTheirs / mOurs).toFixed(1)}x`);
-    const p = ours.phases;
-    console.log(
-      `  our phases (median ms): readAll ${median(p.read).toFixed(1)}, merge ${median(p.merge).toFixed(1)}, serialize ${median(p.serialize).toFixed(1)}`,
-    );
+    console.log(`  prom-client clusterMetrics():  ${mTheirs.toFixed(1)} ms   (ratio 1)`);
+    scenarios.forEach(([name], k) => {
+      const m = median(times.ours[k]);
+      console.log(`  ours, ${name.padEnd(48)} ${m.toFixed(1).padStart(7)} ms   ratio to prom-client ${(m / mTheirs).toFixed(3)}`);
+    });
 
-    const merged = ours.merged();
+    const merged = (await ours.view.collect()).resourceMetrics;
     const reference = new PrometheusSerializer(undefined, false, undefined, true, true);
     const serializer = new PrometheusTextSerializer();
     if (reference.serialize(merged) !== serializer.serialize(merged)) console.log('  WARNING: serializer output differs from the OpenTelemetry one');

@@ -160,7 +160,7 @@ if (COMPARE !== '') VARIANTS['cluster-compare'] = { flags: ['--require', path.re
 class Child {
   static async start(kind) {
     const variant = VARIANTS[kind];
-    const env = { ...process.env, OTEL_CLUSTER_EXPORTER_QUIET: 'true', OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS: '10000' };
+    const env = { ...process.env, OTEL_CLUSTER_EXPORTER_QUIET: 'true', OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS: '10000', OTEL_CLUSTER_EXPORTER_MAX_REQUEST_SERIES: '100000' };
     let dir;
     let metricsPort;
     if (variant.metricsEndpoint) {

@@ -7,6 +7,8 @@ interface PanelSpec {
   readonly expr: string;
   readonly legend: string;
   readonly unit: string;
+  /** Ask Grafana for the exemplars of the series too (trace links on the graph). */
+  readonly exemplars?: boolean;
 }
 
 /** Grafana's unit names for the catalogue's UCUM units. */
@@ -42,6 +44,24 @@ function quantilePanel(definition: MetricDefinition, quantile: number): PanelSpe
   };
 }
 
+/**
+ * Latency with its exemplars: each dot is one request's duration linked to its
+ * trace (OpenMetrics scrape with `--enable-feature=exemplar-storage`).
+ */
+function exemplarPanel(definition: MetricDefinition, quantile: number): PanelSpec {
+  return { ...quantilePanel(definition, quantile), title: `p${Math.round(quantile * 100)} of ${definition.name} with trace exemplars`, exemplars: true };
+}
+
+/** Worker exits over the last hour by reason and restart type: crash loops stand out from rolling restarts. */
+function restartReasonPanel(definition: MetricDefinition): PanelSpec {
+  return {
+    title: 'Worker restarts in the last hour, by reason and restart type',
+    expr: `sum by (reason, restart_type) (increase(${prometheusName(definition)}[1h]))`,
+    legend: '{{reason}} ({{restart_type}})',
+    unit: 'short',
+  };
+}
+
 function gaugePanel(definition: MetricDefinition): PanelSpec {
   return { title: definition.help.replace(/\.$/, ''), expr: definition.name, legend: '{{worker_id}}', unit: grafanaUnit(definition, 'value') };
 }
@@ -53,6 +73,8 @@ function panels(): PanelSpec[] {
     ratePanel(CATALOGUE.requests, 'endpoint'),
     quantilePanel(CATALOGUE.requestDuration, 0.5),
     quantilePanel(CATALOGUE.requestDuration, 0.95),
+    exemplarPanel(CATALOGUE.requestDuration, 0.99),
+    restartReasonPanel(CATALOGUE.masterRestartCount),
     ratePanel(CATALOGUE.failedRequests, 'error_type'),
     ratePanel(CATALOGUE.errorHandling, 'error_type'),
     quantilePanel(CATALOGUE.requestSize, 0.95),
@@ -94,7 +116,7 @@ export function grafanaDashboard(): Record<string, unknown> {
       datasource: { type: 'prometheus', uid: '${datasource}' },
       gridPos: { h: 8, w: 12, x: (index % 2) * 12, y: Math.floor(index / 2) * 8 },
       fieldConfig: { defaults: { unit: panel.unit }, overrides: [] },
-      targets: [{ refId: 'A', expr: panel.expr, legendFormat: panel.legend }],
+      targets: [{ refId: 'A', expr: panel.expr, legendFormat: panel.legend, ...(panel.exemplars === true ? { exemplar: true } : {}) }],
     })),
   };
 }

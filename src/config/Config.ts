@@ -32,6 +32,10 @@ export interface PrometheusConfig {
   readonly metricsPort: number;
   /** Address the /metrics endpoint listens on (`0.0.0.0`, `::`, a host name). */
   readonly bindAddress: string;
+  /** Path of the merged metrics (default `/metrics`); `/healthz` is served beside it. */
+  readonly metricsPath: string;
+  /** Prometheus web configuration file (TLS, basic auth, headers); empty for none. */
+  readonly webConfigFile: string;
   /** Embedded store directory; empty means a private temporary directory. */
   readonly multiprocDir: string;
   /** HTTPS for the /metrics endpoint. */
@@ -125,6 +129,10 @@ export interface MetricsConfig {
   readonly runtime: boolean;
   /** Request paths and globs not counted at all (health checks); empty: every request counts. */
   readonly excludePaths: readonly string[];
+  /** Methods recorded by name in the `method` label; every other one is `_OTHER`. */
+  readonly httpMethods: readonly string[];
+  /** Request series per worker slot, over all its lives, before the rest go to the overflow series. */
+  readonly maxRequestSeries: number;
 }
 
 /** OTLP push of the merged view (issue #4). */

@@ -9,6 +9,7 @@ import type { ExporterConfig } from './Config';
 import { errorMessage } from '../self/errorMessage';
 import { ConfigError } from './ConfigError';
 import { parseConfig } from './parseConfig';
+import { webConfigOf } from './loadWebConfig';
 import { CONFIG_FILE_ENV } from './schema';
 
 /** Options of {@link loadConfig}. */
@@ -41,16 +42,20 @@ function readConfigFile(file: string): string {
  * Loads the effective configuration: defaults, then the YAML file, then the
  * environment. Synchronous because it runs once at startup, before the app
  * listens. Throws {@link ConfigError} for a missing or unreadable file, a YAML
- * syntax error (with its line) or any invalid value.
+ * syntax error (with its line) or any invalid value, including an invalid
+ * `prometheus.web_config_file`.
  */
 export function loadConfig(options: LoadConfigOptions = {}): ExporterConfig {
   const env = options.env ?? process.env;
   const file = resolveConfigFile(options, env);
   const yamlText = file !== undefined ? readConfigFile(file) : undefined;
-  return parseConfig({
+  const config = parseConfig({
     ...(yamlText !== undefined ? { yamlText } : {}),
     ...(file !== undefined ? { file } : {}),
     env,
     hostname: hostname(),
   });
+  // A broken web configuration must stop the app at startup, not at its first scrape.
+  webConfigOf(config);
+  return config;
 }

@@ -9,9 +9,10 @@
  * (`redis.key_prefix` → `config.redis.keyPrefix`).
  */
 import { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } from '../catalogue/MetricCatalogue';
+import { STANDARD_HTTP_METHODS } from '../worker/methodLabel';
 import type { MetricsExporterName, OtlpProtocol, ServeScope } from './Config';
 import { availableParallelism } from 'node:os';
-import { argList, boolean, bucketList, hostPortList, integer, oneOf, pathList, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
+import { argList, boolean, bucketList, hostPortList, integer, methodList, oneOf, pathList, stringMap, text, url, wordList, type HostPort, type ValueType } from './valueTypes';
 
 /** Reads another key's resolved value (by snake_case path) while defaults and adjustments are computed. */
 export type ResolvedLookup = (path: string) => unknown;
@@ -125,6 +126,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: '0.0.0.0',
     env: ['PROMETHEUS_BIND_ADDRESS', 'OTEL_EXPORTER_PROMETHEUS_HOST'],
     description: 'Address the /metrics endpoint listens on. The upstream variable wins over the OTel one.',
+  }),
+  key({
+    path: 'prometheus.metrics_path',
+    type: text({ nonEmpty: true }),
+    default: '/metrics',
+    env: ['PROMETHEUS_METRICS_PATH'],
+    description: 'Path the merged metrics are served at (`/healthz` stays beside it, unauthenticated).',
+  }),
+  key({
+    path: 'prometheus.web_config_file',
+    type: text(),
+    default: '',
+    env: ['PROMETHEUS_WEB_CONFIG_FILE'],
+    description: 'Prometheus web configuration (exporter-toolkit format): tls_server_config, http_server_config.headers, basic_auth_users with bcrypt hashes.',
   }),
   key({
     path: 'prometheus.multiproc_dir',
@@ -354,6 +369,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'Request paths (query string ignored) kept out of every request metric: exact paths and globs, `*` within a segment, `**` across.',
   }),
   key({
+    path: 'metrics.http_methods',
+    type: methodList(),
+    default: STANDARD_HTTP_METHODS,
+    env: ['OTEL_CLUSTER_EXPORTER_HTTP_METHODS'],
+    description: 'Request methods recorded by name in the `method` label; any other method is recorded as `_OTHER`.',
+  }),
+  key({
+    path: 'metrics.max_request_series',
+    type: integer(1, 1000000),
+    default: 1000,
+    env: ['OTEL_CLUSTER_EXPORTER_MAX_REQUEST_SERIES'],
+    description: 'Request series (method, endpoint, status) per worker slot, over all its restarts; the rest are counted in one overflow series.',
+  }),
+  key({
     path: 'otel.service_name',
     type: text({ nonEmpty: true }),
     default: 'unknown_service:node',
@@ -464,6 +493,14 @@ const isNonEmptyList = (v: unknown): boolean => Array.isArray(v) && v.length > 0
 
 /** Checks spanning several keys. Upstream silently ignored half-configured TLS; this package refuses it. */
 export const CONFIG_RULES: readonly ConfigRule[] = [
+  {
+    path: 'prometheus.metrics_path',
+    expected: 'a path starting with "/" other than /healthz, without "?" or "#"',
+    holds: (get) => {
+      const path = String(get('prometheus.metrics_path'));
+      return path.startsWith('/') && path !== '/healthz' && !/[?#\s]/.test(path);
+    },
+  },
   {
     path: 'prometheus.ssl.certfile',
     expected: 'a certificate file when prometheus.ssl.enabled is true',

@@ -345,3 +345,26 @@ export function pathList(): ValueType<readonly string[]> {
     show: (value) => (value.length === 0 ? '[]' : value.join(',')),
   };
 }
+
+/** An HTTP method as Node's parser reports it: upper-case letters and `-` (`M-SEARCH`). */
+const METHOD_TOKEN = /^[A-Z][A-Z-]*$/;
+
+/** A non-empty list of HTTP method names (upper case; duplicates dropped). YAML list or `GET,POST`. */
+export function methodList(): ValueType<readonly string[]> {
+  const check = (items: readonly unknown[] | undefined): Parsed<readonly string[]> => {
+    if (items === undefined || items.length === 0) return bad();
+    const out: string[] = [];
+    for (const item of items) {
+      if (typeof item !== 'string' || !METHOD_TOKEN.test(item.trim())) return bad(`${JSON.stringify(item)} is not an upper-case HTTP method name`);
+      if (!out.includes(item.trim())) out.push(item.trim());
+    }
+    return ok(out);
+  };
+  return {
+    label: 'list of HTTP methods',
+    expected: 'a non-empty list of upper-case HTTP method names (GET, POST, M-SEARCH ...)',
+    parseYaml: (raw) => check(Array.isArray(raw) ? raw : typeof raw === 'string' ? splitList(raw) : undefined),
+    parseEnv: (raw) => check(splitList(raw)),
+    show: (value) => value.join(','),
+  };
+}

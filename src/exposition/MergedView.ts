@@ -2,8 +2,10 @@ import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metric
 import type { Resource } from '@opentelemetry/resources';
 import { CATALOGUE } from '../catalogue/MetricCatalogue';
 import { MergedEndpointCap } from '../merge/MergedEndpointCap';
+import { capSlotSeries } from '../merge/capSlotSeries';
 import { StoreRestarts } from '../primary/StoreRestarts';
 import { SnapshotMerger } from '../merge/SnapshotMerger';
+import type { MergeOptions } from '../merge/SnapshotMerger';
 import { warnMergeConflict } from '../merge/warnMergeConflict';
 import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
 import { processKey } from '../snapshot/Snapshot';
@@ -32,6 +34,8 @@ export interface MergedViewOptions {
   readonly localSnapshot?: () => Promise<Snapshot | undefined>;
   /** Distinct `endpoint` values per metric in the whole view (`metrics.max_endpoints`); unlimited when absent. */
   readonly maxEndpoints?: number;
+  /** Request series shown per worker slot over all its lives (see {@link capSlotSeries}); unlimited when absent. */
+  readonly maxRequestSeries?: number;
   /**
    * Derive restart counters, live workers and worker states from the lives
    * the store lists, for instances no primary watches (`serve` next to PM2).
@@ -62,17 +66,34 @@ export class MergedView implements MetricProducer {
   }
 
   async collect(): Promise<CollectionResult> {
-    const { resource, labelInstance } = this.options;
     const nowMs = Date.now();
+    const resourceMetrics = this.merger.merge(await this.read(nowMs), this.mergeOptions(nowMs));
+    return { resourceMetrics, errors: [] };
+  }
+
+  /**
+   * The snapshots {@link collect} merges at `nowMs`: the store's, the serving
+   * process's own fresh one in place of its stored copy, and the staleness
+   * gauge. For a renderer that merges parts of the view on its own.
+   */
+  async read(nowMs = Date.now()): Promise<StoredSnapshot[]> {
     const stored = await this.readStore();
     const local = await this.readLocal();
     const replaced = local ? replaceOwn(stored, local) : stored;
     // Derived from what the store holds (not from this reader's own snapshot, which is no primary of theirs).
     const own = this.restarts ? [...replaced, ...this.restarts.derive(stored, nowMs)] : replaced;
     // Workers each keep their own endpoint budget; the view as a whole keeps the same one.
-    const all = this.endpointCap ? this.endpointCap.apply(own) : own;
-    const resourceMetrics = this.merger.merge(withSnapshotAge(all, nowMs), { resource, labelInstance, nowMs, onConflict: warnMergeConflict });
-    return { resourceMetrics, errors: [] };
+    // Then each slot keeps its series budget over all its lives. Endpoints first: the slot
+    // budget then counts series whose endpoint is already the one the view shows.
+    const endpointsCapped = this.endpointCap ? this.endpointCap.apply(own) : own;
+    const all = this.options.maxRequestSeries === undefined ? endpointsCapped : capSlotSeries(endpointsCapped, this.options.maxRequestSeries);
+    return withSnapshotAge(all, nowMs);
+  }
+
+  /** How {@link collect} merges what {@link read} returns. */
+  mergeOptions(nowMs: number): MergeOptions {
+    const { resource, labelInstance } = this.options;
+    return { resource, labelInstance, nowMs, onConflict: warnMergeConflict };
   }
 
   private async readStore(): Promise<StoredSnapshot[]> {

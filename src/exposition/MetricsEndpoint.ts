@@ -1,10 +1,12 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { constants as zlibConstants, gzip } from 'node:zlib';
-import type { EndpointTlsConfig } from '../config/Config';
-import { readTlsFile } from '../config/readTlsFile';
+import type { EndpointGuard } from './access/EndpointAccess';
+import { loadSecureContext, tlsServerOptions, type TlsSettings } from './access/TlsSettings';
+import type { ExpositionFormat } from './negotiateFormat';
+import { CONTENT_TYPES, type RenderedView } from './RenderedView';
 import { errorMessage } from '../self/errorMessage';
 import { recovered, warnOnce } from '../self/Logger';
 import { withTimeout } from '../self/withTimeout';
@@ -15,18 +17,51 @@ export interface MetricsEndpointOptions {
   readonly port: number;
   /** Bind address (`0.0.0.0`, `::`, `127.0.0.1`, a host name). */
   readonly host: string;
-  /** HTTPS, and client certificates when `clientCafile` is set. Plain HTTP when absent or disabled. */
-  readonly tls?: EndpointTlsConfig;
-  /** Produces the exposition text of one scrape. May reject; it is never called concurrently with itself. */
-  readonly render: () => Promise<string>;
+  /** HTTPS and client certificates (see {@link TlsSettings}). Plain HTTP when absent. */
+  readonly tls?: TlsSettings;
+  /**
+   * Produces the exposition of one scrape: classic text, or the bytes of it in
+   * parts (sent in order; a part returned again by a later render is
+   * compressed only once), or a view that can be served in every format. May
+   * reject; it is never called concurrently with itself.
+   */
+  readonly render: () => Promise<string | readonly Buffer[] | RenderedView>;
+  /** Path of the metrics (default `/metrics`). */
+  readonly metricsPath?: string;
+  /** Who may scrape, and headers for every answer. Everyone, with no extra headers, when absent. */
+  readonly guard?: EndpointGuard;
+  /** The format of one scrape from its `Accept` header; classic text when absent (or when render gives no view). */
+  readonly negotiate?: (accept: string | undefined) => ExpositionFormat;
   /** Told how long each successful render took, in seconds. */
   readonly onScrapeDuration?: (seconds: number) => void;
   /** How long a scrape waits for a render before answering with the last good body. Default 5000. */
   readonly renderTimeoutMs?: number;
+  /** Scrape connections open at once; further ones are closed as they arrive. Default {@link DEFAULT_LIMITS}. */
+  readonly maxConnections?: number;
+  /** Time a client has to send a request's headers, ms. */
+  readonly headersTimeoutMs?: number;
+  /** A connection on which nothing moves either way for this long is closed, ms (a scraper that stopped reading). */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Bytes of bodies held for responses not yet sent in full, over all
+   * connections (one body shared by many counts once). A scrape that would
+   * pass it answers 503. At least twice the current body is always allowed.
+   */
+  readonly maxPendingBytes?: number;
 }
 
-/** The exposition format Prometheus negotiates for plain-text scrapes. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** What bounds the endpoint when its options do not say: sized for a few Prometheus servers, not for the internet. */
+export const DEFAULT_LIMITS = {
+  maxConnections: 64,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  maxPendingBytes: 64 * 1024 * 1024,
+} as const;
+
+/** Requests a client may pipeline on one connection before the connection is closed. */
+export const MAX_PIPELINED_REQUESTS = 8;
+
+export { PROMETHEUS_CONTENT_TYPE } from './RenderedView';
 /** Set (to `true`) on a `/metrics` answer that repeats an earlier render because the current one is late. */
 export const STALE_HEADER = 'x-metrics-stale';
 
@@ -45,24 +80,57 @@ const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
 
-/** One finished render: the body, or why there is none. */
-type RenderResult = { readonly ok: true; readonly body: string } | { readonly ok: false; readonly error: unknown };
+/**
+ * One rendered generation of the exposition: every scrape that gets it sends
+ * these same buffers (no copy per scrape), and its gzip form is made once.
+ */
+interface Body {
+  readonly parts: readonly Buffer[];
+  readonly length: number;
+  gzip?: Promise<Body>;
+}
+
+/**
+ * One render's result: the view it can be served from (none for a render that
+ * gave classic text only) and its body in each format served so far, each
+ * made once and shared by every scrape of this generation.
+ */
+interface Generation {
+  readonly view: RenderedView | undefined;
+  readonly bodies: Partial<Record<ExpositionFormat, Body>>;
+}
+
+/** One finished render: the generation, or why there is none. */
+type RenderResult = { readonly ok: true; readonly body: Generation } | { readonly ok: false; readonly error: unknown };
 
 /** What one scrape answers with. */
 type Answer =
-  | { readonly kind: 'fresh'; readonly body: string }
-  | { readonly kind: 'stale'; readonly body: string; readonly ageSeconds: number }
+  | { readonly kind: 'fresh'; readonly body: Generation }
+  | { readonly kind: 'stale'; readonly body: Generation; readonly ageSeconds: number }
   | { readonly kind: 'unavailable' }
   | { readonly kind: 'failed' };
 
 /**
- * The HTTP(S) server Prometheus scrapes: `GET`/`HEAD /metrics` and `/healthz`.
+ * The HTTP(S) server Prometheus scrapes: `GET`/`HEAD` of the metrics path
+ * (default `/metrics`) and `/healthz`.
+ *
+ * Two hooks shape a scrape and nothing else here knows their policies: the
+ * `guard` (access: client certificates, basic auth, response headers;
+ * `/healthz` is never guarded) runs before any render, and `negotiate` picks
+ * the format (OpenMetrics or classic text) the rendered view is served in.
  *
  * Built so that a scrape can never hurt the process serving it: renders are
- * single-flight (concurrent scrapes share one), a scrape waits at most
- * `renderTimeoutMs` and then gets the last good body marked stale (or 503),
- * render failures become a 500, compression runs off the event loop, and
- * every error path ends in a response or a log line, never an exception.
+ * single-flight (concurrent scrapes share one, and its bytes: plain and gzip
+ * are each kept once per render), a scrape waits at most `renderTimeoutMs`
+ * and then gets the last good body marked stale (or 503), render failures
+ * become a 500, compression runs off the event loop, and every error path
+ * ends in a response or a log line, never an exception.
+ *
+ * Hostile clients are bounded: at most `maxConnections` connections, header
+ * and idle timeouts, one response in progress per connection (pipelined
+ * requests wait for the one before them to be sent, and more than
+ * {@link MAX_PIPELINED_REQUESTS} close the connection), and the bytes held for
+ * unsent responses are capped by `maxPendingBytes`.
  *
  * The server object exists from construction, before {@link start}, so the
  * caller can exclude it from HTTP instrumentation; `start` may be retried
@@ -71,17 +139,30 @@ type Answer =
 export class MetricsEndpoint {
   private readonly options: MetricsEndpointOptions;
   private readonly renderTimeoutMs: number;
+  private readonly metricsPath: string;
   private readonly httpServer: http.Server;
   private starting = false;
   private pendingStart: Promise<{ port: number }> | undefined;
   private inFlight: { readonly result: Promise<RenderResult>; readonly startedAtMs: number } | undefined;
-  private lastGood: { readonly body: string; readonly renderedAtMs: number } | undefined;
-  private gzipCache: { readonly body: string; readonly compressed: Promise<Buffer> } | undefined;
+  private lastGood: { readonly body: Generation; readonly renderedAtMs: number } | undefined;
+  /** Compressed parts by part: a part a later render returns again is not compressed again. */
+  private gzipParts = new WeakMap<Buffer, Promise<Buffer>>();
+  private readonly pending = new PendingBytes();
+  private readonly maxPendingBytes: number;
+  /** Per connection: the response being sent and the requests waiting behind it. */
+  private readonly queues = new WeakMap<Socket, ConnectionQueue>();
 
   constructor(options: MetricsEndpointOptions) {
     this.options = options;
     this.renderTimeoutMs = options.renderTimeoutMs ?? DEFAULT_RENDER_TIMEOUT_MS;
-    this.httpServer = createServer(options.tls, (request, response) => this.handle(request, response));
+    this.maxPendingBytes = options.maxPendingBytes ?? DEFAULT_LIMITS.maxPendingBytes;
+    this.metricsPath = options.metricsPath ?? '/metrics';
+    this.httpServer = createServer(options.tls, (request, response) => this.enqueue(request, response));
+    this.httpServer.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxConnections;
+    this.httpServer.headersTimeout = options.headersTimeoutMs ?? DEFAULT_LIMITS.headersTimeoutMs;
+    this.httpServer.requestTimeout = Math.max(this.httpServer.headersTimeout, this.renderTimeoutMs * ABANDON_AFTER_TIMEOUTS);
+    // Without a 'timeout' listener, Node destroys a socket idle for this long.
+    this.httpServer.timeout = options.idleTimeoutMs ?? DEFAULT_LIMITS.idleTimeoutMs;
     this.httpServer.on('error', (error) => {
       // Errors while listening are start()'s to report; later ones (accept
       // failures such as EMFILE) must not become an uncaught 'error' event.
@@ -123,14 +204,14 @@ export class MetricsEndpoint {
 
   private async loadTlsAndListen(): Promise<{ port: number }> {
     const { tls } = this.options;
-    if (tls?.enabled) {
+    if (tls !== undefined) {
       const material = await loadSecureContext(tls);
       try {
         (this.httpServer as https.Server).setSecureContext(material);
       } catch (error) {
         throw new Error(
           `the metrics endpoint's TLS files are not a usable PEM certificate, key and CA ` +
-            `(PROMETHEUS_SSL_CERTFILE '${tls.certfile}', PROMETHEUS_SSL_KEYFILE '${tls.keyfile}', PROMETHEUS_SSL_CLIENT_CAFILE '${tls.clientCafile}'): ${errorMessage(error)}`,
+            `(${tls.settings.cert.short} '${tls.certFile}', ${tls.settings.key.short} '${tls.keyFile}', ${tls.settings.clientCa.short} '${tls.clientCaFile}'): ${errorMessage(error)}`,
         );
       }
     }
@@ -157,21 +238,64 @@ export class MetricsEndpoint {
     });
   }
 
+  /**
+   * Answer requests of one connection one at a time: a pipelined request is
+   * handled once the response before it has been sent (or the connection
+   * closed), so a client that does not read holds one body at most.
+   */
+  private enqueue(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const socket = request.socket;
+    let queue = this.queues.get(socket);
+    if (queue === undefined) {
+      queue = { busy: false, waiting: [] };
+      this.queues.set(socket, queue);
+    }
+    if (queue.waiting.length >= MAX_PIPELINED_REQUESTS) {
+      warnOnce('metrics-endpoint-pipelining', `a client pipelined more than ${MAX_PIPELINED_REQUESTS} requests on one connection to /metrics; closing it`);
+      socket.destroy();
+      return;
+    }
+    queue.waiting.push({ request, response });
+    this.next(queue);
+  }
+
+  private next(queue: ConnectionQueue): void {
+    if (queue.busy) return;
+    const item = queue.waiting.shift();
+    if (item === undefined) return;
+    queue.busy = true;
+    whenDone(item.response, () => {
+      queue.busy = false;
+      this.next(queue);
+    });
+    this.handle(item.request, item.response);
+  }
+
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
     // A client that goes away mid-response must not surface as an error event.
     response.on('error', () => undefined);
     try {
+      const { guard } = this.options;
+      if (guard !== undefined) for (const [name, value] of Object.entries(guard.responseHeaders)) response.setHeader(name, value);
       const path = (request.url ?? '/').split('?', 1)[0];
-      if (path !== '/metrics' && path !== '/healthz') return sendText(response, 404, 'not found\n');
+      if (path !== this.metricsPath && path !== '/healthz') return sendText(response, 404, 'not found\n');
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         response.setHeader('allow', 'GET, HEAD');
         return sendText(response, 405, 'method not allowed\n');
       }
       if (path === '/healthz') return sendText(response, 200, 'ok');
-      this.scrape(request, response).catch((error: unknown) => this.internalError(response, error));
+      this.authorizeThenScrape(request, response).catch((error: unknown) => this.internalError(response, error));
     } catch (error) {
       this.internalError(response, error);
     }
+  }
+
+  /** The access step: a refused request gets its status and never starts a render. */
+  private async authorizeThenScrape(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const denial = await this.options.guard?.authorize(request);
+    if (denial === undefined) return this.scrape(request, response);
+    for (const [name, value] of Object.entries(denial.headers)) response.setHeader(name, value);
+    sendText(response, denial.status, denial.message);
   }
 
   private async scrape(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -188,15 +312,38 @@ export class MetricsEndpoint {
       case 'fresh':
         break;
     }
-    response.setHeader('content-type', PROMETHEUS_CONTENT_TYPE);
+    const { format, body: plain } = this.negotiated(answer.body, request.headers.accept);
+    response.setHeader('content-type', CONTENT_TYPES[format]);
     response.setHeader('cache-control', 'no-store');
-    response.setHeader('vary', 'Accept-Encoding');
-    const body = await this.encode(answer.body, request.headers['accept-encoding'], response);
+    response.setHeader('vary', this.options.negotiate === undefined ? 'Accept-Encoding' : 'Accept, Accept-Encoding');
+    const body = await this.encode(plain, request.headers['accept-encoding'], response);
     response.setHeader('content-length', body.length);
-    response.end(request.method === 'HEAD' ? undefined : body);
+    if (request.method === 'HEAD') return void response.end();
+    if (request.socket.destroyed) return;
+    const limit = Math.max(this.maxPendingBytes, 2 * body.length);
+    if (!this.pending.admit(body.parts, limit)) {
+      response.removeHeader('content-encoding');
+      warnOnce('metrics-endpoint-pending', `scrape responses not yet read by their clients hold more than ${limit} bytes; answering 503 until they drain`);
+      return sendText(response, 503, 'too many scrape responses in progress\n');
+    }
+    this.pending.hold(body.parts);
+    whenDone(response, () => this.pending.release(body.parts));
+    for (let i = 0; i < body.parts.length - 1; i++) response.write(body.parts[i]);
+    response.end(body.parts[body.parts.length - 1]);
   }
 
-  /** The body for one scrape: a render that finished in time, else the last good one. */
+  /** The negotiation step: the format the scraper asked for, and this generation's body in it (made once). */
+  private negotiated(generation: Generation, accept: string | undefined): { format: ExpositionFormat; body: Body } {
+    const format = generation.view === undefined ? 'prometheus' : (this.options.negotiate?.(accept) ?? 'prometheus');
+    let body = generation.bodies[format];
+    if (body === undefined) {
+      body = toBody((generation.view as RenderedView).text(format));
+      generation.bodies[format] = body;
+    }
+    return { format, body };
+  }
+
+  /** The generation for one scrape: a render that finished in time, else the last good one. */
   private async answer(): Promise<Answer> {
     const render = this.currentRender();
     // A render never rejects (runRender catches), so a rejection here is the timeout.
@@ -229,8 +376,7 @@ export class MetricsEndpoint {
   private async runRender(startedAtMs: number): Promise<RenderResult> {
     const started = performance.now();
     try {
-      const body = await this.options.render();
-      if (typeof body !== 'string') throw new TypeError(`render() resolved ${typeof body}, expected a string`);
+      const body = toGeneration(await this.options.render());
       if (this.lastGood === undefined || this.lastGood.renderedAtMs <= startedAtMs) {
         this.lastGood = { body, renderedAtMs: startedAtMs };
       }
@@ -252,30 +398,40 @@ export class MetricsEndpoint {
   }
 
   /** The bytes to send, gzip-compressed when the client accepts it (and compression works). */
-  private async encode(body: string, acceptEncoding: string | undefined, response: http.ServerResponse): Promise<Buffer> {
-    if (!acceptsGzip(acceptEncoding)) return Buffer.from(body, 'utf8');
+  private async encode(body: Body, acceptEncoding: string | undefined, response: http.ServerResponse): Promise<Body> {
+    if (!acceptsGzip(acceptEncoding)) return body;
     try {
-      const compressed = await this.compress(body);
+      body.gzip ??= this.compress(body);
+      const compressed = await body.gzip;
       response.setHeader('content-encoding', 'gzip');
       return compressed;
     } catch (error) {
+      body.gzip = undefined;
       warnOnce('metrics-endpoint-gzip', `gzip of /metrics failed, answering uncompressed: ${errorMessage(error)}`);
-      return Buffer.from(body, 'utf8');
+      return body;
     }
   }
 
-  /** Compress on the libuv thread pool; scrapers sharing a body share its compression. */
-  private compress(body: string): Promise<Buffer> {
-    if (this.gzipCache?.body !== body) {
-      const compressed = new Promise<Buffer>((resolve, reject) => {
-        gzip(body, { level: GZIP_LEVEL }, (error, result) => (error ? reject(error) : resolve(result)));
+  /**
+   * Compress on the libuv thread pool, part by part: concatenated gzip members
+   * are one valid gzip stream (RFC 1952), so a part that a later render
+   * returns again keeps its compressed form.
+   */
+  private async compress(body: Body): Promise<Body> {
+    const parts = await Promise.all(body.parts.map((part) => this.compressPart(part)));
+    return { parts, length: parts.reduce((total, part) => total + part.length, 0) };
+  }
+
+  private compressPart(part: Buffer): Promise<Buffer> {
+    let compressed = this.gzipParts.get(part);
+    if (compressed === undefined) {
+      compressed = new Promise<Buffer>((resolve, reject) => {
+        gzip(part, { level: GZIP_LEVEL }, (error, result) => (error ? reject(error) : resolve(result)));
       });
-      this.gzipCache = { body, compressed };
-      compressed.catch(() => {
-        if (this.gzipCache?.compressed === compressed) this.gzipCache = undefined;
-      });
+      this.gzipParts.set(part, compressed);
+      compressed.catch(() => this.gzipParts.delete(part));
     }
-    return this.gzipCache!.compressed;
+    return compressed;
   }
 
   private internalError(response: http.ServerResponse, error: unknown): void {
@@ -289,22 +445,87 @@ export class MetricsEndpoint {
   }
 }
 
-function createServer(tls: EndpointTlsConfig | undefined, handler: Handler): http.Server {
-  if (!tls?.enabled) return http.createServer(handler);
-  const verifyClients = tls.clientCafile !== '';
-  // Certificates are loaded by start() through setSecureContext, so file
-  // errors reach the caller as a rejected start() and a retry re-reads them.
-  return https.createServer({ requestCert: verifyClients, rejectUnauthorized: verifyClients && tls.clientAuthRequired }, handler);
+/** A connection's response in progress and the pipelined requests behind it. */
+interface ConnectionQueue {
+  busy: boolean;
+  readonly waiting: { readonly request: http.IncomingMessage; readonly response: http.ServerResponse }[];
 }
 
-/** Read the certificate, key and client CA files, naming the setting behind any that fails. */
-async function loadSecureContext(tls: EndpointTlsConfig): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer }> {
-  const [cert, key, ca] = await Promise.all([
-    readTlsFile('PROMETHEUS_SSL_CERTFILE (prometheus.ssl.certfile)', tls.certfile),
-    readTlsFile('PROMETHEUS_SSL_KEYFILE (prometheus.ssl.keyfile)', tls.keyfile),
-    tls.clientCafile === '' ? undefined : readTlsFile('PROMETHEUS_SSL_CLIENT_CAFILE (prometheus.ssl.client_cafile)', tls.clientCafile),
-  ]);
-  return ca === undefined ? { cert, key } : { cert, key, ca };
+/**
+ * The bytes held by responses not yet sent in full. A buffer shared by many
+ * responses (one generation's body, a part reused across generations) counts
+ * once, which is what it costs.
+ */
+class PendingBytes {
+  private readonly holders = new Map<Buffer, number>();
+  private bytes = 0;
+
+  /** Whether holding `parts` as well keeps the total within `limit`. */
+  admit(parts: readonly Buffer[], limit: number): boolean {
+    let extra = 0;
+    for (const part of parts) if (!this.holders.has(part)) extra += part.length;
+    return extra === 0 || this.bytes + extra <= limit;
+  }
+
+  hold(parts: readonly Buffer[]): void {
+    for (const part of parts) {
+      const count = this.holders.get(part) ?? 0;
+      if (count === 0) this.bytes += part.length;
+      this.holders.set(part, count + 1);
+    }
+  }
+
+  release(parts: readonly Buffer[]): void {
+    for (const part of parts) {
+      const count = this.holders.get(part) ?? 0;
+      if (count <= 1) {
+        if (this.holders.delete(part)) this.bytes -= part.length;
+      } else {
+        this.holders.set(part, count - 1);
+      }
+    }
+  }
+}
+
+/**
+ * Run `done` once, when `response` has been sent in full or its connection is
+ * gone (a response queued behind a pipelined one may never see its own 'close').
+ */
+function whenDone(response: http.ServerResponse, done: () => void): void {
+  const socket = response.req.socket;
+  const once = (): void => {
+    response.off('close', once);
+    socket.off('close', once);
+    done();
+  };
+  response.once('close', once);
+  socket.once('close', once);
+}
+
+/** A render's result, checked: a view is served in the formats asked for, anything else as classic text. */
+function toGeneration(rendered: unknown): Generation {
+  if (typeof (rendered as Partial<RenderedView> | null)?.text === 'function') return { view: rendered as RenderedView, bodies: {} };
+  return { view: undefined, bodies: { prometheus: toBody(rendered) } };
+}
+
+/** A rendered text as bytes, checked: a string is encoded once here, not once per scrape. */
+function toBody(rendered: unknown): Body {
+  if (typeof rendered === 'string') {
+    const part = Buffer.from(rendered, 'utf8');
+    return { parts: [part], length: part.length };
+  }
+  if (Array.isArray(rendered) && rendered.every((part) => Buffer.isBuffer(part))) {
+    const parts = rendered.length === 0 ? [Buffer.alloc(0)] : (rendered as Buffer[]);
+    return { parts, length: parts.reduce((total, part) => total + part.length, 0) };
+  }
+  throw new TypeError(`render() resolved ${typeof rendered}, expected a string, an array of Buffers or a rendered view`);
+}
+
+function createServer(tls: TlsSettings | undefined, handler: Handler): http.Server {
+  if (tls === undefined) return http.createServer(handler);
+  // Certificates are loaded by start() through setSecureContext, so file
+  // errors reach the caller as a rejected start() and a retry re-reads them.
+  return https.createServer(tlsServerOptions(tls), handler);
 }
 
 /** Whether an Accept-Encoding header admits gzip (a `q=0` refuses it). */

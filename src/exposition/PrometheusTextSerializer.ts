@@ -22,6 +22,8 @@ import { sameNumbers } from '../self/sameNumbers';
  * serializer: about 6-10x faster.)
  *
  * Stateless apart from a bounded cache; one instance may serve every scrape.
+ * {@link ./OpenMetricsSerializer} extends it: family grouping, label blocks,
+ * `le` tails and escaping are shared, only the framing of the text differs.
  */
 export class PrometheusTextSerializer {
   /** Sanitised label names by attribute key: the same few keys recur on every series. */
@@ -42,15 +44,29 @@ export class PrometheusTextSerializer {
   serialize(resourceMetrics: ResourceMetrics): string {
     let out = '';
     for (const family of this.families(resourceMetrics).values()) {
-      if (family !== undefined) out += this.serializeFamily(family);
+      if (family !== undefined) out += this.familyHeader(family) + this.familySamples(family);
     }
-    // The OpenTelemetry exporter answers an empty registry with this comment
-    // rather than an empty body; keep that so both look alike to scrapers.
     return out === '' ? NO_REGISTERED_METRICS : out;
   }
 
+  /**
+   * The same rendering, family by family, with each family's header (HELP,
+   * UNIT, TYPE) apart from its samples: a caller that renders parts of a view
+   * on their own (see ExpositionRenderer) can put one header over the samples
+   * of every part. `dropped` tells whether a name was left out for a type conflict.
+   */
+  serializeFamilies(resourceMetrics: ResourceMetrics): { readonly families: RenderedFamily[]; readonly dropped: boolean } {
+    const families: RenderedFamily[] = [];
+    let dropped = false;
+    for (const family of this.families(resourceMetrics).values()) {
+      if (family === undefined) dropped = true;
+      else families.push({ name: family.name, header: this.familyHeader(family), samples: this.familySamples(family) });
+    }
+    return { families, dropped };
+  }
+
   /** Metrics grouped by Prometheus name in order of first appearance; `undefined` marks a dropped name. */
-  private families(resourceMetrics: ResourceMetrics): Map<string, Family | undefined> {
+  protected families(resourceMetrics: ResourceMetrics): Map<string, Family | undefined> {
     const families = new Map<string, Family | undefined>();
     for (const scopeMetrics of resourceMetrics.scopeMetrics) {
       for (const metric of scopeMetrics.metrics) {
@@ -81,12 +97,18 @@ export class PrometheusTextSerializer {
     return families;
   }
 
-  /** One metric family: HELP, optional UNIT, TYPE, then the samples of each of its metrics. */
-  private serializeFamily(family: Family): string {
+  /** The head of one metric family: HELP, optional UNIT, TYPE. */
+  private familyHeader(family: Family): string {
     const { name, help, unit, type } = family;
     let out = `# HELP ${name} ${escapeText(help || 'description missing')}\n`;
     if (unit) out += `# UNIT ${name} ${escapeText(unit)}\n`;
-    out += `# TYPE ${name} ${type}\n`;
+    return out + `# TYPE ${name} ${type}\n`;
+  }
+
+  /** The samples of each of a family's metrics. */
+  private familySamples(family: Family): string {
+    const { name } = family;
+    let out = '';
     for (const metric of family.metrics) {
       switch (metric.dataPointType) {
         case DataPointType.SUM:
@@ -105,7 +127,7 @@ export class PrometheusTextSerializer {
     return out;
   }
 
-  private serializeNumberPoints(name: string, points: readonly { attributes: Attributes; value: number }[]): string {
+  protected serializeNumberPoints(name: string, points: readonly { attributes: Attributes; value: number }[]): string {
     let out = '';
     for (const point of points) {
       const labels = this.labelBlock(point.attributes);
@@ -149,7 +171,7 @@ export class PrometheusTextSerializer {
    * The `k="v",…` text of one series, without braces; '' when it has no
    * attributes. Built once per series and reused by every line of it.
    */
-  private labelBlock(attributes: Attributes): string {
+  protected labelBlock(attributes: Attributes): string {
     let block = '';
     for (const key of Object.keys(attributes)) {
       const pair = `${this.labelName(key)}="${escapeLabelValue(attributes[key])}"`;
@@ -171,10 +193,11 @@ export class PrometheusTextSerializer {
   }
 }
 
-type Attributes = MetricData['dataPoints'][number]['attributes'];
+/** Attributes of one data point. */
+export type Attributes = MetricData['dataPoints'][number]['attributes'];
 
 /** The metrics that share one Prometheus name, with the block they are announced under. */
-interface Family {
+export interface Family {
   readonly name: string;
   readonly type: string;
   help: string;
@@ -182,7 +205,21 @@ interface Family {
   readonly metrics: MetricData[];
 }
 
-const NO_REGISTERED_METRICS = '# no registered metrics';
+/**
+ * What the OpenTelemetry exporter answers an empty registry with, rather
+ * than an empty body; kept so both look alike to scrapers.
+ */
+export const NO_REGISTERED_METRICS = '# no registered metrics';
+
+/** One family rendered by {@link PrometheusTextSerializer.serializeFamilies}. */
+export interface RenderedFamily {
+  /** The Prometheus metric name. */
+  readonly name: string;
+  /** HELP, UNIT and TYPE lines. */
+  readonly header: string;
+  /** The sample lines. */
+  readonly samples: string;
+}
 const LABEL_NAME_CACHE_LIMIT = 10_000;
 const INVALID_NAME_CHARACTERS = /[^a-z0-9_]/gi;
 const REPEATED_UNDERSCORES = /_{2,}/g;
@@ -194,7 +231,7 @@ const NEEDS_LABEL_ESCAPE = /[\\\n"]/;
  * distinct boundary list rather than once per line (a metric's points share
  * their boundaries: the SDK hands out one array, merged data equal ones).
  */
-class LeSuffixCache {
+export class LeSuffixCache {
   private boundaries: readonly number[] = [];
   /** Tails for a series with labels (`,le="0.1"} `) and without (`le="0.1"} `). */
   private tails: { readonly labelled: readonly string[]; readonly bare: readonly string[] } | undefined;
@@ -232,7 +269,8 @@ function prometheusMetricName(metric: MetricData): string | undefined {
   return name;
 }
 
-function prometheusType(metric: MetricData): string {
+/** The classic text-format type of a metric (`counter`, `gauge`, `histogram`, `untyped`). */
+export function prometheusType(metric: MetricData): string {
   switch (metric.dataPointType) {
     case DataPointType.SUM:
       return metric.isMonotonic ? 'counter' : 'gauge';
@@ -251,18 +289,19 @@ function sanitizeName(name: string): string {
 }
 
 /** HELP and UNIT escaping: backslash and newline. */
-function escapeText(text: string): string {
+export function escapeText(text: string): string {
   return NEEDS_TEXT_ESCAPE.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text;
 }
 
 /** Label value escaping; non-string attribute values are shown as JSON, a missing one as ''. */
-function escapeLabelValue(value: unknown): string {
+export function escapeLabelValue(value: unknown): string {
   const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
   if (!NEEDS_LABEL_ESCAPE.test(text)) return text;
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-function formatValue(value: number): string {
+/** A sample value as text: `+Inf`, `-Inf`, `NaN` or the number. */
+export function formatValue(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return `${value}`;

@@ -3,6 +3,7 @@ import { compareKeys, LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
 import { canonicalAttributes, seriesKey } from './seriesKey';
 import { accumulatorOf, addHistogramInto } from './cumulativeValues';
+import { rebucketExemplars } from './mergeExemplars';
 import type { HistogramAccumulator } from './cumulativeValues';
 import type { KeyedAttributes } from './seriesKey';
 
@@ -197,12 +198,15 @@ export function bucketMapping(from: readonly number[], to: readonly number[]): n
   return mapping;
 }
 
-/** `value` counted in other buckets (see {@link bucketMapping}); count, sum, min and max unchanged. */
+/** `value` counted in other buckets (see {@link bucketMapping}); count, sum, min and max unchanged, exemplars moved along. */
 function rebucket(value: HistogramValue, mapping: readonly number[], bucketCount: number): HistogramValue {
   const counts = new Array<number>(bucketCount).fill(0);
   for (let i = 0; i < value.counts.length; i++) {
     const target = mapping[Math.min(i, mapping.length - 1)] as number;
     counts[target] = (counts[target] as number) + (value.counts[i] as number);
   }
-  return { ...value, counts };
+  // Exemplars move with their observations; the old bucket indexes must not survive the spread.
+  const { exemplars, ...rest } = value;
+  const moved = rebucketExemplars(exemplars, mapping);
+  return moved === undefined ? { ...rest, counts } : { ...rest, counts, exemplars: moved };
 }

@@ -5,6 +5,7 @@ import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metric
 import type { DataPoint, Histogram, MetricData, MetricDescriptor, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ALL_METRICS, LABEL, SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import { processKey, slotKey } from '../snapshot/Snapshot';
+import type { HistogramWithExemplars } from '../snapshot/histogramExemplars';
 import type { SeriesAttributes, Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
 import { LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
@@ -281,5 +282,6 @@ function histogramPoint(series: MergedSeries, boundaries: number[], times: Point
   };
   if (sum?.min !== undefined) value.min = sum.min;
   if (sum?.max !== undefined) value.max = sum.max;
+  if (sum?.exemplars !== undefined) (value as HistogramWithExemplars).exemplars = sum.exemplars;
   return { attributes: series.attributes, startTime: times.start(series.startTimeMs), endTime: times.end, value };
 }

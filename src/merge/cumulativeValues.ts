@@ -1,4 +1,5 @@
-import type { HistogramValue, SnapshotMetricKind } from '../snapshot/Snapshot';
+import type { HistogramValue, SnapshotExemplar, SnapshotMetricKind } from '../snapshot/Snapshot';
+import { mergeExemplars } from './mergeExemplars';
 
 /**
  * The arithmetic of cumulative values, written once: the merge and the fold
@@ -25,6 +26,8 @@ export interface HistogramAccumulator {
   ownsCounts: boolean;
   min: number | undefined;
   max: number | undefined;
+  /** Latest exemplar per bucket over the additions (see {@link mergeExemplars}). */
+  exemplars: readonly SnapshotExemplar[] | undefined;
 }
 
 /** Whether values of this kind are cumulative (added across lives, folded into retired totals). */
@@ -52,11 +55,12 @@ export function addHistogramInto(into: HistogramAccumulator, value: HistogramVal
   into.sum += value.sum;
   into.min = extreme(into.min, value.min, Math.min);
   into.max = extreme(into.max, value.max, Math.max);
+  into.exemplars = mergeExemplars(into.exemplars, value.exemplars);
 }
 
 /** An accumulator starting at `value`, sharing its counts until the first addition. */
 export function accumulatorOf(value: HistogramValue): HistogramAccumulator {
-  return { count: value.count, sum: value.sum, counts: value.counts, ownsCounts: false, min: value.min, max: value.max };
+  return { count: value.count, sum: value.sum, counts: value.counts, ownsCounts: false, min: value.min, max: value.max, exemplars: value.exemplars };
 }
 
 /** The accumulated histogram as a plain value (counts copied). */
@@ -64,6 +68,7 @@ export function histogramOf(sum: HistogramAccumulator): HistogramValue {
   const value: { -readonly [K in keyof HistogramValue]: HistogramValue[K] } = { count: sum.count, sum: sum.sum, counts: sum.counts.slice() };
   if (sum.min !== undefined) value.min = sum.min;
   if (sum.max !== undefined) value.max = sum.max;
+  if (sum.exemplars !== undefined && sum.exemplars.length > 0) value.exemplars = sum.exemplars;
   return value;
 }
 

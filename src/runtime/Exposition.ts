@@ -1,10 +1,14 @@
 import { semanticConventionNames } from '../exposition/otlp/SemanticConventionNames';
 import type { Server } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { Resource } from '@opentelemetry/resources';
 import type { ExporterConfig } from '../config/Config';
 import { MergedView } from '../exposition/MergedView';
 import { MetricsEndpoint } from '../exposition/MetricsEndpoint';
-import { PrometheusTextSerializer } from '../exposition/PrometheusTextSerializer';
+import { ExpositionRenderer } from '../exposition/ExpositionRenderer';
+import { OpenMetricsSerializer } from '../exposition/OpenMetricsSerializer';
+import { negotiateFormat } from '../exposition/negotiateFormat';
+import { EndpointAccess } from '../exposition/access/EndpointAccess';
 import { startOtlpPush } from '../exposition/OtlpPush';
 import type { OtlpPush } from '../exposition/OtlpPush';
 import type { Snapshot } from '../snapshot/Snapshot';
@@ -64,6 +68,7 @@ export class Exposition {
       readTimeoutMs: STORE_READ_TIMEOUT_MS,
       localSnapshot: options.localSnapshot,
       maxEndpoints: options.config.metrics.maxEndpoints,
+      maxRequestSeries: options.config.metrics.maxRequestSeries,
       deriveRestarts: options.deriveRestarts,
     });
     const exposition = new Exposition(options, view);
@@ -109,12 +114,17 @@ export class Exposition {
 
   private startEndpoint(): void {
     const { config, selfMetrics } = this.options;
-    const serializer = new PrometheusTextSerializer();
+    const renderer = new ExpositionRenderer(this.view);
+    const openMetrics = new OpenMetricsSerializer();
+    const access = EndpointAccess.fromConfig(config);
     const endpoint = new MetricsEndpoint({
       port: config.prometheus.metricsPort,
       host: config.prometheus.bindAddress,
-      tls: config.prometheus.ssl,
-      render: async () => serializer.serialize((await this.view.collect()).resourceMetrics),
+      metricsPath: config.prometheus.metricsPath,
+      ...(access.tls !== undefined ? { tls: access.tls } : {}),
+      guard: access,
+      negotiate: negotiateFormat,
+      render: () => renderer.renderView(openMetrics),
       onScrapeDuration: (seconds) => selfMetrics.setScrapeDuration(seconds),
     });
     this.endpoint = endpoint;
@@ -135,7 +145,11 @@ export class Exposition {
       ({ port }) => {
         if (!this.options.keepProcessAlive) endpoint.server.unref();
         recovered('endpoint-listen', `metrics endpoint now listening on port ${port}`);
-        if (process.env.OTEL_CLUSTER_EXPORTER_QUIET !== 'true') info(`serving merged metrics on http://${displayHost(this.options.config.prometheus.bindAddress)}:${port}/metrics`);
+        if (process.env.OTEL_CLUSTER_EXPORTER_QUIET !== 'true') {
+          const { bindAddress, metricsPath } = this.options.config.prometheus;
+          const scheme = endpoint.server instanceof HttpsServer ? 'https' : 'http';
+          info(`serving merged metrics on ${scheme}://${displayHost(bindAddress)}:${port}${metricsPath}`);
+        }
       },
       (error: unknown) => {
         warnOnce('endpoint-listen', `${errorMessage(error)}; retrying every ${LISTEN_RETRY_MS / 1000} s`);

@@ -40,11 +40,13 @@ export class HttpRecording {
     const accumulator = new RequestAccumulator({
       durationBuckets: config.metrics.durationBuckets,
       sizeBuckets: config.metrics.sizeBuckets,
+      maxSeries: config.metrics.maxRequestSeries,
     });
     this.instrumentation = new HttpInstrumentation({
       accumulator,
       normaliser: new RouteNormaliser({ maxEndpoints: config.metrics.maxEndpoints }),
       exclusion: new PathExclusion(config.metrics.excludePaths),
+      methods: config.metrics.httpMethods,
     });
     this.http = new HttpMetricProducer(this.instrumentation);
     this.recordRuntime = config.metrics.runtime;

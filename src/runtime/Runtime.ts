@@ -12,8 +12,7 @@ import type { SnapshotStore } from '../store/SnapshotStore';
 import { SelfMetrics } from '../self/SelfMetrics';
 import { warnOnce } from '../self/Logger';
 import { errorMessage } from '../self/errorMessage';
-import type * as ExpositionModule from './Exposition';
-import type { Exposition } from './Exposition';
+import { ExpositionThread } from './ExpositionThread';
 import { InstrumentedProcess } from './InstrumentedProcess';
 import { SUPERVISED_ENV } from '../supervisor/protocol';
 import type * as WorkerAgentModule from '../supervisor/WorkerAgent';
@@ -87,7 +86,7 @@ export class Runtime {
     private readonly store: SnapshotStore,
     private readonly directory: StoreDirectory | undefined,
     readonly instrumented: InstrumentedProcess,
-    readonly exposition: Exposition | undefined,
+    private readonly exposition: ExpositionThread | undefined,
     /** The primary's cluster watch (slots, exits); `run`'s master forks through it. */
     readonly supervisor: ClusterSupervisor | undefined,
     /** The primary's restart and worker metrics. */
@@ -135,18 +134,14 @@ export class Runtime {
       ...(options.desiredWorkers ? { desiredWorkers: options.desiredWorkers } : {}),
     });
     supervisor.install();
-    // Only the serving process needs the endpoint and OTLP code; workers never load it.
-    const { Exposition } = require('./Exposition') as typeof ExpositionModule;
-    const exposition: Exposition | undefined = Exposition.start({
+    // The exposition runs on a thread of its own: nothing it does can delay the
+    // app's requests or the connections the primary hands to its workers.
+    const exposition = ExpositionThread.start({
       config,
-      store,
-      resource,
-      selfMetrics,
+      directory: directory?.path ?? '',
       labelInstance: config.redis.enabled,
-      // The app decides when it exits, not our endpoint.
-      keepProcessAlive: false,
+      selfMetrics,
       localSnapshot: () => instrumented.reader.takeSnapshot(),
-      onServer: (server) => instrumented.http?.ignoreServer(server),
     });
     return new Runtime(role, store, directory, instrumented, exposition, supervisor, primaryMetrics, undefined);
   }

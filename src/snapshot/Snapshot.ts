@@ -29,6 +29,23 @@ export interface SnapshotIdentity {
   readonly role: SnapshotRole;
 }
 
+/**
+ * One observation kept as an example of its bucket, tied to the trace that
+ * was active when it was recorded (an OpenMetrics / OTLP exemplar).
+ */
+export interface SnapshotExemplar {
+  /** Index into the histogram's `counts` of the bucket the observation fell in. */
+  readonly bucket: number;
+  /** The observed value (seconds for request durations). */
+  readonly value: number;
+  /** When it was observed, ms since the epoch. */
+  readonly timeMs: number;
+  /** W3C trace id: 32 lowercase hex digits. */
+  readonly traceId: string;
+  /** W3C span id: 16 lowercase hex digits. */
+  readonly spanId: string;
+}
+
 /** An explicit-bucket histogram value; `counts` has `boundaries.length + 1` entries. */
 export interface HistogramValue {
   readonly count: number;
@@ -36,6 +53,11 @@ export interface HistogramValue {
   readonly counts: readonly number[];
   readonly min?: number;
   readonly max?: number;
+  /**
+   * At most one exemplar per bucket (the latest), in bucket order; absent when
+   * none was recorded (no active sampled trace).
+   */
+  readonly exemplars?: readonly SnapshotExemplar[];
 }
 
 /** Attributes of one series; values are already strings, as they appear as labels. */

@@ -4,6 +4,7 @@ import type {
   ProcessExit,
   SeriesAttributes,
   Snapshot,
+  SnapshotExemplar,
   SnapshotIdentity,
   SnapshotMetric,
   SnapshotMetricKind,
@@ -38,9 +39,17 @@ export { SnapshotFormatError } from './SnapshotFormatError';
  * them), which keeps files small and decoding close to `JSON.parse` speed.
  * Non-finite values (a gauge set to NaN) are written as `"NaN"`, `"+Inf"`, `"-Inf"`
  * because JSON has no literal for them.
+ *
+ * A histogram metric whose points carry exemplars adds
+ * `"exemplars": [[pointIndex, bucket, value, timeMs, traceId, spanId], ...]`
+ * beside its points, in point then bucket order. It is a key of its own rather
+ * than a longer point so that a reader that predates exemplars still decodes
+ * the snapshot (and ignores them) during a rolling upgrade.
  */
 export const SNAPSHOT_FORMAT_VERSION = 1;
 
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
 const LIFE_ENDINGS: ReadonlySet<string> = new Set<LifeEnd['how']>(['exited', 'expired', 'removed', 'lost']);
 const ROLES: ReadonlySet<string> = new Set<SnapshotRole>(['worker', 'primary', 'retired']);
 const KINDS: ReadonlySet<string> = new Set<SnapshotMetricKind>(['counter', 'updowncounter', 'gauge', 'histogram']);
@@ -56,7 +65,11 @@ interface EncodedMetric {
   valueType: 'int' | 'double';
   boundaries?: readonly number[];
   points: EncodedPoint[];
+  exemplars?: EncodedExemplar[];
 }
+
+/** `[pointIndex, bucket, value, timeMs, traceId, spanId]`. */
+type EncodedExemplar = [number, number, EncodedNumber, number, string, string];
 
 /** Encode a snapshot as version-1 text. Pure; never throws for a well-typed snapshot. */
 export function encodeSnapshot(snapshot: Snapshot): string {
@@ -180,6 +193,11 @@ function encodeMetric(metric: SnapshotMetric, table: AttributeTable): EncodedMet
         value.min === undefined ? null : encodeNumber(value.min),
         value.max === undefined ? null : encodeNumber(value.max),
       );
+      if (value.exemplars !== undefined && value.exemplars.length > 0) {
+        const pointIndex = encoded.points.length;
+        encoded.exemplars ??= [];
+        for (const e of value.exemplars) encoded.exemplars.push([pointIndex, e.bucket, encodeNumber(e.value), e.timeMs, e.traceId, e.spanId]);
+      }
     }
     encoded.points.push(head);
   }
@@ -283,6 +301,7 @@ class Decoder {
         ? this.numberPoint(rawPoints[i], pointsPath, i, attributes)
         : this.histogramPoint(rawPoints[i], pointsPath, i, attributes, boundaries.length + 1);
     }
+    if (boundaries !== undefined && raw['exemplars'] !== undefined) this.attachExemplars(raw['exemplars'], `${path}.exemplars`, points, boundaries.length + 1);
     const metric: { -readonly [K in keyof SnapshotMetric]: SnapshotMetric[K] } = {
       name,
       description: this.string(raw['description'], `${path}.description`),
@@ -293,6 +312,35 @@ class Decoder {
     };
     if (boundaries !== undefined) metric.boundaries = boundaries;
     return metric;
+  }
+
+  /** Validate a histogram metric's exemplars and put each list on its point's value. */
+  private attachExemplars(value: unknown, path: string, points: SnapshotPoint[], bucketCount: number): void {
+    const raw = this.array(value, path);
+    let last: { point: number; bucket: number } | undefined;
+    const byPoint = new Map<number, SnapshotExemplar[]>();
+    for (let i = 0; i < raw.length; i++) {
+      const entry = raw[i];
+      const at = `${path}[${i}]`;
+      if (!Array.isArray(entry) || entry.length !== 6) throw this.fail(at, `expected [pointIndex, bucket, value, timeMs, traceId, spanId], got ${show(entry)}`);
+      const [point, bucket, sample, timeMs, traceId, spanId] = entry as unknown[];
+      if (!Number.isInteger(point) || (point as number) < 0 || (point as number) >= points.length) throw this.fail(`${at}[0]`, `expected a point index below ${points.length}, got ${show(point)}`);
+      if (!Number.isInteger(bucket) || (bucket as number) < 0 || (bucket as number) >= bucketCount) throw this.fail(`${at}[1]`, `expected a bucket index below ${bucketCount}, got ${show(bucket)}`);
+      if (last !== undefined && ((point as number) < last.point || ((point as number) === last.point && (bucket as number) <= last.bucket))) {
+        throw this.fail(at, 'expected exemplars in point then bucket order, at most one per bucket');
+      }
+      if (typeof timeMs !== 'number') throw this.fail(`${at}[3]`, `expected a number, got ${show(timeMs)}`);
+      if (typeof traceId !== 'string' || !TRACE_ID.test(traceId)) throw this.fail(`${at}[4]`, `expected a trace id of 32 hex digits, got ${show(traceId)}`);
+      if (typeof spanId !== 'string' || !SPAN_ID.test(spanId)) throw this.fail(`${at}[5]`, `expected a span id of 16 hex digits, got ${show(spanId)}`);
+      last = { point: point as number, bucket: bucket as number };
+      const list = byPoint.get(point as number) ?? [];
+      list.push({ bucket: bucket as number, value: this.sample(sample, path, i, 2), timeMs, traceId, spanId });
+      byPoint.set(point as number, list);
+    }
+    for (const [index, exemplars] of byPoint) {
+      const point = points[index] as SnapshotPoint;
+      points[index] = { ...point, value: { ...(point.value as HistogramValue), exemplars } };
+    }
   }
 
   private boundaries(value: unknown, path: string): number[] {

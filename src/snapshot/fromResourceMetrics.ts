@@ -3,6 +3,7 @@ import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } from './Snapshot';
+import { exemplarsOf } from './histogramExemplars';
 
 /**
  * Called for each metric that cannot travel in a snapshot, so the caller can
@@ -14,7 +15,8 @@ export type SkippedMetricListener = (metricName: string, reason: string) => void
  * Convert one OpenTelemetry collection into snapshot metrics.
  *
  * Sums become counters (monotonic) or up-down counters, gauges stay gauges,
- * explicit-bucket histograms keep boundaries, counts, sum, count, min and max.
+ * explicit-bucket histograms keep boundaries, counts, sum, count, min and max
+ * (and the exemplars this package's HTTP producer attaches).
  * Exponential histograms (which the Prometheus exposition cannot render) and
  * delta sums or histograms (which cannot be summed across snapshots) are left
  * out and reported to `onSkipped`. Attribute values become label strings.
@@ -97,6 +99,8 @@ function histogramPoint(point: DataPoint<Histogram>): SnapshotPoint {
   };
   if (source.min !== undefined) value.min = source.min;
   if (source.max !== undefined) value.max = source.max;
+  const exemplars = exemplarsOf(source);
+  if (exemplars !== undefined) value.exemplars = exemplars.slice();
   return { attributes: labels(point.attributes), startTimeMs: hrTimeToMs(point.startTime), value };
 }
 

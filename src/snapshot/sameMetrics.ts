@@ -33,7 +33,20 @@ function samePoints(a: readonly SnapshotPoint[], b: readonly SnapshotPoint[]): b
 
 function sameValue(a: number | HistogramValue, b: number | HistogramValue): boolean {
   if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b);
-  return a.count === b.count && a.sum === b.sum && a.min === b.min && a.max === b.max && sameNumbers(a.counts, b.counts);
+  return a.count === b.count && a.sum === b.sum && a.min === b.min && a.max === b.max && sameNumbers(a.counts, b.counts)
+    && sameExemplars(a.exemplars, b.exemplars);
+}
+
+/** Exemplars are equal when each bucket holds the same observation (one trace, one time). */
+function sameExemplars(a: HistogramValue['exemplars'], b: HistogramValue['exemplars']): boolean {
+  if (a === b) return true;
+  if ((a?.length ?? 0) !== (b?.length ?? 0)) return false;
+  for (let i = 0; i < (a?.length ?? 0); i++) {
+    const x = a![i]!;
+    const y = b![i]!;
+    if (x.bucket !== y.bucket || x.timeMs !== y.timeMs || x.spanId !== y.spanId || x.traceId !== y.traceId || !Object.is(x.value, y.value)) return false;
+  }
+  return true;
 }
 
 function sameAttributes(a: SeriesAttributes, b: SeriesAttributes): boolean {

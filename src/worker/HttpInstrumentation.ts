@@ -21,10 +21,13 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../self/errorMessage';
 import { warnOnce } from '../self/Logger';
+import type { SpanContext } from '@opentelemetry/api';
+import { activeTrace } from './activeTrace';
 import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
 import { Http2Streams } from './Http2Streams';
 import { errorClassOf, stashedError } from './requestError';
 import type { PathExclusion } from './PathExclusion';
+import { methodLabeller, STANDARD_HTTP_METHODS } from './methodLabel';
 import type { RequestAccumulator } from './RequestAccumulator';
 import { UNMATCHED_ENDPOINT, type RouteNormaliser } from './RouteNormaliser';
 
@@ -83,6 +86,8 @@ interface RequestState {
   requestBytes: number;
   /** Body bytes handed to `res.write` / `res.end` so far. */
   responseBytes: number;
+  /** The sampled trace active when the app ended the response: the duration exemplar's. */
+  trace: SpanContext | undefined;
   done: boolean;
   /** Global in-flight list. */
   prev: RequestState | undefined;
@@ -127,6 +132,8 @@ export interface HttpInstrumentationOptions {
   readonly normaliser: RouteNormaliser;
   /** Requests whose path it matches are not counted at all (default: every request counts). */
   readonly exclusion?: PathExclusion;
+  /** Methods recorded by name; every other one is `_OTHER` (default: the standard nine). */
+  readonly methods?: readonly string[];
 }
 
 const clientErrorChannel = diagnosticsChannel.channel(CLIENT_ERROR_CHANNEL);
@@ -166,9 +173,21 @@ function countingWrite(this: TrackedWritable, chunk: unknown, encoding?: unknown
   return write.call(this as ServerResponse, chunk, encoding, callback);
 }
 
-/** Count the final chunk passed to `res.end`, if any. */
+/**
+ * Count the final chunk passed to `res.end`, if any, and note the trace the
+ * app ends its response in: `res.end` runs in the app's context, inside the
+ * server span a tracing instrumentation opened around the request handler.
+ */
 function countingEnd(this: TrackedWritable, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
   if (chunk != null && typeof chunk !== 'function') countResponseBytes(this, chunk, encoding);
+  const state = this[kState];
+  if (state !== undefined && state.trace === undefined) {
+    try {
+      state.trace = activeTrace();
+    } catch (error) {
+      state.owner.reportInternalError(error);
+    }
+  }
   const end = (Object.getPrototypeOf(this) as { end: EndFn }).end;
   return end.call(this as ServerResponse, chunk, encoding, callback);
 }
@@ -294,6 +313,7 @@ export class HttpInstrumentation {
   private readonly normaliser: RouteNormaliser;
   private readonly exclusion: PathExclusion | undefined;
   private readonly http2 = new Http2Streams((stream, headers) => this.onStream(stream, headers));
+  private readonly methodLabel: (method: string) => string;
   private enabled = false;
   private unsubscribeFrameworks: (() => void) | undefined;
   private head: RequestState | undefined;
@@ -306,6 +326,7 @@ export class HttpInstrumentation {
     this.accumulator = options.accumulator;
     this.normaliser = options.normaliser;
     this.exclusion = options.exclusion?.isEmpty === false ? options.exclusion : undefined;
+    this.methodLabel = methodLabeller(options.methods ?? STANDARD_HTTP_METHODS);
   }
 
   /**
@@ -479,11 +500,12 @@ export class HttpInstrumentation {
       res: response,
       socket,
       url: request.url ?? '/',
-      method: request.method ?? UNKNOWN_METHOD,
+      method: request.method === undefined ? UNKNOWN_METHOD : this.methodLabel(request.method),
       start: performance.now(),
       contentLength: bodyLength >= 0 ? bodyLength : 0,
       requestBytes: 0,
       responseBytes: 0,
+      trace: undefined,
       done: false,
       prev: undefined,
       next: this.head,
@@ -517,11 +539,13 @@ export class HttpInstrumentation {
       res: stream,
       socket: undefined,
       url,
-      method: headers[':method'] ?? UNKNOWN_METHOD,
+      // `:method` is whatever the client sent: bounded like HTTP/1's.
+      method: headers[':method'] === undefined ? UNKNOWN_METHOD : this.methodLabel(headers[':method']),
       start: performance.now(),
       contentLength: bodyLength >= 0 ? bodyLength : 0,
       requestBytes: 0,
       responseBytes: 0,
+      trace: undefined,
       done: false,
       prev: undefined,
       next: this.head,
@@ -550,7 +574,7 @@ export class HttpInstrumentation {
     // HEAD, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
     const responseBytes = hasNoBody(state, status) ? 0 : state.responseBytes;
     const accumulator = this.accumulator;
-    accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes);
+    accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes, state.trace);
     if (failure !== undefined) accumulator.recordFailure(state.method, endpoint, failure);
     else if (status >= 500) accumulator.recordFailure(state.method, endpoint, this.failureTypeOf(req));
     const streamError = handledStreamError(res.errored, failure) ?? handledStreamError(req.errored, failure);

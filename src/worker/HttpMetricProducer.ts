@@ -35,6 +35,8 @@ import {
   type RequestAccumulator,
   type RequestSeries,
 } from './RequestAccumulator';
+import type { HistogramWithExemplars } from '../snapshot/histogramExemplars';
+import type { SnapshotExemplar } from '../snapshot/Snapshot';
 
 /** What the producer reads: satisfied by HttpInstrumentation. */
 export interface HttpMetricSource {
@@ -86,6 +88,18 @@ function histogramValue(cells: HistogramCells, boundaries: readonly number[]): H
   };
 }
 
+/** A series' duration exemplars in bucket order, or undefined when it has none. */
+function durationExemplars(series: RequestSeries): SnapshotExemplar[] | undefined {
+  const slots = series.durationExemplars;
+  if (slots === undefined) return undefined;
+  const exemplars: SnapshotExemplar[] = [];
+  for (let bucket = 0; bucket < slots.length; bucket++) {
+    const slot = slots[bucket];
+    if (slot !== undefined) exemplars.push({ bucket, value: slot.value, timeMs: slot.timeMs, traceId: slot.traceId, spanId: slot.spanId });
+  }
+  return exemplars;
+}
+
 function requestAttributes(series: RequestSeries): Attributes {
   return { [LABEL.method]: series.method, [LABEL.endpoint]: series.endpoint, [LABEL.status]: series.status };
 }
@@ -135,7 +149,7 @@ export class HttpMetricProducer implements MetricProducer {
     if (requests.length > 0) {
       metrics.push(
         this.requestCounter(requests, endTime),
-        this.histogram(CATALOGUE.requestDuration, ValueType.DOUBLE, requests, (s) => s.duration, accumulator.durationBoundaries, endTime),
+        this.histogram(CATALOGUE.requestDuration, ValueType.DOUBLE, requests, (s) => s.duration, accumulator.durationBoundaries, endTime, durationExemplars),
         this.histogram(CATALOGUE.requestSize, ValueType.INT, requests, (s) => s.requestSize, accumulator.sizeBoundaries, endTime),
         this.histogram(CATALOGUE.responseSize, ValueType.INT, requests, (s) => s.responseSize, accumulator.sizeBoundaries, endTime),
       );
@@ -171,14 +185,15 @@ export class HttpMetricProducer implements MetricProducer {
     cellsOf: (series: RequestSeries) => HistogramCells,
     typedBoundaries: Float64Array,
     endTime: HrTime,
+    exemplarsOf?: (series: RequestSeries) => SnapshotExemplar[] | undefined,
   ): HistogramMetricData {
     const shared = Array.prototype.slice.call(typedBoundaries) as number[];
-    const dataPoints: DataPoint<Histogram>[] = requests.map((series) => ({
-      startTime: hrTime(series.startTimeMs),
-      endTime,
-      attributes: requestAttributes(series),
-      value: histogramValue(cellsOf(series), shared),
-    }));
+    const dataPoints: DataPoint<Histogram>[] = requests.map((series) => {
+      const value: HistogramWithExemplars = histogramValue(cellsOf(series), shared);
+      const exemplars = exemplarsOf?.(series);
+      if (exemplars !== undefined) value.exemplars = exemplars;
+      return { startTime: hrTime(series.startTimeMs), endTime, attributes: requestAttributes(series), value };
+    });
     return {
       descriptor: descriptor(definition, valueType),
       aggregationTemporality: AggregationTemporality.CUMULATIVE,

@@ -13,6 +13,9 @@
  * the lookup plus scan costs ~20-25 ns.
  */
 
+import { OTHER_METHOD } from './methodLabel';
+import { OVERFLOW_ENDPOINT } from './RouteNormaliser';
+
 /**
  * Histogram cells of one series, laid out flat so an update touches one
  * array: `[count, sum, min, max, bucket0, ..., bucketN]` where bucket `i`
@@ -31,6 +34,22 @@ export const CELL_MIN = 2;
 export const CELL_MAX = 3;
 /** Index of the first bucket cell in {@link HistogramCells}. */
 export const CELL_BUCKETS = 4;
+
+/** The trace an observation belongs to (an OpenTelemetry `SpanContext` fits). */
+export interface TraceRef {
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+/** The latest traced observation of one duration bucket. */
+export interface BucketExemplar {
+  /** Seconds. */
+  readonly value: number;
+  /** Epoch milliseconds. */
+  readonly timeMs: number;
+  readonly traceId: string;
+  readonly spanId: string;
+}
 
 /** Cumulative totals of one (method, endpoint, status) combination. */
 export interface RequestSeries {
@@ -52,6 +71,12 @@ export interface RequestSeries {
   readonly requestSize: HistogramCells;
   /** Response body size histogram, bytes. */
   readonly responseSize: HistogramCells;
+  /**
+   * Per duration bucket, the latest observation made inside a sampled trace;
+   * allocated on the first one, so untraced apps carry nothing. One slot per
+   * bucket: memory is bounded by the series count.
+   */
+  durationExemplars: (BucketExemplar | undefined)[] | undefined;
 }
 
 /** Cumulative count of one (method, endpoint, error_type) combination. */
@@ -76,7 +101,22 @@ export interface RequestAccumulatorOptions {
   readonly sizeBuckets: readonly number[];
   /** Epoch-millisecond clock for series start times (tests pin it). */
   readonly now?: () => number;
+  /**
+   * Request series (distinct method, endpoint, status) kept by name; requests
+   * of any further combination are counted in the one overflow series
+   * ({@link OVERFLOW_SERIES}). Unlimited when absent.
+   */
+  readonly maxSeries?: number;
 }
+
+/**
+ * Labels of the one request series that takes every request past the series
+ * budget: the method, the endpoint and the status are all folded, so the
+ * budget holds whatever mix of labels the traffic brings.
+ */
+export const OVERFLOW_SERIES = { method: OTHER_METHOD, endpoint: OVERFLOW_ENDPOINT, status: OTHER_METHOD } as const;
+/** statusCode of the overflow series: no real status matches it. */
+const OVERFLOW_STATUS_CODE = -1;
 
 /** Separator of error-series key parts (a rare path); cannot occur in a method or a request path. */
 const SEP = '\u0001';
@@ -98,8 +138,11 @@ function newCells(boundaryCount: number): HistogramCells {
   return cells;
 }
 
-/** Add one observation to histogram cells. Linear scan: with ~16 boundaries it beats a binary search. */
-function observe(cells: HistogramCells, boundaries: Float64Array, value: number): void {
+/**
+ * Add one observation to histogram cells; returns the bucket it fell in.
+ * Linear scan: with ~16 boundaries it beats a binary search.
+ */
+function observe(cells: HistogramCells, boundaries: Float64Array, value: number): number {
   cells[CELL_COUNT]++;
   cells[CELL_SUM] += value;
   if (value < (cells[CELL_MIN] as number)) cells[CELL_MIN] = value;
@@ -108,6 +151,7 @@ function observe(cells: HistogramCells, boundaries: Float64Array, value: number)
   let i = 0;
   while (i < n && value > (boundaries[i] as number)) i++;
   cells[CELL_BUCKETS + i]++;
+  return i;
 }
 
 /**
@@ -121,6 +165,9 @@ export class RequestAccumulator {
   /** Size boundaries, bytes. */
   readonly sizeBoundaries: Float64Array;
   private readonly now: () => number;
+  private readonly maxSeries: number;
+  private seriesCount = 0;
+  private overflow: RequestSeries | undefined;
   /** Endpoint → its series; a handful per endpoint (methods × statuses). */
   private readonly requests = new Map<string, RequestSeries[]>();
   private readonly failures = new Map<string, ErrorSeries>();
@@ -131,9 +178,14 @@ export class RequestAccumulator {
     this.durationBoundaries = checkBoundaries('durationBuckets', options.durationBuckets);
     this.sizeBoundaries = checkBoundaries('sizeBuckets', options.sizeBuckets);
     this.now = options.now ?? Date.now;
+    this.maxSeries = options.maxSeries ?? Infinity;
   }
 
-  /** Count one finished (or abandoned) request. Sizes in bytes, duration in seconds. */
+  /**
+   * Count one finished (or abandoned) request. Sizes in bytes, duration in
+   * seconds; `trace`, when the request ran in a sampled trace, becomes its
+   * duration bucket's exemplar (the latest wins).
+   */
   recordRequest(
     method: string,
     endpoint: string,
@@ -141,6 +193,7 @@ export class RequestAccumulator {
     durationSeconds: number,
     requestBytes: number,
     responseBytes: number,
+    trace?: TraceRef,
   ): void {
     let group = this.requests.get(endpoint);
     if (group === undefined) {
@@ -155,9 +208,10 @@ export class RequestAccumulator {
         break;
       }
     }
-    if (series === undefined) series = this.createRequestSeries(group, method, endpoint, status);
+    if (series === undefined) series = this.newSeries(group, method, endpoint, status);
     series.count++;
-    observe(series.duration, this.durationBoundaries, durationSeconds);
+    const bucket = observe(series.duration, this.durationBoundaries, durationSeconds);
+    if (trace !== undefined) this.keepExemplar(series, bucket, durationSeconds, trace);
     observe(series.requestSize, this.sizeBoundaries, requestBytes);
     observe(series.responseSize, this.sizeBoundaries, responseBytes);
   }
@@ -187,17 +241,40 @@ export class RequestAccumulator {
     return this.errorsHandled.values();
   }
 
-  private createRequestSeries(group: RequestSeries[], method: string, endpoint: string, status: number): RequestSeries {
+  /** A series for a combination not seen yet: its own while the budget lasts, then the overflow series. */
+  private newSeries(group: RequestSeries[], method: string, endpoint: string, status: number): RequestSeries {
+    if (this.seriesCount < this.maxSeries) {
+      this.seriesCount++;
+      return this.createRequestSeries(group, method, endpoint, String(status), status);
+    }
+    if (this.overflow === undefined) {
+      let overflowGroup = this.requests.get(OVERFLOW_SERIES.endpoint);
+      if (overflowGroup === undefined) {
+        overflowGroup = [];
+        this.requests.set(OVERFLOW_SERIES.endpoint, overflowGroup);
+      }
+      this.overflow = this.createRequestSeries(overflowGroup, OVERFLOW_SERIES.method, OVERFLOW_SERIES.endpoint, OVERFLOW_SERIES.status, OVERFLOW_STATUS_CODE);
+    }
+    return this.overflow;
+  }
+
+  private keepExemplar(series: RequestSeries, bucket: number, value: number, trace: TraceRef): void {
+    series.durationExemplars ??= new Array<BucketExemplar | undefined>(this.durationBoundaries.length + 1).fill(undefined);
+    series.durationExemplars[bucket] = { value, timeMs: this.now(), traceId: trace.traceId, spanId: trace.spanId };
+  }
+
+  private createRequestSeries(group: RequestSeries[], method: string, endpoint: string, status: string, statusCode: number): RequestSeries {
     const series: RequestSeries = {
       method,
       endpoint,
-      status: String(status),
-      statusCode: status,
+      status,
+      statusCode,
       startTimeMs: this.now(),
       count: 0,
       duration: newCells(this.durationBoundaries.length),
       requestSize: newCells(this.sizeBoundaries.length),
       responseSize: newCells(this.sizeBoundaries.length),
+      durationExemplars: undefined,
     };
     group.push(series);
     return series;

@@ -39,6 +39,8 @@ test('defaults without file or environment', () => {
   assert.deepEqual(c.metrics.durationBuckets, DEFAULT_DURATION_BUCKETS);
   assert.deepEqual(c.metrics.sizeBuckets, DEFAULT_SIZE_BUCKETS);
   assert.equal(c.metrics.maxEndpoints, 100);
+  assert.deepEqual(c.metrics.httpMethods, ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+  assert.equal(c.metrics.maxRequestSeries, 1000);
   assert.equal(c.otel.serviceName, 'unknown_service:node');
   assert.equal(c.otel.instanceId, 'web-1');
   assert.deepEqual(c.otel.exporters, ['prometheus']);
@@ -122,6 +124,9 @@ test('every upstream key takes effect', () => {
     bindAddress: '127.0.0.1',
     multiprocDir: '/var/run/metrics',
     ssl: { enabled: true, certfile: '/etc/tls/cert.pem', keyfile: '/etc/tls/key.pem', clientCafile: '/etc/tls/ca.pem', clientAuthRequired: true },
+    // Keys this package adds, at their defaults: the upstream layout does not set them.
+    metricsPath: '/metrics',
+    webConfigFile: '',
   });
   const { workers, timeout, keepalive } = c.gunicorn;
   assert.deepEqual({ workers, timeout, keepalive }, { workers: 8, timeout: 90, keepalive: 5 });
@@ -168,6 +173,8 @@ exporter:
     duration_buckets: [0.01, 0.1, 1]
     size_buckets: [100, 1000]
     max_endpoints: 20
+    http_methods: [GET, POST, PROPFIND]
+    max_request_series: 300
   otel:
     service_name: shop
     instance_id: pod-7
@@ -195,7 +202,16 @@ exporter:
     { host: '::1', port: 26381 },
   ]);
   assert.equal(c.redis.sentinelName, 'mymaster');
-  assert.deepEqual(c.metrics, { flushIntervalMs: 250, durationBuckets: [0.01, 0.1, 1], sizeBuckets: [100, 1000], maxEndpoints: 20, runtime: true, excludePaths: [] });
+  assert.deepEqual(c.metrics, {
+    flushIntervalMs: 250,
+    durationBuckets: [0.01, 0.1, 1],
+    sizeBuckets: [100, 1000],
+    maxEndpoints: 20,
+    runtime: true,
+    excludePaths: [],
+    httpMethods: ['GET', 'POST', 'PROPFIND'],
+    maxRequestSeries: 300,
+  });
   assert.equal(c.otel.serviceName, 'shop');
   assert.equal(c.otel.instanceId, 'pod-7');
   assert.deepEqual(c.otel.resourceAttributes, { 'deployment.environment': 'prod', team: 'payments' });
@@ -290,9 +306,28 @@ test('own variables for the new knobs', () => {
     OTEL_CLUSTER_EXPORTER_DURATION_BUCKETS: '0.1, 1,10',
     OTEL_CLUSTER_EXPORTER_SIZE_BUCKETS: '10,100',
     OTEL_CLUSTER_EXPORTER_SERVE_SCOPE: 'Instance',
+    OTEL_CLUSTER_EXPORTER_HTTP_METHODS: 'GET, M-SEARCH,GET',
+    OTEL_CLUSTER_EXPORTER_MAX_REQUEST_SERIES: '50',
   });
-  assert.deepEqual(c.metrics, { flushIntervalMs: 100, durationBuckets: [0.1, 1, 10], sizeBuckets: [10, 100], maxEndpoints: 7, runtime: true, excludePaths: [] });
+  assert.deepEqual(c.metrics, {
+    flushIntervalMs: 100,
+    durationBuckets: [0.1, 1, 10],
+    sizeBuckets: [10, 100],
+    maxEndpoints: 7,
+    runtime: true,
+    excludePaths: [],
+    httpMethods: ['GET', 'M-SEARCH'],
+    maxRequestSeries: 50,
+  });
   assert.equal(c.serve.scope, 'instance');
+});
+
+test('a method list that is empty or not upper-case method names is refused, naming the key', () => {
+  const lower = configError(() => parse(undefined, { OTEL_CLUSTER_EXPORTER_HTTP_METHODS: 'GET,post' }));
+  assert.match(lower.message, /OTEL_CLUSTER_EXPORTER_HTTP_METHODS/);
+  assert.match(lower.message, /"post" is not an upper-case HTTP method name/);
+  const empty = configError(() => parse('exporter:\n  metrics:\n    http_methods: []\n', {}));
+  assert.match(empty.message, /metrics\.http_methods/);
 });
 
 test('OTEL_RESOURCE_ATTRIBUTES: pairs, percent-decoding, service name and instance id', () => {

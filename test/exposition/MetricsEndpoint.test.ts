@@ -4,12 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { EndpointTlsConfig } from '../../src/config/Config';
-import { MetricsEndpoint, PROMETHEUS_CONTENT_TYPE, STALE_HEADER } from '../../src/exposition/MetricsEndpoint';
+import { MAX_PIPELINED_REQUESTS, MetricsEndpoint, PROMETHEUS_CONTENT_TYPE, STALE_HEADER } from '../../src/exposition/MetricsEndpoint';
 import type { MetricsEndpointOptions } from '../../src/exposition/MetricsEndpoint';
+import { tlsFromSsl, type TlsSettings } from '../../src/exposition/access/TlsSettings';
 
 interface Reply {
   readonly status: number;
@@ -237,6 +239,98 @@ describe('slow and failing renders', () => {
   });
 });
 
+/** Send `count` pipelined GET /metrics on one raw connection; resolves what came back until the server closed it or `waitMs` passed. */
+function pipelined(port: number, count: number, waitMs = 1000): Promise<{ text: string; closedByServer: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let closedByServer = false;
+    const timer = setTimeout(() => socket.destroy(), waitMs);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => (closedByServer = true));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closedByServer });
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? (closedByServer = true) : reject(error)));
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count));
+  });
+}
+
+describe('hostile clients', () => {
+  test('pipelined scrapes are answered in order, one render each at most, and all share its bytes', async () => {
+    let renders = 0;
+    const { port } = await startEndpoint({ render: async () => `n ${++renders}\n` });
+    const { text } = await pipelined(port, 5);
+    const bodies = [...text.matchAll(/\r\n\r\n(n \d+)\n/g)].map((m) => m[1]);
+    assert.equal(bodies.length, 5);
+    assert.deepEqual([...bodies].sort(), bodies, 'answered in order');
+    assert.ok(renders <= 5);
+  });
+
+  test('a client pipelining more than the limit has its connection closed', async () => {
+    const { port } = await startEndpoint({ render: () => new Promise<string>((r) => setTimeout(() => r(SAMPLE), 50)) });
+    const { closedByServer } = await pipelined(port, MAX_PIPELINED_REQUESTS + 5, 3000);
+    assert.equal(closedByServer, true);
+    assert.equal((await request(port, '/metrics')).status, 200, 'others are still served');
+  });
+
+  test('a body in parts is sent whole, and gzip of its parts round-trips as one stream', async () => {
+    const stable = Buffer.from(SAMPLE.repeat(1000));
+    let n = 0;
+    const { port } = await startEndpoint({ render: async () => [stable, Buffer.from(`tail_total ${++n}\n`)] });
+    const plain = await request(port, '/metrics');
+    assert.equal(plain.body.toString(), `${SAMPLE.repeat(1000)}tail_total 1\n`);
+    const zipped = await request(port, '/metrics', { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gunzipSync(zipped.body).toString(), `${SAMPLE.repeat(1000)}tail_total 2\n`);
+  });
+
+  test('bodies held for clients that do not read are capped: past the cap a scrape gets 503, and it drains', async () => {
+    let n = 0;
+    // Every render a fresh 16 MB body (more than loopback socket buffers take), so each stuck client holds its own.
+    const { port } = await startEndpoint({ maxPendingBytes: 1, render: async () => `${String(++n).padEnd(16_000_000, '#')}\n` });
+    const stuck = net.connect(port, '127.0.0.1');
+    stuck.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    stuck.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const stuck2 = net.connect(port, '127.0.0.1');
+    stuck2.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    stuck2.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await request(port, '/metrics')).status, 503, 'two bodies held: a third is refused');
+    stuck.destroy();
+    stuck2.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await request(port, '/metrics')).status, 200);
+  });
+
+  test('connections past the cap are closed, and the endpoint serves again once they go', async () => {
+    const { port } = await startEndpoint({ maxConnections: 2, render: async () => SAMPLE });
+    const idle = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+    await Promise.all(idle.map((socket) => new Promise((r) => socket.once('connect', r))));
+    await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(request(port, '/metrics'));
+    for (const socket of idle) socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await request(port, '/metrics')).status, 200);
+  });
+
+  test('a connection that sends nothing is closed after the idle timeout', async () => {
+    const { port } = await startEndpoint({ idleTimeoutMs: 200, headersTimeoutMs: 200, render: async () => SAMPLE });
+    const socket = net.connect(port, '127.0.0.1');
+    socket.write('GET /metrics HTTP/1.1\r\n'); // headers never finished
+    const closed = await new Promise<boolean>((r) => {
+      const timer = setTimeout(() => r(false), 5000);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        r(true);
+      });
+      socket.on('error', () => undefined);
+    });
+    assert.equal(closed, true);
+  });
+});
+
 describe('listening', () => {
   test('a busy port rejects start() naming the address and the setting, and start() can be retried', async () => {
     const { endpoint: first, port } = await startEndpoint({ render: async () => SAMPLE });
@@ -296,15 +390,16 @@ describe('TLS', () => {
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function tlsConfig(overrides: Partial<EndpointTlsConfig> = {}): EndpointTlsConfig {
-    return {
+  /** The upstream `prometheus.ssl` keys, as the endpoint receives them. */
+  function tlsConfig(overrides: Partial<EndpointTlsConfig> = {}): TlsSettings {
+    return tlsFromSsl({
       enabled: true,
       certfile: join(dir, 'server.crt'),
       keyfile: join(dir, 'server.key'),
       clientCafile: '',
       clientAuthRequired: false,
       ...overrides,
-    };
+    })!;
   }
 
   test('serves HTTPS with the configured certificate', async () => {

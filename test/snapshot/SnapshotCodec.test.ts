@@ -152,6 +152,38 @@ function corruptOne(node: unknown, replacement: () => unknown, random: (n: numbe
   }
 }
 
+test('exemplars round-trip beside the points; a reader that predates them still decodes the snapshot', () => {
+  const exemplars = [
+    { bucket: 0, value: 0.05, timeMs: 1_700_000_000_001, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
+    { bucket: 3, value: 2, timeMs: 1_700_000_000_002, traceId: 'c'.repeat(32), spanId: 'd'.repeat(16) },
+  ];
+  const value = { ...observe([0.1, 0.5, 1], [0.05, 0.2, 2]), exemplars };
+  const original = snapshot(identity(1, 7), 5, [histogram(DURATION, [[POST, observe([0.1, 0.5, 1], [0.3])], [GET, value]], [0.1, 0.5, 1])]);
+  const text = encodeSnapshot(original);
+  assert.deepEqual(decodeSnapshot(text, 'mem'), original);
+  // What an older decoder sees: the points unchanged, the exemplars in a key of their own.
+  const document = JSON.parse(text) as { metrics: { points: unknown[][]; exemplars: unknown[][] }[] };
+  assert.ok(document.metrics[0]!.points.every((point) => point.length === 7));
+  assert.deepEqual(document.metrics[0]!.exemplars.map((e) => e.slice(0, 2)), [[1, 0], [1, 3]]);
+});
+
+test('malformed exemplars are rejected naming the entry', () => {
+  const good = encodeSnapshot(snapshot(identity(1, 7), 5, [histogram(DURATION, [[GET, { ...observe([0.1], [0.05]), exemplars: [{ bucket: 0, value: 0.05, timeMs: 1, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }] }]], [0.1])]));
+  const broken = (mutate: (entry: unknown[]) => void): string => {
+    const document = JSON.parse(good) as { metrics: { exemplars: unknown[][] }[] };
+    mutate(document.metrics[0]!.exemplars[0]!);
+    return JSON.stringify(document);
+  };
+  const cases: [(entry: unknown[]) => void, RegExp][] = [
+    [(e) => (e[0] = 5), /metrics\[0\]\.exemplars\[0\]\[0\].*point index below 1/],
+    [(e) => (e[1] = 2), /exemplars\[0\]\[1\].*bucket index below 2/],
+    [(e) => (e[4] = 'not-hex'), /exemplars\[0\]\[4\].*32 hex digits/],
+    [(e) => (e[5] = 'B'.repeat(16)), /exemplars\[0\]\[5\].*16 hex digits/],
+    [(e) => e.pop(), /exemplars\[0\].*expected \[pointIndex/],
+  ];
+  for (const [mutate, message] of cases) assert.throws(() => decodeSnapshot(broken(mutate), 'mem'), (error: unknown) => error instanceof SnapshotFormatError && message.test(error.message));
+});
+
 test('a reusing encoder writes text that decodes to each snapshot exactly, as its metrics change, grow and shrink', () => {
   const encoder = new SnapshotEncoder();
   const id = identity(0, 41);

@@ -33,8 +33,12 @@ export class PrometheusServer {
     child.stderr?.on('data', (chunk: Buffer) => (this.log = (this.log + chunk.toString()).slice(-4000)));
   }
 
-  /** Start scraping `targets` (host:port) every second. */
-  static async start(targets: readonly string[]): Promise<PrometheusServer> {
+  /**
+   * Start scraping `targets` (host:port) every second. `scrapeConfig` adds
+   * YAML lines to the job (`basic_auth: {...}`, `metrics_path: /m`); `flags`
+   * are extra command-line flags (`--enable-feature=exemplar-storage`).
+   */
+  static async start(targets: readonly string[], options: { scrapeConfig?: readonly string[]; flags?: readonly string[] } = {}): Promise<PrometheusServer> {
     const dir = mkdtempSync(join(tmpdir(), 'ocx-prometheus-'));
     const webPort = await freePort();
     const config = join(dir, 'prometheus.yml');
@@ -45,12 +49,13 @@ export class PrometheusServer {
         'scrape_configs:',
         '  - job_name: app',
         `    static_configs: [{targets: [${targets.map((t) => `'${t}'`).join(', ')}]}]`,
+        ...(options.scrapeConfig ?? []).map((line) => `    ${line}`),
         '',
       ].join('\n'),
     );
     const child = spawn(
       PROMETHEUS_BINARY,
-      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${webPort}`],
+      [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${webPort}`, ...(options.flags ?? [])],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     return new PrometheusServer(child, dir, `http://127.0.0.1:${webPort}`);

@@ -79,14 +79,22 @@ export interface RunningApp {
 export async function startApp(
   app: string,
   env: Record<string, string> = {},
-  options: { loader?: '--require' | '--import'; expectedListeners?: number } = {},
+  options: {
+    loader?: '--require' | '--import';
+    expectedListeners?: number;
+    /** Preloaded after this package's, as an app's own `--require` (a tracing setup). */
+    alsoRequire?: string;
+    /** Where the metrics are served (default `/metrics`) and the headers a scrape needs (credentials). */
+    metricsPath?: string;
+    metricsHeaders?: Record<string, string>;
+  } = {},
 ): Promise<RunningApp> {
   const appPort = await freePort();
   const metricsPort = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'ocx-e2e-'));
   let stderr = '';
   const child = fork(isAbsolute(app) ? app : join(APPS, app), [], {
-    execArgv: [options.loader ?? '--require', REGISTER],
+    execArgv: [options.loader ?? '--require', REGISTER, ...(options.alsoRequire !== undefined ? ['--require', options.alsoRequire] : [])],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -129,7 +137,9 @@ export async function startApp(
   };
   try {
     await waitFor(`app ${app} to answer on ${appPort}`, async () => ((await httpRequest(appPort, '/')).status === 200 ? true : undefined));
-    await waitFor(`metrics on ${metricsPort}`, async () => ((await httpRequest(metricsPort, '/metrics')).status === 200 ? true : undefined));
+    const metricsPath = options.metricsPath ?? '/metrics';
+    const headers = options.metricsHeaders ?? {};
+    await waitFor(`metrics on ${metricsPort}`, async () => ((await httpRequest(metricsPort, metricsPath, { headers })).status === 200 ? true : undefined));
   } catch (error) {
     await running.stop();
     throw new Error(`${String(error)}\napp stderr:\n${stderr}`);

@@ -22,7 +22,12 @@ export interface RunningServe {
  * Start `node dist/cli/main.js serve` on a free port with `env` (plus PATH),
  * and wait until its endpoint answers.
  */
-export async function startServe(env: Record<string, string>, args: readonly string[] = []): Promise<RunningServe> {
+export async function startServe(
+  env: Record<string, string>,
+  args: readonly string[] = [],
+  /** Where serve answers and what a scrape must send (a web configuration's credentials). */
+  ready: { metricsPath?: string; headers?: Record<string, string> } = {},
+): Promise<RunningServe> {
   const port = await freePort();
   let stderr = '';
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
@@ -46,7 +51,7 @@ export async function startServe(env: Record<string, string>, args: readonly str
   try {
     await waitFor(`serve to answer on ${port}`, async () => {
       if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}`);
-      return (await httpRequest(port, '/metrics')).status === 200 ? true : undefined;
+      return (await httpRequest(port, ready.metricsPath ?? '/metrics', { headers: ready.headers ?? {} })).status === 200 ? true : undefined;
     });
   } catch (error) {
     await running.stop();

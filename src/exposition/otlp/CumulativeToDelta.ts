@@ -13,6 +13,7 @@ import {
 import { subtractHistogramParts, subtractValues } from '../../merge/cumulativeValues';
 import type { HistogramParts } from '../../merge/cumulativeValues';
 import { seriesKey } from '../../merge/seriesKey';
+import { exemplarsOf, type HistogramWithExemplars } from '../../snapshot/histogramExemplars';
 import type { SeriesAttributes } from '../../snapshot/Snapshot';
 
 /** What the previous delivered batch held for one series. */
@@ -102,7 +103,7 @@ export class CumulativeToDelta {
       const previous = this.baselines.get(key);
       next.set(key, { start: point.startTime, end: point.endTime, value: point.value });
       const before = previous !== undefined && typeof previous.value !== 'number' ? previous.value : undefined;
-      const delta = before === undefined || !sameBoundaries(before, point.value) ? undefined : subtractHistogram(point.value, before);
+      const delta = before === undefined || !sameBoundaries(before, point.value) ? undefined : subtractHistogram(point.value, before, previous!.end);
       if (previous === undefined || delta === undefined || wasReset(previous, point.startTime)) return point;
       return { ...point, startTime: previous.end, value: delta };
     });
@@ -113,13 +114,18 @@ export class CumulativeToDelta {
 /**
  * The current histogram minus the previous one (the shared arithmetic, see
  * merge/cumulativeValues.ts), undefined when a count went down (a reset);
- * min/max cannot be derived for an interval, so they are left out.
+ * min/max cannot be derived for an interval, so they are left out. Exemplars
+ * observed within the interval (after the previous export's end) stay; older
+ * ones belong to earlier deltas.
  */
-function subtractHistogram(current: Histogram, previous: Histogram): Histogram | undefined {
+function subtractHistogram(current: Histogram, previous: Histogram, previousEnd: HrTime): Histogram | undefined {
   const delta = subtractHistogramParts(partsOf(current), partsOf(previous));
   if (delta === undefined) return undefined;
   const result: Histogram = { buckets: { boundaries: current.buckets.boundaries, counts: delta.counts }, count: delta.count };
   if (delta.sum !== undefined) result.sum = delta.sum;
+  const sinceMs = previousEnd[0] * 1e3 + previousEnd[1] / 1e6;
+  const recent = exemplarsOf(current)?.filter((exemplar) => exemplar.timeMs > sinceMs);
+  if (recent !== undefined && recent.length > 0) (result as HistogramWithExemplars).exemplars = recent;
   return result;
 }
 

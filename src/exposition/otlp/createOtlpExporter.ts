@@ -1,5 +1,6 @@
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { OtlpConfig, OtlpProtocol } from '../../config/Config';
+import { sendExemplars } from './otlpExemplars';
 
 type HttpExporterModule = typeof import('@opentelemetry/exporter-metrics-otlp-http');
 type ProtoExporterModule = typeof import('@opentelemetry/exporter-metrics-otlp-proto');
@@ -65,10 +66,16 @@ export function createOtlpExporter(otlp: OtlpConfig, requestTimeoutMs: number): 
   };
   if (otlp.protocol === 'http/json') {
     const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-http') as HttpExporterModule;
-    return new OTLPMetricExporter(config);
+    return withExemplars(new OTLPMetricExporter(config), 'json');
   }
   const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-proto') as ProtoExporterModule;
-  return new OTLPMetricExporter(config);
+  return withExemplars(new OTLPMetricExporter(config), 'protobuf');
+}
+
+/** The exporter, made to carry the histogram exemplars too (see {@link sendExemplars}). */
+function withExemplars(exporter: PushMetricExporter, encoding: 'json' | 'protobuf'): PushMetricExporter {
+  sendExemplars(exporter, encoding);
+  return exporter;
 }
 
 function createGrpcExporter(url: string, otlp: OtlpConfig, timeoutMillis: number): PushMetricExporter {
@@ -83,7 +90,7 @@ function createGrpcExporter(url: string, otlp: OtlpConfig, timeoutMillis: number
     concurrencyLimit: 1,
     compression: compressionOf<GrpcExporterConfig>(otlp),
   };
-  return new OTLPMetricExporter(config);
+  return withExemplars(new OTLPMetricExporter(config), 'protobuf');
 }
 
 /**

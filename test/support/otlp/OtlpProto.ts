@@ -53,8 +53,19 @@ export function decodeProtobufRequest(body: Uint8Array): RawExportRequest {
  */
 export function decodeJsonRequest(body: Uint8Array): RawExportRequest {
   const { request } = types();
-  const json = JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
+  const json = JSON.parse(Buffer.from(body).toString('utf8'), hexIdsToBase64) as Record<string, unknown>;
   return request.toObject(request.fromObject(json), TO_OBJECT);
+}
+
+/**
+ * OTLP/JSON spells trace and span ids in hex, where protobufjs's JSON mapping
+ * expects base64 for bytes fields: translate them while parsing.
+ */
+function hexIdsToBase64(key: string, value: unknown): unknown {
+  if ((key === 'traceId' || key === 'spanId') && typeof value === 'string' && /^[0-9a-f]*$/i.test(value)) {
+    return Buffer.from(value, 'hex').toString('base64');
+  }
+  return value;
 }
 
 /** An empty (fully accepted) ExportMetricsServiceResponse, protobuf-encoded. */

@@ -17,6 +17,16 @@ export interface ReceivedPoint {
   readonly explicitBounds?: readonly number[];
   readonly min?: number;
   readonly max?: number;
+  /** Histogram exemplars, ids in hex. */
+  readonly exemplars?: readonly ReceivedExemplar[];
+}
+
+/** One exemplar as a receiver got it. */
+export interface ReceivedExemplar {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly value: number;
+  readonly timeUnixNano: string;
 }
 
 /** OTLP AggregationTemporality values. */
@@ -83,10 +93,17 @@ function pointOf(raw: Obj): ReceivedPoint {
       ...(raw.sum !== undefined ? { sum: Number(raw.sum) } : {}),
       ...(raw.min !== undefined ? { min: Number(raw.min) } : {}),
       ...(raw.max !== undefined ? { max: Number(raw.max) } : {}),
+      ...(raw.exemplars !== undefined ? { exemplars: list(raw.exemplars).map(exemplarOf) } : {}),
     };
     return point;
   }
   return { ...base, value: num(raw.asDouble) ?? num(raw.asInt) ?? 0 };
+}
+
+/** Decoded bytes fields arrive base64-encoded (see OtlpProto's conversion options). */
+function exemplarOf(raw: Obj): ReceivedExemplar {
+  const hex = (value: unknown): string => Buffer.from(String(value ?? ''), 'base64').toString('hex');
+  return { traceId: hex(raw.traceId), spanId: hex(raw.spanId), value: num(raw.asDouble) ?? num(raw.asInt) ?? 0, timeUnixNano: String(raw.timeUnixNano ?? '0') };
 }
 
 function metricOf(scope: string, raw: Obj): ReceivedMetric {
