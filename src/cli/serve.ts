@@ -45,6 +45,8 @@ export function startServe(config: ExporterConfig): ServeHandle {
     labelInstance: config.redis.enabled,
     keepProcessAlive: true,
     localSnapshot: ownSnapshot,
+    // No primary watches the writers of PM2 (or of a sidecar's other hosts): restarts come from the store.
+    deriveRestarts: true,
   });
   info(`serve: reading the ${store.kind} store${config.redis.enabled ? '' : ` at ${directory.path}`} (scope ${config.serve.scope})`);
   return {

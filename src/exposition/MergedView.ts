@@ -3,6 +3,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { CATALOGUE } from '../catalogue/MetricCatalogue';
 import { MergedEndpointCap } from '../merge/MergedEndpointCap';
 import { capSlotSeries } from '../merge/capSlotSeries';
+import { StoreRestarts } from '../primary/StoreRestarts';
 import { SnapshotMerger } from '../merge/SnapshotMerger';
 import type { MergeOptions } from '../merge/SnapshotMerger';
 import { warnMergeConflict } from '../merge/warnMergeConflict';
@@ -35,6 +36,11 @@ export interface MergedViewOptions {
   readonly maxEndpoints?: number;
   /** Request series shown per worker slot over all its lives (see {@link capSlotSeries}); unlimited when absent. */
   readonly maxRequestSeries?: number;
+  /**
+   * Derive restart counters, live workers and worker states from the lives
+   * the store lists, for instances no primary watches (`serve` next to PM2).
+   */
+  readonly deriveRestarts?: boolean | undefined;
 }
 
 /**
@@ -51,9 +57,11 @@ export class MergedView implements MetricProducer {
   /** Keeps the label order between scrapes, so a scrape does not re-sort from scratch. */
   private readonly merger = new SnapshotMerger();
   private readonly endpointCap: MergedEndpointCap | undefined;
+  private readonly restarts: StoreRestarts | undefined;
 
   constructor(options: MergedViewOptions) {
     this.options = options;
+    this.restarts = options.deriveRestarts === true ? new StoreRestarts() : undefined;
     this.endpointCap = options.maxEndpoints === undefined ? undefined : new MergedEndpointCap(options.maxEndpoints);
   }
 
@@ -71,7 +79,9 @@ export class MergedView implements MetricProducer {
   async read(nowMs = Date.now()): Promise<StoredSnapshot[]> {
     const stored = await this.readStore();
     const local = await this.readLocal();
-    const own = local ? replaceOwn(stored, local) : stored;
+    const replaced = local ? replaceOwn(stored, local) : stored;
+    // Derived from what the store holds (not from this reader's own snapshot, which is no primary of theirs).
+    const own = this.restarts ? [...replaced, ...this.restarts.derive(stored, nowMs)] : replaced;
     // Workers each keep their own endpoint budget; the view as a whole keeps the same one.
     // Then each slot keeps its series budget over all its lives. Endpoints first: the slot
     // budget then counts series whose endpoint is already the one the view shows.

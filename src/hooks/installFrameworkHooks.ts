@@ -10,12 +10,13 @@ import { koaHook } from './koaHook';
 import { ModuleLoadHooks } from './ModuleLoadHooks';
 import { nestErrorHook } from './nestErrorHook';
 import { otelSdkHook } from './otelSdkHook';
+import { restifyHook } from './restifyHook';
 
 let installed: ModuleLoadHooks | undefined;
 
 /** Install the hooks (idempotent). */
 export function installFrameworkHooks(): void {
-  installed ??= ModuleLoadHooks.install([koaHook, hapiHook, expressRouteHook, expressLayerHook, finalHandlerHook, nestErrorHook, otelSdkHook]);
+  installed ??= ModuleLoadHooks.install([koaHook, hapiHook, expressRouteHook, expressLayerHook, finalHandlerHook, nestErrorHook, restifyHook, otelSdkHook]);
 }
 
 /** Remove them (the programmatic `shutdown()`); packages already loaded keep their small wrappers, which then only stash. */

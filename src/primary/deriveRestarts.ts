@@ -53,6 +53,18 @@ export interface SlotLife {
 
 /** What {@link deriveRestarts} reports, in the shape of the primary's own series. */
 export interface DerivedRestarts {
+  /**
+   * Each restart on its own: the slot, the life that replaced another (its
+   * pid and start) and why. A reader that keeps counting between reads counts
+   * each once, with the reason it first saw.
+   */
+  readonly events: readonly {
+    readonly slot: number;
+    readonly pid: number;
+    readonly startTimeMs: number;
+    readonly reason: ExitReason | typeof UNKNOWN_REASON;
+    readonly restartType: RestartType;
+  }[];
   /** Restarts per slot, reason and restart type. */
   readonly restarts: readonly { readonly slot: number; readonly reason: ExitReason | typeof UNKNOWN_REASON; readonly restartType: RestartType; readonly count: number }[];
   /** Slots whose newest life is live (`gunicorn_workers`). */
@@ -77,13 +89,16 @@ function reasonOf(previous: SlotLife, next: SlotLife): { reason: ExitReason | ty
 export function deriveRestarts(livesBySlot: ReadonlyMap<number, readonly SlotLife[]>): DerivedRestarts {
   const counts = new Map<string, { slot: number; reason: ExitReason | typeof UNKNOWN_REASON; restartType: RestartType; count: number }>();
   const states = new Map<number, WorkerState>();
+  const events: { slot: number; pid: number; startTimeMs: number; reason: ExitReason | typeof UNKNOWN_REASON; restartType: RestartType }[] = [];
   for (const [slot, unsorted] of livesBySlot) {
     // The same process seen twice (a re-read) is one life.
     const byPid = new Map<number, SlotLife>();
     for (const life of unsorted) byPid.set(life.pid, life);
     const lives = [...byPid.values()].sort((a, b) => a.startTimeMs - b.startTimeMs || a.pid - b.pid);
     for (let i = 1; i < lives.length; i++) {
-      const { reason, restartType } = reasonOf(lives[i - 1] as SlotLife, lives[i] as SlotLife);
+      const next = lives[i] as SlotLife;
+      const { reason, restartType } = reasonOf(lives[i - 1] as SlotLife, next);
+      events.push({ slot, pid: next.pid, startTimeMs: next.startTimeMs, reason, restartType });
       const key = `${reason}|${restartType}`;
       const entry = counts.get(`${slot}|${key}`);
       if (entry === undefined) counts.set(`${slot}|${key}`, { slot, reason, restartType, count: 1 });
@@ -93,5 +108,5 @@ export function deriveRestarts(livesBySlot: ReadonlyMap<number, readonly SlotLif
     if (newest?.ended === 'live') states.set(slot, 'running');
   }
   const restarts = [...counts.values()].sort((a, b) => a.slot - b.slot || a.reason.localeCompare(b.reason) || a.restartType.localeCompare(b.restartType));
-  return { restarts, workers: states.size, states };
+  return { events, restarts, workers: states.size, states };
 }

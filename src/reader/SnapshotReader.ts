@@ -1,6 +1,6 @@
 import { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
-import type { Snapshot, SnapshotIdentity, SnapshotMetric } from '../snapshot/Snapshot';
+import type { Snapshot, SnapshotIdentity, SnapshotMetric, ProcessExit } from '../snapshot/Snapshot';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
@@ -73,7 +73,7 @@ export class SnapshotReader extends MetricReader {
    * metrics replacing their older copies (the dying process's HTTP series).
    * Never throws.
    */
-  writeLatestSync(fresh: readonly SnapshotMetric[] = []): void {
+  writeLatestSync(fresh: readonly SnapshotMetric[] = [], exit?: ProcessExit): void {
     const latest = this.lastSnapshot;
     const { store } = this.options;
     if (!latest || !store.writeSync) return;
@@ -82,6 +82,7 @@ export class SnapshotReader extends MetricReader {
       ...latest,
       writtenAtMs: Date.now(),
       metrics: [...latest.metrics.filter((metric) => !freshNames.has(metric.name)), ...fresh],
+      ...(exit !== undefined ? { exit } : {}),
     };
     // Later synchronous writes (the 'exit' hook) must not put the older copy back.
     this.lastSnapshot = snapshot;

@@ -448,7 +448,8 @@ export class Retirement implements SnapshotStore {
       const expected = current !== undefined ? current.version : this.retiredVersions.get(key);
       const summed = foldSnapshot(base, dead, { maxEndpoints: this.maxEndpoints, onConflict: warnMergeConflict });
       if (summed === base) return; // already folded
-      const ends = [...(base?.ends ?? []), { key: processKey(dead.identity), how, atMs: Date.now() }].slice(-MAX_FOLDED_KEYS);
+      const end: LifeEnd = { key: processKey(dead.identity), how, atMs: Date.now(), ...(dead.exit !== undefined ? { exit: dead.exit } : {}) };
+      const ends = [...(base?.ends ?? []), end].slice(-MAX_FOLDED_KEYS);
       const next: Snapshot = { ...summed, ends };
       const version = await this.backend.compareAndSetRetired(ref.scope, ref.slot, expected, encodeSnapshot(next));
       if (version !== undefined) {

@@ -33,6 +33,8 @@ export interface ExpositionOptions {
   readonly keepProcessAlive: boolean;
   /** Told about the endpoint's server so the HTTP instrumentation can ignore it. */
   readonly onServer?: (server: Server) => void;
+  /** Derive restarts, workers and states from the store where no primary records them (`serve`). */
+  readonly deriveRestarts?: boolean;
 }
 
 /** How long a scrape may wait on the store before the last good view is served. */
@@ -70,6 +72,7 @@ export class Exposition {
       localSnapshot: options.localSnapshot,
       maxEndpoints: options.config.metrics.maxEndpoints,
       maxRequestSeries: options.config.metrics.maxRequestSeries,
+      deriveRestarts: options.deriveRestarts,
     });
     const exposition = new Exposition(options, view);
     const exporters = options.config.otel.exporters;

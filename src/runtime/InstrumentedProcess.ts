@@ -112,9 +112,10 @@ export class InstrumentedProcess {
     });
     // On exit, and on a default-handled SIGTERM/SIGINT (signal-exit re-raises it afterwards):
     // what was recorded since the last flush is written before the process goes.
-    onExit(() => {
+    // Its exit code or signal goes with it: a reader no primary tells can then say why the slot restarted.
+    onExit((code, signal) => {
       try {
-        this.reader.writeLatestSync(this.http?.seriesNow());
+        this.reader.writeLatestSync(this.http?.seriesNow(), { code: code ?? null, signal });
       } catch {
         // Exiting anyway: the last periodic snapshot stands.
       }

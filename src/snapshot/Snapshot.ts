@@ -104,6 +104,18 @@ export interface Snapshot {
    * many as `folded` keeps). A new life in a slot that had another is a restart.
    */
   readonly ends?: readonly LifeEnd[];
+  /**
+   * For `worker` snapshots written as the process exits: how it exited (its
+   * exit code, or the signal that ended it). Absent while it runs, and for a
+   * process that could not write at its end (`kill -9`).
+   */
+  readonly exit?: ProcessExit;
+}
+
+/** How a process exited, as its own exit hook saw it. */
+export interface ProcessExit {
+  readonly code: number | null;
+  readonly signal: string | null;
 }
 
 /** How a life that was folded into its slot ended. */
@@ -119,6 +131,8 @@ export interface LifeEnd {
   readonly how: 'exited' | 'expired' | 'removed' | 'lost';
   /** When it was folded, ms since the epoch. */
   readonly atMs: number;
+  /** How the process exited, when its last snapshot said so (see {@link Snapshot.exit}). */
+  readonly exit?: ProcessExit;
 }
 
 /** A snapshot as read back from a store, with what the store knows of its writer. */

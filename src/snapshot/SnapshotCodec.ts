@@ -1,6 +1,7 @@
 import type {
   HistogramValue,
   LifeEnd,
+  ProcessExit,
   SeriesAttributes,
   Snapshot,
   SnapshotExemplar,
@@ -80,10 +81,16 @@ export function encodeSnapshot(snapshot: Snapshot): string {
     writtenAtMs: snapshot.writtenAtMs,
   };
   if (snapshot.folded !== undefined) document['folded'] = snapshot.folded;
-  if (snapshot.ends !== undefined) document['ends'] = snapshot.ends.map((end) => [end.key, end.how, end.atMs]);
+  if (snapshot.ends !== undefined) document['ends'] = snapshot.ends.map(encodeEnd);
+  if (snapshot.exit !== undefined) document['exit'] = [snapshot.exit.code, snapshot.exit.signal];
   document['attributes'] = table.entries;
   document['metrics'] = metrics;
   return JSON.stringify(document);
+}
+
+/** `[key, how, atMs]`, and `[code, signal]` when the life's exit is known. */
+function encodeEnd(end: LifeEnd): unknown[] {
+  return end.exit === undefined ? [end.key, end.how, end.atMs] : [end.key, end.how, end.atMs, [end.exit.code, end.exit.signal]];
 }
 
 /**
@@ -116,7 +123,8 @@ export class SnapshotEncoder {
     if (this.fragments.size > 2 * snapshot.metrics.length + 16) this.fragments.clear();
     const head: Record<string, unknown> = { v: SNAPSHOT_FORMAT_VERSION, identity: snapshot.identity, writtenAtMs: snapshot.writtenAtMs };
     if (snapshot.folded !== undefined) head['folded'] = snapshot.folded;
-    if (snapshot.ends !== undefined) head['ends'] = snapshot.ends.map((end) => [end.key, end.how, end.atMs]);
+    if (snapshot.ends !== undefined) head['ends'] = snapshot.ends.map(encodeEnd);
+    if (snapshot.exit !== undefined) head['exit'] = [snapshot.exit.code, snapshot.exit.signal];
     head['attributes'] = this.table.entries;
     const text = JSON.stringify(head);
     return `${text.slice(0, -1)},"metrics":[${parts.join(',')}]}`;
@@ -238,6 +246,7 @@ class Decoder {
     const snapshot: { -readonly [K in keyof Snapshot]: Snapshot[K] } = { identity, writtenAtMs, metrics };
     if (root['folded'] !== undefined) snapshot.folded = this.strings(root['folded'], 'folded');
     if (root['ends'] !== undefined) snapshot.ends = this.ends(root['ends']);
+    if (root['exit'] !== undefined) snapshot.exit = this.exit(root['exit'], 'exit');
     return snapshot;
   }
 
@@ -439,11 +448,21 @@ class Decoder {
     const entries = this.array(value, 'ends');
     return entries.map((entry, i) => {
       const parts = this.array(entry, `ends[${i}]`);
-      const [key, how, atMs] = parts;
+      const [key, how, atMs, exit] = parts;
       if (typeof key !== 'string') throw this.fail(`ends[${i}][0]`, `expected a process key, got ${show(key)}`);
       if (typeof how !== 'string' || !LIFE_ENDINGS.has(how)) throw this.fail(`ends[${i}][1]`, `expected one of ${[...LIFE_ENDINGS].join(', ')}, got ${show(how)}`);
-      return { key, how: how as LifeEnd['how'], atMs: this.finite(atMs, `ends[${i}][2]`) };
+      const end = { key, how: how as LifeEnd['how'], atMs: this.finite(atMs, `ends[${i}][2]`) };
+      return exit === undefined ? end : { ...end, exit: this.exit(exit, `ends[${i}][3]`) };
     });
+  }
+
+  /** `[code, signal]`: an integer or null, and a signal name (bounded) or null. */
+  private exit(value: unknown, path: string): ProcessExit {
+    const [code, signal] = this.array(value, path);
+    if (code !== null && !Number.isSafeInteger(code)) throw this.fail(`${path}[0]`, `expected an exit code or null, got ${show(code)}`);
+    if (signal !== null && (typeof signal !== 'string' || !/^SIG[A-Z0-9]{1,12}$/.test(signal)))
+      throw this.fail(`${path}[1]`, `expected a signal name or null, got ${show(signal)}`);
+    return { code: code as number | null, signal: signal };
   }
 
   private integer(value: unknown, path: string): number {

@@ -28,6 +28,7 @@ const FRAMEWORKS = {
   hapi: '/hapi/users/{id}',
   nestExpress: '/nestExpress/users/:id',
   nestFastify: '/nestFastify/users/:id',
+  restify: '/restify/users/:id',
 } as const;
 type Framework = keyof typeof FRAMEWORKS;
 
@@ -143,9 +144,9 @@ describe('every framework in one cluster app, no code change', () => {
     assert.ok(after_.text.includes(`# TYPE ${CPU} counter`));
   });
 
-  test('totals across both workers: 7 × 11 framework requests, 2 × 4 HTTP/2 ones, 7 unmatched, /health excluded everywhere', () => {
-    assert.equal(after_.sum(REQUESTS) - before_.sum(REQUESTS), 7 * 11 + 2 * 4);
-    assert.equal(delta(REQUESTS, { endpoint: '__unmatched__', status: '404' }), 7);
+  test('totals across both workers: 8 × 11 framework requests, 2 × 4 HTTP/2 ones, 8 unmatched, /health excluded everywhere', () => {
+    assert.equal(after_.sum(REQUESTS) - before_.sum(REQUESTS), 8 * 11 + 2 * 4);
+    assert.equal(delta(REQUESTS, { endpoint: '__unmatched__', status: '404' }), 8);
     assert.equal(after_.find(REQUESTS, { endpoint: '/health' }).length, 0);
     assert.deepEqual([...new Set(after_.find(REQUESTS).map((s) => s.labels.worker_id))].sort(), ['0', '1']);
   });

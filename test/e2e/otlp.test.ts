@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
+import { ALL_METRICS, CATALOGUE, LABEL, prometheusName } from '../../src/catalogue/MetricCatalogue';
 import { load, scrape, sleep, startApp } from '../support/processes';
 import type { RunningApp } from '../support/processes';
 import { OtlpHttpReceiver } from '../support/otlp/OtlpHttpReceiver';
@@ -79,5 +79,39 @@ describe('OTLP push from a cluster primary', () => {
     const after = startTimes(second);
     assert.ok(before.size > 0);
     for (const [series, start] of before) assert.equal(after.get(series), start, series);
+  });
+
+  test("runtime metrics go out under OpenTelemetry's runtime names and attributes, per worker, with /metrics' numbers", async () => {
+    const count = receiver.exports.length;
+    const [latest] = (await receiver.waitForExports(count + 1, 5000)).slice(-1);
+    const exported = new Map<string, ReceivedMetric>((latest?.resources[0]?.metrics ?? []).map((metric) => [metric.name, metric]));
+    // The names OpenTelemetry's runtime semantic conventions give them, as a user's OTLP dashboards query them.
+    for (const name of ['process.cpu.time', 'nodejs.eventloop.delay.p99', 'nodejs.eventloop.delay.min', 'v8js.memory.heap.used']) {
+      const metric = exported.get(name);
+      assert.ok(metric, `${name} is exported (got ${[...exported.keys()].join(', ')})`);
+      assert.deepEqual([...new Set(metric.points.map((point) => String(point.attributes.worker_id)))].sort(), ['0', '1'], name);
+    }
+    const renamed = ALL_METRICS.filter((definition) => definition.otlp !== undefined);
+    assert.ok(renamed.length >= 10);
+    for (const definition of renamed) assert.equal(exported.has(definition.name), false, `${definition.name} leaves only as ${definition.otlp?.name}`);
+    const heap = exported.get('v8js.memory.heap.used');
+    assert.ok(
+      heap?.points.some((point) => point.attributes['v8js.heap.space.name'] === 'old_space' || point.attributes['v8js.heap.space.name'] === 'old'),
+      'heap spaces under v8js.heap.space.name',
+    );
+    assert.ok(heap?.points.every((point) => point.attributes[LABEL.space] === undefined));
+    // CPU seconds are a cumulative counter whose per-worker values never go back between the export and a later scrape.
+    const cpu = exported.get('process.cpu.time');
+    assert.equal(cpu?.monotonic, true);
+    const exposition = await scrape(app.metricsPort);
+    for (const point of cpu?.points ?? []) {
+      const scraped = exposition.sum(prometheusName(CATALOGUE.runtimeCpu), { worker_id: String(point.attributes.worker_id) });
+      assert.ok(scraped >= (point.value ?? Infinity) && (point.value ?? 0) > 0, `worker ${String(point.attributes.worker_id)}: exported ${point.value}, scraped ${scraped}`);
+    }
+    const gc = exported.get('v8js.gc.duration');
+    if (exposition.sum(`${CATALOGUE.runtimeGcDuration.name}_count`) > 0 && gc !== undefined) {
+      assert.equal(gc.kind, 'histogram');
+      assert.ok(gc.points.every((point) => typeof point.attributes['v8js.gc.type'] === 'string' && point.attributes[LABEL.gcKind] === undefined));
+    }
   });
 });

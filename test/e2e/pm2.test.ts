@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, freePort, sleep, waitFor } from '../support/processes';
+import { CLI, ROOT, freePort, scrape, sleep, waitFor } from '../support/processes';
 
 const run = promisify(execFile);
 const PM2 = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
@@ -19,7 +19,8 @@ const EXAMPLE = join(ROOT, 'examples', 'pm2');
 
 interface Pm2Process {
   name: string;
-  pm2_env: { status: string; restart_time: number; exit_code?: number; pm_err_log_path: string; stop_exit_codes?: number[] };
+  pid: number;
+  pm2_env: { NODE_APP_INSTANCE?: number; status: string; restart_time: number; exit_code?: number; pm_err_log_path: string; stop_exit_codes?: number[] };
 }
 
 let home: string;
@@ -71,6 +72,98 @@ test('a bad configuration under PM2 cluster mode: stopped after one start, exit 
     assert.match(readFileSync(errorLog, 'utf8'), /invalid configuration: .*OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS/);
     const logs = await pm2('logs', 'web', '--nostream', '--lines', '20');
     assert.match(logs.stdout, /invalid configuration: .*OTEL_CLUSTER_EXPORTER_MAX_ENDPOINTS/);
+  } finally {
+    await pm2('delete', 'all').catch(() => undefined);
+    rmSync(storeDir, { recursive: true, force: true });
+  }
+});
+
+test('PM2 cluster mode, 2 instances and serve: kill -9 of one is one restart (unknown), SIGTERM of the other one restart (sigterm), workers and states from live leases', async () => {
+  const ecosystem = require(join(EXAMPLE, 'ecosystem.config.js')) as { apps: (Record<string, unknown> & { name: string; env: Record<string, string> })[] };
+  const [web, metrics] = ['web', 'web-metrics'].map((name) => ecosystem.apps.find((app) => app.name === name));
+  assert.ok(web && metrics, 'the example has its web and web-metrics apps');
+  const storeDir = mkdtempSync(join(tmpdir(), 'ocx-pm2-store-'));
+  const metricsPort = await freePort();
+  const config = join(home, 'ecosystem.config.js');
+  const apps = [
+    { ...web, cwd: EXAMPLE, instances: 2, env: { ...web.env, PORT: String(await freePort()), PROMETHEUS_MULTIPROC_DIR: storeDir, OTEL_CLUSTER_EXPORTER_FLUSH_INTERVAL_MS: '200' } },
+    {
+      ...metrics,
+      cwd: EXAMPLE,
+      script: CLI,
+      env: { ...metrics.env, PROMETHEUS_MULTIPROC_DIR: storeDir, PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' },
+    },
+  ];
+  writeFileSync(config, `module.exports = ${JSON.stringify({ apps })};\n`);
+  const restarts = async (slot: string) => (await scrape(metricsPort)).sum('gunicorn_worker_restart_total', { worker_id: slot });
+  try {
+    await pm2('start', config);
+    const before = await waitFor(
+      'serve to see both instances',
+      async () => {
+        const exposition = await scrape(metricsPort);
+        return exposition.sum('gunicorn_workers') === 2 ? exposition : undefined;
+      },
+      30000,
+    );
+    assert.equal(before.find('gunicorn_worker_restart_total').length, 0, 'no restart before any');
+    for (const slot of ['0', '1']) assert.equal(before.sum('gunicorn_worker_state', { worker_id: slot, state: 'running' }), 1);
+
+    const processes = JSON.parse((await pm2('jlist')).stdout) as Pm2Process[];
+    const victim = processes.find((p) => p.name === 'web' && p.pm2_env.NODE_APP_INSTANCE === 1);
+    assert.ok(victim, 'PM2 runs instance 1');
+    process.kill(victim.pid, 'SIGKILL');
+    await waitFor(
+      'PM2 to restart instance 1',
+      async () => {
+        const list = JSON.parse((await pm2('jlist')).stdout) as Pm2Process[];
+        const one = list.find((p) => p.name === 'web' && p.pm2_env.NODE_APP_INSTANCE === 1);
+        return one && one.pid !== victim.pid && one.pm2_env.status === 'online' ? one : undefined;
+      },
+      20000,
+    );
+    const after = await waitFor(
+      'serve to count the restart',
+      async () => {
+        const exposition = await scrape(metricsPort);
+        return exposition.sum('gunicorn_worker_restart_total', { worker_id: '1' }) > 0 ? exposition : undefined;
+      },
+      20000,
+    );
+    assert.deepEqual(
+      after.find('gunicorn_worker_restart_total').map((s) => s.labels),
+      [{ worker_id: '1', reason: 'unknown' }],
+    );
+    assert.equal(after.sum('gunicorn_worker_restart_total'), 1);
+    assert.equal(after.sum('gunicorn_workers'), 2, 'the new life replaces the killed one');
+    // Past the killed life's lease (5 s) and the reaper's fold into its slot: still one, never lower.
+    const deadline = Date.now() + 7000;
+    while (Date.now() < deadline) {
+      assert.equal(await restarts('1'), 1);
+      await sleep(250);
+    }
+    const settled = await scrape(metricsPort);
+    assert.equal(settled.sum('gunicorn_worker_restart_total', { worker_id: '0' }), 0);
+    assert.equal(settled.sum('gunicorn_workers'), 2);
+    assert.equal(settled.sum('gunicorn_worker_state', { worker_id: '1', state: 'running' }), 1);
+
+    // An exit the process sees itself (SIGTERM) is written with its last snapshot: the restart has its reason.
+    const other = processes.find((p) => p.name === 'web' && p.pm2_env.NODE_APP_INSTANCE === 0);
+    assert.ok(other, 'PM2 runs instance 0');
+    process.kill(other.pid, 'SIGTERM');
+    const terminated = await waitFor(
+      'serve to count the restart of instance 0',
+      async () => {
+        const exposition = await scrape(metricsPort);
+        return exposition.sum('gunicorn_worker_restart_total', { worker_id: '0' }) > 0 ? exposition : undefined;
+      },
+      20000,
+    );
+    assert.deepEqual(
+      terminated.find('gunicorn_worker_restart_total', { worker_id: '0' }).map((s) => [s.labels.reason, s.value]),
+      [['sigterm', 1]],
+    );
+    assert.equal(terminated.sum('gunicorn_worker_restart_total', { worker_id: '1' }), 1, 'the earlier restart stays counted once');
   } finally {
     await pm2('delete', 'all').catch(() => undefined);
     rmSync(storeDir, { recursive: true, force: true });

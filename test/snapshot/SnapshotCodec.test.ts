@@ -36,6 +36,25 @@ test('retired snapshots keep their folded process keys', () => {
   assert.deepEqual(decodeSnapshot(encodeSnapshot(retired), 'mem'), retired);
 });
 
+test("a worker's exit and the exits its slot's folds recorded round-trip, through both encoders; a bad signal is named", () => {
+  const exited: Snapshot = { ...sample(), exit: { code: null, signal: 'SIGTERM' } };
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(exited), 'mem'), exited);
+  assert.deepEqual(decodeSnapshot(new SnapshotEncoder().encode(exited), 'mem'), exited);
+  const retired: Snapshot = {
+    ...snapshot(identity(0, 0, { role: 'retired', startTimeMs: 0 }), 5, [], ['a|b|0|1|2', 'a|b|0|3|4']),
+    ends: [
+      { key: 'a|b|0|1|2', how: 'expired', atMs: 7 },
+      { key: 'a|b|0|3|4', how: 'expired', atMs: 9, exit: { code: 1, signal: null } },
+    ],
+  };
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(retired), 'mem'), retired);
+  const bad = encodeSnapshot(exited).replace('"SIGTERM"', '"rm -rf /"');
+  assert.throws(
+    () => decodeSnapshot(bad, 'mem'),
+    (error: unknown) => error instanceof SnapshotFormatError && /exit\[1\].*signal name/.test(error.message),
+  );
+});
+
 test('non-finite gauge values round-trip although JSON has no literal for them', () => {
   const original = snapshot(identity(0, 1), 1, [
     gauge('g', [

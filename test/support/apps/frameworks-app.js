@@ -1,6 +1,6 @@
 // One cluster app, every framework: each worker serves the same small API with
 // Express, Fastify, Koa + @koa/router, Koa + koa-router, Hapi, NestJS on the
-// Express and on the Fastify adapter, and plain node:http2 (compat and stream
+// Express and on the Fastify adapter, restify, and plain node:http2 (compat and stream
 // API), each on its own port (FRAMEWORK_PORTS, JSON). It knows nothing of the
 // exporter: no setRequestRoute, no imports from it.
 //
@@ -62,6 +62,28 @@ if (cluster.isPrimary) {
     );
     fastify.get('/health', async () => 'ok');
     fastify.listen({ port: ports.fastify, host: '127.0.0.1' });
+  }
+
+  if (ports.restify) {
+    const restify = require('restify');
+    // Thrown errors answer 500 as in the other frameworks, instead of ending the worker.
+    const server = restify.createServer({ handleUncaughtExceptions: true });
+    server.get('/restify/users/:id', (req, res, next) => {
+      res.send({ id: req.params.id });
+      next();
+    });
+    server.get('/restify/users/:id/posts', (req, res, next) => {
+      res.send([]);
+      next();
+    });
+    server.get('/restify/boom', (req, res, next) => next(new ValidationError('bad input')));
+    // eslint-disable-next-line no-unused-vars
+    server.get('/restify/type', (req, res, next) => null.x);
+    server.get('/health', (req, res, next) => {
+      res.send('ok');
+      next();
+    });
+    server.listen(ports.restify, '127.0.0.1');
   }
 
   const koaApp = (Router, prefix) => {
