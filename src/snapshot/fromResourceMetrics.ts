@@ -12,6 +12,15 @@ import { exemplarsOf } from './histogramExemplars';
 export type SkippedMetricListener = (metricName: string, reason: string) => void;
 
 /**
+ * Conversions by the metric they came from. A producer that hands back the
+ * same unchanged MetricData object (this package's HTTP producer, when no
+ * request arrived) gets back the same SnapshotMetric, which the change
+ * detection and the encoder then recognise by identity. The SDK's own metrics
+ * are new objects at every collection and simply miss.
+ */
+const converted = new WeakMap<MetricData, SnapshotMetric>();
+
+/**
  * Convert one OpenTelemetry collection into snapshot metrics.
  *
  * Sums become counters (monotonic) or up-down counters, gauges stay gauges,
@@ -23,7 +32,7 @@ export type SkippedMetricListener = (metricName: string, reason: string) => void
  * Uses only public sdk-metrics exports, so it reads 2.x and 3.x data alike.
  */
 export function snapshotMetricsFromResourceMetrics(resourceMetrics: ResourceMetrics, onSkipped?: SkippedMetricListener): SnapshotMetric[] {
-  const converted: SnapshotMetric[] = [];
+  const result: SnapshotMetric[] = [];
   const seen = new Set<string>();
   for (const scope of resourceMetrics.scopeMetrics) {
     for (const metric of scope.metrics) {
@@ -38,10 +47,10 @@ export function snapshotMetricsFromResourceMetrics(resourceMetrics: ResourceMetr
         continue;
       }
       seen.add(name);
-      converted.push(convertMetric(metric));
+      result.push(convertedOnce(metric));
     }
   }
-  return converted;
+  return result;
 }
 
 /** Why a metric cannot be converted, or undefined when it can. */
@@ -51,6 +60,15 @@ function skipReason(metric: MetricData, seen: ReadonlySet<string>): string | und
   const cumulativeOnly = metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.HISTOGRAM;
   if (cumulativeOnly && metric.aggregationTemporality !== AggregationTemporality.CUMULATIVE) return 'delta temporality';
   return undefined;
+}
+
+function convertedOnce(metric: Exclude<MetricData, { dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM }>): SnapshotMetric {
+  let snapshotMetric = converted.get(metric);
+  if (snapshotMetric === undefined) {
+    snapshotMetric = convertMetric(metric);
+    converted.set(metric, snapshotMetric);
+  }
+  return snapshotMetric;
 }
 
 function convertMetric(metric: Exclude<MetricData, { dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM }>): SnapshotMetric {

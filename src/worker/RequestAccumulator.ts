@@ -172,6 +172,7 @@ export class RequestAccumulator {
   private readonly requests = new Map<string, RequestSeries[]>();
   private readonly failures = new Map<string, ErrorSeries>();
   private readonly errorsHandled = new Map<string, ErrorSeries>();
+  private changes = 0;
 
   /** @throws RangeError naming the option when a boundary list is not finite and strictly increasing. */
   constructor(options: RequestAccumulatorOptions) {
@@ -201,6 +202,7 @@ export class RequestAccumulator {
       }
     }
     if (series === undefined) series = this.newSeries(group, method, endpoint, status);
+    this.changes++;
     series.count++;
     const bucket = observe(series.duration, this.durationBoundaries, durationSeconds);
     if (trace !== undefined) this.keepExemplar(series, bucket, durationSeconds, trace);
@@ -216,6 +218,15 @@ export class RequestAccumulator {
   /** Count one error the server handled itself (malformed request, stream error). */
   recordErrorHandled(method: string, endpoint: string, errorType: string): void {
     this.increment(this.errorsHandled, method, endpoint, errorType);
+  }
+
+  /**
+   * Grows with every recorded request, failure or handled error. A reader that
+   * sees the same generation as at its last read may reuse what it built then:
+   * nothing in the accumulator changed since (one integer add per request).
+   */
+  get generation(): number {
+    return this.changes;
   }
 
   /** Every request series, live (read them, do not keep them across collections). */
@@ -273,6 +284,7 @@ export class RequestAccumulator {
   }
 
   private increment(map: Map<string, ErrorSeries>, method: string, endpoint: string, errorType: string): void {
+    this.changes++;
     const key = method + SEP + errorType + SEP + endpoint;
     const series = map.get(key);
     if (series !== undefined) {

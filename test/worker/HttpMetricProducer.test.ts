@@ -103,3 +103,34 @@ test('times a hair below a whole second become the next second, never 1e9 nanose
   const active = resourceMetrics.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === CATALOGUE.activeRequests.name)!;
   assert.deepEqual(active.dataPoints[0]!.startTime, [2, 0]);
 });
+
+test('a collection after new requests shows them; one with nothing new keeps the totals and moves the end time', async () => {
+  const accumulator = new RequestAccumulator({ durationBuckets: [0.1, 1], sizeBuckets: [10, 100] });
+  let nowMs = 10_000;
+  let active = 1;
+  const producer = new HttpMetricProducer({ accumulator, activeRequests: () => active }, { now: () => nowMs });
+  const totals = async (): Promise<{ requests: number[]; failures: number[]; active: number; endTimes: number[] }> => {
+    const metrics = (await producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
+    const values = (definition: { name: string }): number[] => (metrics.find((m) => m.descriptor.name === definition.name)?.dataPoints ?? []).map((p) => p.value as number);
+    const endTimes = metrics.flatMap((m) => (m.dataPoints as { endTime: [number, number] }[]).map((p) => p.endTime[0]));
+    return { requests: values(CATALOGUE.requests), failures: values(CATALOGUE.failedRequests), active: values(CATALOGUE.activeRequests)[0]!, endTimes };
+  };
+  accumulator.recordRequest('GET', '/a', 200, 0.05, 0, 5);
+  assert.deepEqual((await totals()).requests, [1]);
+
+  nowMs = 20_000;
+  active = 3;
+  const idle = await totals();
+  assert.deepEqual(idle.requests, [1]);
+  assert.equal(idle.active, 3);
+  assert.ok(
+    idle.endTimes.every((seconds) => seconds === 20),
+    `end times ${idle.endTimes}`,
+  );
+
+  accumulator.recordRequest('GET', '/a', 200, 0.05, 0, 5);
+  accumulator.recordRequest('GET', '/b', 200, 0.05, 0, 5);
+  assert.deepEqual((await totals()).requests, [2, 1]);
+  accumulator.recordFailure('GET', '/b', 'timeout');
+  assert.deepEqual((await totals()).failures, [1]);
+});
