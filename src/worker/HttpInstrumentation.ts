@@ -491,24 +491,7 @@ export class HttpInstrumentation {
     if (server[kServerObserved] !== true && isHttpServer(server)) observeClientErrors(server);
     const current = socket[kSocketCurrent];
     const bodyLength = bodyLengthOf(request);
-    const state: RequestState = {
-      owner: this,
-      req: request,
-      res: response,
-      socket,
-      url: request.url ?? '/',
-      method: request.method === undefined ? UNKNOWN_METHOD : this.methodLabel(request.method),
-      start: performance.now(),
-      contentLength: bodyLength >= 0 ? bodyLength : 0,
-      requestBytes: 0,
-      responseBytes: 0,
-      trace: undefined,
-      done: false,
-      prev: undefined,
-      next: this.head,
-      older: current !== undefined && !current.done ? current : undefined,
-    };
-    this.link(state);
+    const state = this.newState(request, response, socket, request.url ?? '/', request.method, bodyLength, current !== undefined && !current.done ? current : undefined);
     response[kState] = state;
     response.write = countingWrite as ServerResponse['write'];
     response.end = countingEnd as ServerResponse['end'];
@@ -530,14 +513,35 @@ export class HttpInstrumentation {
     const url = headers[':path'] ?? '/';
     if (this.exclusion !== undefined && this.exclusion.matches(url)) return;
     const bodyLength = http2BodyLengthOf(headers);
+    const state = this.newState(stream, stream, undefined, url, headers[':method'], bodyLength, undefined);
+    stream[kState] = state;
+    stream.write = countingWrite as ServerHttp2Stream['write'];
+    stream.end = countingEnd as unknown as ServerHttp2Stream['end'];
+    if (bodyLength === BODY_CHUNKED) stream.push = countingPush as ServerHttp2Stream['push'];
+    stream.once('close', onStreamClose);
+  }
+
+  /**
+   * The state of one request, linked in as the newest. One literal for HTTP/1 and HTTP/2, so both
+   * have one shape (the hot path stays monomorphic) and no field can be left out of either. The
+   * method is whatever the client sent: bounded here for both protocols.
+   */
+  private newState(
+    req: RequestState['req'],
+    res: RequestState['res'],
+    socket: RequestState['socket'],
+    url: string,
+    rawMethod: string | undefined,
+    bodyLength: number,
+    older: RequestState | undefined,
+  ): RequestState {
     const state: RequestState = {
       owner: this,
-      req: stream,
-      res: stream,
-      socket: undefined,
+      req,
+      res,
+      socket,
       url,
-      // `:method` is whatever the client sent: bounded like HTTP/1's.
-      method: headers[':method'] === undefined ? UNKNOWN_METHOD : this.methodLabel(headers[':method']),
+      method: rawMethod === undefined ? UNKNOWN_METHOD : this.methodLabel(rawMethod),
       start: performance.now(),
       contentLength: bodyLength >= 0 ? bodyLength : 0,
       requestBytes: 0,
@@ -546,14 +550,10 @@ export class HttpInstrumentation {
       done: false,
       prev: undefined,
       next: this.head,
-      older: undefined,
+      older,
     };
     this.link(state);
-    stream[kState] = state;
-    stream.write = countingWrite as ServerHttp2Stream['write'];
-    stream.end = countingEnd as unknown as ServerHttp2Stream['end'];
-    if (bodyLength === BODY_CHUNKED) stream.push = countingPush as ServerHttp2Stream['push'];
-    stream.once('close', onStreamClose);
+    return state;
   }
 
   private link(state: RequestState): void {
