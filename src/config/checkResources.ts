@@ -9,12 +9,16 @@
  */
 import { mkdtempSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type * as Crypto from 'node:crypto';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type * as Tls from 'node:tls';
 import type { ExporterConfig } from './Config';
 import type { ConfigIssue } from './ConfigError';
 import type { ValueLocation } from './parseConfig';
 import { errorMessage } from '../self/errorMessage';
+import { warnOnce } from '../self/Logger';
+import { lookupHostSync } from './lookupHostSync';
 
 // Loaded only when a check needs them: most processes configure no TLS.
 const tls = (): typeof Tls => require('node:tls') as typeof Tls;
@@ -125,13 +129,57 @@ function checkStoreDirectory(dir: string, report: Report): void {
   }
 }
 
+/** How long a bind address given as a host name may take to resolve at startup. */
+export const BIND_LOOKUP_TIMEOUT_MS = 3000;
+
+/** Addresses a socket can listen on here: the wildcards and every interface's own. */
+function localAddresses(): Set<string> {
+  const local = new Set(['0.0.0.0', '::']);
+  for (const entries of Object.values(networkInterfaces())) for (const entry of entries ?? []) local.add(entry.address);
+  return local;
+}
+
+/** `fe80::1%eth0` as `fe80::1`: interfaces list link-local addresses without their zone. */
+function withoutZone(address: string): string {
+  const zone = address.indexOf('%');
+  return zone === -1 ? address : address.slice(0, zone);
+}
+
+/**
+ * The endpoint's bind address: an address of this host, or a name that
+ * resolves (as `listen` resolves it: the first address) to one. A lookup
+ * that does not answer in time is not proof of a bad name, so it is logged
+ * and the endpoint's own retry takes over.
+ */
+function checkBindAddress(host: string, report: Report): void {
+  const path = 'prometheus.bind_address';
+  let address = host;
+  if (isIP(host) === 0 && host !== 'localhost') {
+    const lookup = lookupHostSync(host, BIND_LOOKUP_TIMEOUT_MS);
+    if (lookup.kind === 'timed-out') {
+      warnOnce('bind-lookup', `bind address ${host} did not resolve within ${BIND_LOOKUP_TIMEOUT_MS} ms; the endpoint retries until it can listen`);
+      return;
+    }
+    if (lookup.kind === 'failed') return report(path, 'an address of this host, or a host name that resolves to one', `${host} (lookup failed: ${lookup.reason})`);
+    const first = lookup.addresses[0];
+    if (first === undefined) return report(path, 'an address of this host, or a host name that resolves to one', `${host} (no address)`);
+    address = first;
+  }
+  if (host === 'localhost' || localAddresses().has(withoutZone(address))) return;
+  const shown = address === host ? host : `${host} (resolves to ${address})`;
+  report(path, 'an address of this host (one of its interfaces, 0.0.0.0 or ::)', shown);
+}
+
 /**
  * Checks the files and directories the configuration names and returns every
- * problem, located where the user wrote the value.
+ * problem, located where the user wrote the value. Keys in `alreadyReported`
+ * (their value was invalid and stands at its default here) are not reported again.
  */
-export function checkResources(config: ExporterConfig, locate: Locate): ConfigIssue[] {
+export function checkResources(config: ExporterConfig, locate: Locate, alreadyReported: ReadonlySet<string> = new Set()): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const report: Report = (path, expected, actual) => issues.push({ ...locate(path), expected, actual });
+  const report: Report = (path, expected, actual) => {
+    if (!alreadyReported.has(path)) issues.push({ ...locate(path), expected, actual });
+  };
   const { ssl } = config.prometheus;
   if (ssl.enabled) {
     checkTlsFiles(
@@ -149,5 +197,6 @@ export function checkResources(config: ExporterConfig, locate: Locate): ConfigIs
     );
   }
   if (!redis.enabled && config.prometheus.multiprocDir !== '') checkStoreDirectory(config.prometheus.multiprocDir, report);
+  if (config.otel.exporters.includes('prometheus')) checkBindAddress(config.prometheus.bindAddress, report);
   return issues;
 }

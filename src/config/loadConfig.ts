@@ -11,8 +11,11 @@ import { errorMessage } from '../self/errorMessage';
 import { checkResources } from './checkResources';
 import { ConfigError, type ConfigIssue } from './ConfigError';
 import { webConfigOf } from './loadWebConfig';
-import { parseConfigWithOrigins } from './parseConfig';
+import { collectConfig } from './parseConfig';
 import { CONFIG_FILE_ENV } from './schema';
+
+/** The key naming the web configuration file. */
+const WEB_CONFIG_KEY = 'prometheus.web_config_file';
 
 /** The largest configuration file read: a real one is a few KiB. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -97,20 +100,26 @@ function webConfigIssues(config: ExporterConfig): readonly ConfigIssue[] {
  * listens. Throws one {@link ConfigError} with every problem: a missing,
  * oversized or non-regular file, YAML syntax (with its line), invalid values,
  * broken cross-key rules, unreadable or mismatched TLS files, an unusable
- * store directory.
+ * store directory or bind address. Value problems do not hide resource
+ * problems: the files and directories are checked with each faulty value at
+ * its default, so one run lists everything to fix.
  */
 export function loadConfig(options: LoadConfigOptions = {}): ExporterConfig {
   const env = options.env ?? process.env;
   const file = resolveConfigFile(options, env);
   const yamlText = file !== undefined ? readConfigFile(file) : undefined;
-  const parsed = parseConfigWithOrigins({
+  const parsed = collectConfig({
     ...(yamlText !== undefined ? { yamlText } : {}),
     ...(file !== undefined ? { file } : {}),
     env,
     hostname: hostname(),
   });
-  if (options.checkResources === false) return parsed.config;
-  const issues = [...checkResources(parsed.config, parsed.locate), ...webConfigIssues(parsed.config)];
-  if (issues.length > 0) throw new ConfigError(issues);
+  const { standIn } = parsed;
+  const resourceIssues =
+    options.checkResources === false || standIn === undefined
+      ? []
+      : [...checkResources(standIn, parsed.locate, parsed.faulty), ...(parsed.faulty.has(WEB_CONFIG_KEY) ? [] : webConfigIssues(standIn))];
+  const issues = [...parsed.problems, ...resourceIssues];
+  if (issues.length > 0 || parsed.config === undefined) throw new ConfigError(issues);
   return parsed.config;
 }

@@ -34,6 +34,28 @@ export interface ParsedConfig {
   locate(path: string): ValueLocation;
 }
 
+/**
+ * Everything one parse found, without throwing: the configuration when it is
+ * valid, every problem otherwise, and a stand-in the startup checks of files
+ * and directories can still look at, so one run lists the value problems and
+ * the resource problems together.
+ */
+export interface ConfigParse {
+  /** The effective configuration; undefined when there is any problem. */
+  readonly config: ExporterConfig | undefined;
+  /** Every problem found, in the order found. */
+  readonly problems: readonly ConfigIssue[];
+  /**
+   * The configuration with each faulty value replaced by its default (the
+   * effective one when there is no problem); undefined when even that fails.
+   */
+  readonly standIn: ExporterConfig | undefined;
+  /** Keys (snake_case paths) whose value is already reported: a check of the stand-in must stay silent on them. */
+  readonly faulty: ReadonlySet<string>;
+  /** Where the value of a key (snake_case path) came from. */
+  locate(path: string): ValueLocation;
+}
+
 /** At most this many values (scalars, lists, mappings) after YAML aliases are expanded. */
 export const MAX_YAML_VALUES = 10_000;
 
@@ -325,17 +347,48 @@ function assemble(settings: Map<string, Setting>): Record<string, unknown> {
   return root;
 }
 
+/** The outcome of the whole schema on a merged configuration. */
+interface Validation {
+  readonly config: ExporterConfig | undefined;
+  /** Keys the schema (a key's check or a cross-key rule) reported. */
+  readonly reported: ReadonlySet<string>;
+}
+
 /** Runs the whole schema (every key again, then the cross-key rules) and reports what it finds that was not reported yet. */
-function validateMerged(settings: Map<string, Setting>, problems: Problems): ExporterConfig | undefined {
+function validateMerged(settings: Map<string, Setting>, problems: Problems): Validation {
   const result = v.safeParse(EXPORTER_SCHEMA, assemble(settings));
-  if (result.success) return result.output;
+  if (result.success) return { config: result.output, reported: new Set() };
+  const reported = new Set<string>();
   for (const issue of result.issues) {
     const key = KEY_BY_FIELDS.get((issue.path ?? []).map((item) => String(item.key)).join('.'));
     if (key === undefined) throw new Error(`configuration schema reported a problem outside any key: ${issue.message}`);
+    reported.add(key.path);
     const setting = settings.get(key.path);
     if (setting?.valid === false) continue;
     const isRule = issue.type === 'partial_check';
     problems.value(key, setting?.origin ?? { kind: 'default' }, isRule ? issue.message : key.kind.expected, setting?.value, isRule ? undefined : detailOf([issue]));
+  }
+  return { config: undefined, reported };
+}
+
+/** Merges the layers, leaving out the keys in `without` (they take their defaults), and completes the result. */
+function effectiveSettings(layers: readonly Layer[], hostname: string, without: ReadonlySet<string>): Map<string, Setting> {
+  const settings = mergeLayers(layers);
+  for (const path of without) settings.delete(path);
+  fillDefaults(settings, hostname);
+  applyAdjustments(settings);
+  return settings;
+}
+
+/** Rounds of replacing faulty values by defaults before giving up on a stand-in (a rule can name a second key). */
+const STAND_IN_ROUNDS = 3;
+
+/** The configuration with every faulty key at its default, or undefined when no such configuration validates. */
+function standInFor(layers: readonly Layer[], hostname: string, faulty: Set<string>): ExporterConfig | undefined {
+  for (let round = 0; round < STAND_IN_ROUNDS; round++) {
+    const { config, reported } = validateMerged(effectiveSettings(layers, hostname, faulty), new Problems(undefined));
+    if (config !== undefined) return config;
+    for (const path of reported) faulty.add(path);
   }
   return undefined;
 }
@@ -351,21 +404,34 @@ export function parseConfig(input: ParseConfigInput): ExporterConfig {
 
 /** {@link parseConfig}, also telling where each value came from. */
 export function parseConfigWithOrigins(input: ParseConfigInput): ParsedConfig {
+  const parsed = collectConfig(input);
+  if (parsed.config === undefined) throw new ConfigError(parsed.problems);
+  return { config: parsed.config, locate: parsed.locate };
+}
+
+/** Parses like {@link parseConfig} but returns the problems instead of throwing them. */
+export function collectConfig(input: ParseConfigInput): ConfigParse {
   const { file } = input;
   const problems = new Problems(file);
   const yamlLayer = input.yamlText !== undefined ? readYamlLayer(input.yamlText, problems) : new Map<string, Setting>();
   const envLayer = readEnvLayer(input.env, problems);
   applyDerives(yamlLayer, problems);
   applyDerives(envLayer, problems);
-  const settings = mergeLayers([yamlLayer, envLayer]);
-  fillDefaults(settings, input.hostname);
-  applyAdjustments(settings);
-  const config = validateMerged(settings, problems);
-  if (problems.list.length > 0 || config === undefined) throw new ConfigError(problems.list);
+  const layers = [yamlLayer, envLayer];
+  const settings = effectiveSettings(layers, input.hostname, new Set());
+  const validation = validateMerged(settings, problems);
   const locate = (path: string): ValueLocation => {
     const key = KEY_BY_PATH.get(path);
     if (key === undefined) throw new Error(`configuration schema has no key ${path}`);
     return problems.locate(key, settings.get(path)?.origin ?? { kind: 'default' });
   };
-  return { config: input.yamlText !== undefined && file !== undefined ? { ...config, sourceFile: file } : config, locate };
+  const withSource = (config: ExporterConfig): ExporterConfig => (input.yamlText !== undefined && file !== undefined ? { ...config, sourceFile: file } : config);
+  if (problems.list.length === 0 && validation.config !== undefined) {
+    const config = withSource(validation.config);
+    return { config, problems: [], standIn: config, faulty: new Set(), locate };
+  }
+  const faulty = new Set(validation.reported);
+  for (const [path, setting] of settings) if (!setting.valid) faulty.add(path);
+  const standIn = standInFor(layers, input.hostname, faulty);
+  return { config: undefined, problems: problems.list, standIn: standIn === undefined ? undefined : withSource(standIn), faulty, locate };
 }

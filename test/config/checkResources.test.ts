@@ -103,3 +103,31 @@ test('a read-only store directory is refused (needs root to mount a read-only tm
 test('cluster workers skip the resource checks their primary made', () => {
   assert.doesNotThrow(() => loadConfig({ env: { PROMETHEUS_MULTIPROC_DIR: join(dir, 'a-file') }, checkResources: false }));
 });
+
+test('value problems and resource problems come in one listing', () => {
+  const file = join(dir, 'a-file-too');
+  writeFileSync(file, '');
+  const ssl = { PROMETHEUS_SSL_ENABLED: 'true', PROMETHEUS_SSL_CERTFILE: join(dir, 'absent.pem'), PROMETHEUS_SSL_KEYFILE: tls.serverKey };
+  assert.deepEqual(problems({ ...ssl, PROMETHEUS_MULTIPROC_DIR: file, REDIS_PORT: 'abc', PROMETHEUS_METRICS_PORT: '99999' }), [
+    'PROMETHEUS_METRICS_PORT: an integer from 0 to 65535',
+    'REDIS_PORT: an integer from 1 to 65535',
+    'PROMETHEUS_SSL_CERTFILE: a readable PEM file',
+    'PROMETHEUS_MULTIPROC_DIR: a directory',
+  ]);
+  // A faulty value is reported once: its default stands in for the resource checks, which stay silent on it.
+  assert.deepEqual(problems({ PROMETHEUS_SSL_ENABLED: 'maybe', PROMETHEUS_SSL_CERTFILE: join(dir, 'absent.pem'), PROMETHEUS_MULTIPROC_DIR: file }), [
+    'PROMETHEUS_SSL_ENABLED: a boolean (true/false, 1/0, yes/no)',
+    'PROMETHEUS_MULTIPROC_DIR: a directory',
+  ]);
+});
+
+test('the bind address must be an address of this host or a name resolving to one', () => {
+  assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: '127.0.0.1' }), []);
+  assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: '::' }), []);
+  assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: 'localhost' }), []);
+  // TEST-NET-3 (RFC 5737): never an address of a real host.
+  assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: '203.0.113.7' }), ['PROMETHEUS_BIND_ADDRESS: an address of this host (one of its interfaces, 0.0.0.0 or ::)']);
+  // `.invalid` never resolves (RFC 6761).
+  assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: 'metrics.example.invalid' }), ['PROMETHEUS_BIND_ADDRESS: an address of this host, or a host name that resolves to one']);
+  assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: '203.0.113.7', OTEL_METRICS_EXPORTER: 'otlp' }), [], 'not checked when no endpoint is served');
+});
