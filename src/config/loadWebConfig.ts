@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { load as loadYaml, YAMLException } from 'js-yaml';
+import type * as JsYaml from 'js-yaml';
 import type { ExporterConfig } from './Config';
 import { ConfigError } from './ConfigError';
 import { errorMessage } from '../self/errorMessage';
 import type { ClientAuthType, TlsVersionName, WebConfig, WebTlsConfig } from './WebConfig';
+
+/** Loaded only when a web configuration file is named: every process loads this module, few read such a file. */
+const jsYaml = (): typeof JsYaml => require('js-yaml') as typeof JsYaml;
 
 /**
  * The highest bcrypt cost accepted. Each unverified password costs one
@@ -73,9 +76,9 @@ export function parseWebConfig(text: string, file: string): WebConfig {
   const reader = new WebConfigReader(file);
   let document: unknown;
   try {
-    document = loadYaml(text);
+    document = jsYaml().load(text);
   } catch (error) {
-    const line = error instanceof YAMLException ? error.mark.line + 1 : undefined;
+    const line = error instanceof jsYaml().YAMLException ? error.mark.line + 1 : undefined;
     throw new ConfigError({ file, keyPath: line === undefined ? '' : `line ${line}`, expected: 'valid YAML', actual: errorMessage(error).split('\n', 1)[0] });
   }
   if (document === undefined || document === null) return { file, headers: {}, basicAuthUsers: {} };

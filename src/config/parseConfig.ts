@@ -175,7 +175,11 @@ function readYamlLayer(text: string, problems: Problems): Layer {
   const doc = parseYamlText(text, problems);
   if (doc === null || doc === undefined) return layer;
   if (!withinValueBudget(doc)) {
-    problems.inFile({ keyPath: '(document)', expected: `at most ${MAX_YAML_VALUES} values once YAML aliases are expanded`, actual: 'more (an alias expanding too far?)' });
+    problems.inFile({
+      keyPath: '(document)',
+      expected: `at most ${MAX_YAML_VALUES} values once YAML aliases are expanded`,
+      actual: `more than ${MAX_YAML_VALUES} (a very long list, or an alias expanding too far)`,
+    });
     return layer;
   }
   if (!isMapping(doc)) {

@@ -143,7 +143,8 @@ const SECTIONS = {
     bindAddress: setting(listenAddress(), {
       default: '0.0.0.0',
       env: ['PROMETHEUS_BIND_ADDRESS', 'OTEL_EXPORTER_PROMETHEUS_HOST'],
-      description: 'Address the /metrics endpoint listens on. The upstream variable wins over the OTel one.',
+      description:
+        'Address the /metrics endpoint listens on: an address of this host, or a name resolving to one (checked at startup). The upstream variable wins over the OTel one.',
     }),
     metricsPath: setting(METRICS_PATH, {
       default: '/metrics',
