@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/ConfigError';
 import { loadConfig } from '../../src/config/loadConfig';
-import { makeTlsFiles, type TlsFiles } from '../store/support/tlsFiles';
+import { makeTlsFiles, type TlsFiles } from '../support/tlsFiles';
 
 let dir = '';
 let tls: TlsFiles;

@@ -1,17 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { EndpointTlsConfig } from '../../src/config/Config';
 import { MAX_PIPELINED_REQUESTS, MetricsEndpoint, PROMETHEUS_CONTENT_TYPE, STALE_HEADER } from '../../src/exposition/MetricsEndpoint';
 import type { MetricsEndpointOptions } from '../../src/exposition/MetricsEndpoint';
 import { tlsFromSsl, type TlsSettings } from '../../src/exposition/access/TlsSettings';
+import { makeTlsFiles, type TlsFiles } from '../support/tlsFiles';
 
 interface Reply {
   readonly status: number;
@@ -362,55 +361,26 @@ describe('listening', () => {
 });
 
 describe('TLS', () => {
-  let dir = '';
+  let files: TlsFiles;
   let ca: Buffer;
   let clientCert: Buffer;
   let clientKey: Buffer;
 
-  function openssl(...args: string[]): void {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  }
-
-  /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, all signed by it. */
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'metrics-endpoint-tls-'));
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    openssl(
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=test-ca',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    );
-    writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-    writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-    for (const name of ['server', 'client']) {
-      openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name === 'server' ? 'localhost' : 'prometheus'}`);
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-    }
-    ca = readFileSync(join(dir, 'ca.crt'));
-    clientCert = readFileSync(join(dir, 'client.crt'));
-    clientKey = readFileSync(join(dir, 'client.key'));
+    files = makeTlsFiles();
+    ca = readFileSync(files.ca);
+    clientCert = readFileSync(files.clientCert);
+    clientKey = readFileSync(files.clientKey);
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => rmSync(files.dir, { recursive: true, force: true }));
 
   /** The upstream `prometheus.ssl` keys, as the endpoint receives them. */
   function tlsConfig(overrides: Partial<EndpointTlsConfig> = {}): TlsSettings {
     return tlsFromSsl({
       enabled: true,
-      certfile: join(dir, 'server.crt'),
-      keyfile: join(dir, 'server.key'),
+      certfile: files.serverCert,
+      keyfile: files.serverKey,
       clientCafile: '',
       clientAuthRequired: false,
       ...overrides,
@@ -428,7 +398,7 @@ describe('TLS', () => {
 
   test('with a client CA and client auth required, refuses a scraper without a certificate', async () => {
     const { port } = await startEndpoint({
-      tls: tlsConfig({ clientCafile: join(dir, 'ca.crt'), clientAuthRequired: true }),
+      tls: tlsConfig({ clientCafile: files.ca, clientAuthRequired: true }),
       render: async () => SAMPLE,
     });
     await assert.rejects(request(port, '/metrics', { tls: { ca } }));
@@ -439,21 +409,21 @@ describe('TLS', () => {
 
   test('with a client CA but client auth optional, a scraper without a certificate is served', async () => {
     const { port } = await startEndpoint({
-      tls: tlsConfig({ clientCafile: join(dir, 'ca.crt'), clientAuthRequired: false }),
+      tls: tlsConfig({ clientCafile: files.ca, clientAuthRequired: false }),
       render: async () => SAMPLE,
     });
     assert.equal((await request(port, '/metrics', { tls: { ca } })).status, 200);
   });
 
   test('a missing certificate file rejects start() naming the setting and the path', async () => {
-    const endpoint = new MetricsEndpoint({ port: 0, host: '127.0.0.1', tls: tlsConfig({ certfile: join(dir, 'absent.crt') }), render: async () => SAMPLE });
+    const endpoint = new MetricsEndpoint({ port: 0, host: '127.0.0.1', tls: tlsConfig({ certfile: join(files.dir, 'absent.crt') }), render: async () => SAMPLE });
     opened.push(endpoint);
     await assert.rejects(endpoint.start(), /PROMETHEUS_SSL_CERTFILE.*absent\.crt/);
     const empty = new MetricsEndpoint({ port: 0, host: '127.0.0.1', tls: tlsConfig({ keyfile: '' }), render: async () => SAMPLE });
     opened.push(empty);
     await assert.rejects(empty.start(), /PROMETHEUS_SSL_KEYFILE.*empty/);
     // A readable file that is not a key: the error names the settings, not just OpenSSL's complaint.
-    const notPem = new MetricsEndpoint({ port: 0, host: '127.0.0.1', tls: tlsConfig({ keyfile: join(dir, 'server.ext') }), render: async () => SAMPLE });
+    const notPem = new MetricsEndpoint({ port: 0, host: '127.0.0.1', tls: tlsConfig({ keyfile: join(files.dir, 'server.ext') }), render: async () => SAMPLE });
     opened.push(notPem);
     await assert.rejects(notPem.start(), /PROMETHEUS_SSL_KEYFILE '.*server\.ext'/);
   });

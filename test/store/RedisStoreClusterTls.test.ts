@@ -19,7 +19,7 @@ import {
   workerSnapshot,
   type RunningSentinel,
 } from './support/redisFixtures';
-import { makeTlsFiles, redisSupportsTls, type TlsFiles } from './support/tlsFiles';
+import { makeTlsFiles, redisSupportsTls, type TlsFiles } from '../support/tlsFiles';
 
 const run = promisify(execFile);
 const timings = { connectTimeoutMs: 1000, commandTimeoutMs: 500, maxReconnectDelayMs: 200 };

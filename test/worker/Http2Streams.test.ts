@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CATALOGUE } from '../../src/catalogue/MetricCatalogue';
 import { hasNativeHttp2Channels, isHttp2Server } from '../../src/worker/Http2Streams';
 import { UNMATCHED_ENDPOINT } from '../../src/worker/RouteNormaliser';
-import { makeTlsFiles } from '../store/support/tlsFiles';
+import { makeTlsFiles } from '../support/tlsFiles';
 import { close, collect, createStack, eventually, histogramOf, listen, request, sumOf, type Stack } from './support';
 
 const R = CATALOGUE.requests.name;

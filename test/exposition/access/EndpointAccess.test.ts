@@ -1,10 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { parseConfig } from '../../../src/config/parseConfig';
@@ -13,6 +11,7 @@ import { EndpointAccess } from '../../../src/exposition/access/EndpointAccess';
 import { MetricsEndpoint } from '../../../src/exposition/MetricsEndpoint';
 import { negotiateFormat } from '../../../src/exposition/negotiateFormat';
 import type { RenderedView } from '../../../src/exposition/RenderedView';
+import { makeTlsFiles, type TlsFiles } from '../../support/tlsFiles';
 
 interface Reply {
   readonly status: number;
@@ -34,51 +33,21 @@ function request(port: number, path: string, headers: Record<string, string> = {
   });
 }
 
-let dir = '';
+let tls: TlsFiles;
 const opened: MetricsEndpoint[] = [];
 
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ocx-access-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test-ca',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  );
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const name of ['server', 'client']) {
-    openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
-  }
-  // A client certificate nobody vouches for.
-  openssl('req', '-x509', ...ec, '-keyout', 'stranger.key', '-out', 'stranger.crt', '-days', '1', '-subj', '/CN=stranger');
+  tls = makeTlsFiles();
 });
 
 after(async () => {
   await Promise.all(opened.map((endpoint) => endpoint.close()));
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(tls.dir, { recursive: true, force: true });
 });
 
 /** An endpoint configured the way Exposition configures it, from a web configuration file. */
 async function endpointFor(webConfig: string, extraEnv: Record<string, string> = {}): Promise<number> {
-  const path = join(dir, `web-${opened.length}.yml`);
+  const path = join(tls.dir, `web-${opened.length}.yml`);
   writeFileSync(path, webConfig);
   const config = parseConfig({ env: { PROMETHEUS_WEB_CONFIG_FILE: path, ...extraEnv }, hostname: 'h' });
   const access = EndpointAccess.fromConfig(config);
@@ -97,14 +66,14 @@ async function endpointFor(webConfig: string, extraEnv: Record<string, string> =
 }
 
 const tlsBlock = (clientAuthType: string, ca = true): string =>
-  `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n${ca ? '  client_ca_file: ca.crt\n' : ''}  client_auth_type: ${clientAuthType}\n`.replace(
-    /(server|ca)\.(crt|key)/g,
-    (m) => join(dir, m),
-  );
+  `tls_server_config:\n  cert_file: ${tls.serverCert}\n  key_file: ${tls.serverKey}\n${ca ? `  client_ca_file: ${tls.ca}\n` : ''}  client_auth_type: ${clientAuthType}\n`;
 
 describe('client certificates', () => {
-  const trust = (): https.RequestOptions => ({ ca: readFileSync(join(dir, 'ca.crt')) });
-  const asClient = (name: string): https.RequestOptions => ({ ...trust(), cert: readFileSync(join(dir, `${name}.crt`)), key: readFileSync(join(dir, `${name}.key`)) });
+  const trust = (): https.RequestOptions => ({ ca: readFileSync(tls.ca) });
+  const asClient = (name: 'client' | 'stranger'): https.RequestOptions => {
+    const [cert, key] = name === 'client' ? [tls.clientCert, tls.clientKey] : [tls.strangerCert, tls.strangerKey];
+    return { ...trust(), cert: readFileSync(cert), key: readFileSync(key) };
+  };
 
   test('RequireAndVerifyClientCert: mutual TLS in the handshake', async () => {
     const port = await endpointFor(tlsBlock('RequireAndVerifyClientCert'));

@@ -15,9 +15,16 @@ export interface TlsFiles {
   readonly serverKey: string;
   readonly clientCert: string;
   readonly clientKey: string;
+  /** A self-signed client certificate no CA here vouches for. */
+  readonly strangerCert: string;
+  readonly strangerKey: string;
 }
 
-/** Generate a CA, a server certificate for 127.0.0.1 and a client certificate. */
+/**
+ * Generate a CA, a server certificate for 127.0.0.1 and localhost, a client
+ * certificate and a stranger's. No extended key usage: Redis Cluster uses its
+ * server certificate as a client too.
+ */
 export function makeTlsFiles(): TlsFiles {
   const dir = mkdtempSync(join(tmpdir(), 'ocx-redis-tls-'));
   const path = (name: string) => join(dir, name);
@@ -31,6 +38,7 @@ export function makeTlsFiles(): TlsFiles {
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=ocx-test-${name}`, '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`));
     openssl('x509', '-req', '-in', path(`${name}.csr`), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial', '-days', '1', '-out', path(`${name}.pem`), ...ext);
   }
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=ocx-stranger', '-keyout', path('stranger.key'), '-out', path('stranger.pem'));
   return {
     dir,
     ca: path('ca.pem'),
@@ -38,6 +46,8 @@ export function makeTlsFiles(): TlsFiles {
     serverKey: path('server.key'),
     clientCert: path('client.pem'),
     clientKey: path('client.key'),
+    strangerCert: path('stranger.pem'),
+    strangerKey: path('stranger.key'),
   };
 }
 
