@@ -256,21 +256,43 @@ function hostPortSchema(defaultPort: number): v.GenericSchema<unknown, HostPort>
   );
 }
 
-/** A list of Redis nodes. YAML: `[{host, port}]` or `["host:port"]`; environment: `host:port,host:port`. */
-export function hostPortList(defaultPort: number): ValueKind<readonly HostPort[]> {
-  const node = hostPortSchema(defaultPort);
-  const nodes = v.rawTransform<unknown[], HostPort[]>(({ dataset, addIssue, NEVER }) => {
-    const out: HostPort[] = [];
+/** What reading one list item gave: its value, or why it is not one (a message naming the item). */
+type ItemRead<T> = { readonly value: T } | { readonly problem: string };
+
+/**
+ * Reads every item of a list with `readItem`; the first bad item fails the
+ * list with its message. `unique` drops repeated values.
+ */
+function eachItem<T>(readItem: (item: unknown) => ItemRead<T>, unique: boolean) {
+  return v.rawTransform<unknown[], T[]>(({ dataset, addIssue, NEVER }) => {
+    const out: T[] = [];
     for (const item of dataset.value) {
-      const parsed = v.safeParse(node, item);
-      if (!parsed.success) {
-        addIssue({ message: `${JSON.stringify(item)} is not a host with a port from 1 to 65535` });
+      const read = readItem(item);
+      if ('problem' in read) {
+        addIssue({ message: read.problem });
         return NEVER;
       }
-      out.push(parsed.output);
+      if (!unique || !out.includes(read.value)) out.push(read.value);
     }
     return out;
   });
+}
+
+/** A list item checked by `schema`, or `problem` for it. */
+function bySchema<T>(schema: v.GenericSchema<unknown, T>, problem: (item: unknown) => string): (item: unknown) => ItemRead<T> {
+  return (item) => {
+    const parsed = v.safeParse(schema, item);
+    return parsed.success ? { value: parsed.output } : { problem: problem(item) };
+  };
+}
+
+/** A list of Redis nodes. YAML: `[{host, port}]` or `["host:port"]`; environment: `host:port,host:port`. */
+export function hostPortList(defaultPort: number): ValueKind<readonly HostPort[]> {
+  const node = hostPortSchema(defaultPort);
+  const nodes = eachItem(
+    bySchema(node, (item) => `${JSON.stringify(item)} is not a host with a port from 1 to 65535`),
+    false,
+  );
   return {
     schema: v.pipe(
       v.unknown(),
@@ -290,24 +312,13 @@ export function hostPortList(defaultPort: number): ValueKind<readonly HostPort[]
  */
 export function wordList<const T extends string>(values: readonly T[], exclusive: T): ValueKind<readonly T[]> {
   const word = oneOf(values).schema;
-  const words = v.rawTransform<unknown[], T[]>(({ dataset, addIssue, NEVER }) => {
-    const out: T[] = [];
-    for (const item of dataset.value) {
-      const parsed = v.safeParse(word, item);
-      if (!parsed.success) {
-        addIssue({ message: `${JSON.stringify(item)} is not one of ${values.join(', ')}` });
-        return NEVER;
-      }
-      if (!out.includes(parsed.output)) out.push(parsed.output);
-    }
-    if (out.includes(exclusive) && out.length > 1) {
-      addIssue({ message: `"${exclusive}" cannot be combined with other values` });
-      return NEVER;
-    }
-    return out;
-  });
+  const items = eachItem(
+    bySchema(word, (item) => `${JSON.stringify(item)} is not one of ${values.join(', ')}`),
+    true,
+  );
+  const alone = v.check((words: T[]) => !(words.includes(exclusive) && words.length > 1), `"${exclusive}" cannot be combined with other values`);
   return {
-    schema: v.pipe(v.unknown(), v.transform(toList), v.array(v.unknown()), v.minLength(1), words),
+    schema: v.pipe(v.unknown(), v.transform(toList), v.array(v.unknown()), v.minLength(1), items, alone),
     label: `list of ${values.join(' | ')}`,
     expected: `a non-empty list of ${values.join(', ')} (${exclusive} alone)`,
     show: (value) => value.join(','),
@@ -321,18 +332,10 @@ export function wordList<const T extends string>(values: readonly T[], exclusive
  */
 export function argList(): ValueKind<readonly string[]> {
   const split = (raw: unknown): unknown => (raw === null ? [] : typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : raw);
-  const args = v.rawTransform<unknown[], string[]>(({ dataset, addIssue, NEVER }) => {
-    const out: string[] = [];
-    for (const item of dataset.value) {
-      const arg = toText(item);
-      if (typeof arg !== 'string' || !arg.startsWith('-')) {
-        addIssue({ message: `${JSON.stringify(item)} is not a Node option (starting with "-")` });
-        return NEVER;
-      }
-      out.push(arg);
-    }
-    return out;
-  });
+  const args = eachItem((item) => {
+    const arg = toText(item);
+    return typeof arg === 'string' && arg.startsWith('-') ? { value: arg } : { problem: `${JSON.stringify(item)} is not a Node option (starting with "-")` };
+  }, false);
   return {
     schema: v.pipe(v.unknown(), v.transform(split), v.array(v.unknown()), args),
     label: 'list of Node options',
@@ -346,18 +349,10 @@ export function argList(): ValueKind<readonly string[]> {
  * starting with `/`, duplicates dropped; empty means none. Comma-separated in the environment.
  */
 export function pathList(): ValueKind<readonly string[]> {
-  const paths = v.rawTransform<unknown[], string[]>(({ dataset, addIssue, NEVER }) => {
-    const out: string[] = [];
-    for (const item of dataset.value) {
-      const path = typeof item === 'string' ? item.trim() : '';
-      if (!path.startsWith('/')) {
-        addIssue({ message: `${JSON.stringify(item)} does not start with "/"` });
-        return NEVER;
-      }
-      if (!out.includes(path)) out.push(path);
-    }
-    return out;
-  });
+  const paths = eachItem((item) => {
+    const path = typeof item === 'string' ? item.trim() : '';
+    return path.startsWith('/') ? { value: path } : { problem: `${JSON.stringify(item)} does not start with "/"` };
+  }, true);
   return {
     schema: v.pipe(
       v.unknown(),
@@ -376,18 +371,10 @@ const METHOD_TOKEN = /^[A-Z][A-Z-]*$/;
 
 /** A non-empty list of HTTP method names (upper case; duplicates dropped). YAML list or `GET,POST`. */
 export function methodList(): ValueKind<readonly string[]> {
-  const methods = v.rawTransform<unknown[], string[]>(({ dataset, addIssue, NEVER }) => {
-    const out: string[] = [];
-    for (const item of dataset.value) {
-      const method = typeof item === 'string' ? item.trim() : '';
-      if (!METHOD_TOKEN.test(method)) {
-        addIssue({ message: `${JSON.stringify(item)} is not an upper-case HTTP method name` });
-        return NEVER;
-      }
-      if (!out.includes(method)) out.push(method);
-    }
-    return out;
-  });
+  const methods = eachItem((item) => {
+    const method = typeof item === 'string' ? item.trim() : '';
+    return METHOD_TOKEN.test(method) ? { value: method } : { problem: `${JSON.stringify(item)} is not an upper-case HTTP method name` };
+  }, true);
   return {
     schema: v.pipe(v.unknown(), v.transform(toList), v.array(v.unknown()), v.minLength(1), methods),
     label: 'list of HTTP methods',
