@@ -11,7 +11,8 @@
  *       MergedView (readAll) -> ExpositionRenderer (merge and render
  *       per worker slot, only slots whose snapshots changed) -> shared buffers.
  *       Timed with no worker changed since the last scrape, one, and all 16
- *       (each flush adds requests to every counter of that worker).
+ *       (each flush adds requests to every counter of that worker), and all 16
+ *       with every series changed (histograms too: nothing is reusable).
  *
  * Both are timed end to end by the same HTTP client (no compression, so both
  * send the same text), interleaved, and reported as medians and a ratio. Also
@@ -190,12 +191,22 @@ async function startOurs(directory) {
   const endpoint = new MetricsEndpoint({ port: 0, host: '127.0.0.1', render: () => renderer.render() });
   const { port } = await endpoint.start();
   let flushes = 0;
-  /** `count` workers flush new totals (one more request on every series), as between two scrapes. */
-  const flush = async (count) => {
+  /**
+   * `count` workers flush new totals (one more request on every counter series), as between two
+   * scrapes; with `everySeries`, every histogram series also moves (one more observation each).
+   */
+  const flush = async (count, everySeries = false) => {
     for (let i = 0; i < count; i++) {
       const w = flushes++ % WORKERS;
       const next = snapshotOf(w, startedMs + w);
       for (const point of next.metrics[0].points) point.value += flushes;
+      if (everySeries) {
+        for (const { value } of next.metrics[1].points) {
+          value.count += flushes;
+          value.sum += flushes;
+          value.counts[value.counts.length - 1] += flushes;
+        }
+      }
       await store.write(next);
     }
   };
@@ -230,14 +241,17 @@ async function main() {
       ['1 of 16 workers flushed, gzip', 1, { 'accept-encoding': 'gzip' }],
       ['every worker flushed since the last scrape', WORKERS, {}],
       ['every worker flushed, gzip', WORKERS, { 'accept-encoding': 'gzip' }],
+      // Counters and histograms of every series of every worker moved: nothing of the last render is reusable.
+      ['every series of every worker changed', WORKERS, {}, true],
+      ['every series of every worker changed, gzip', WORKERS, { 'accept-encoding': 'gzip' }, true],
     ];
     const times = { theirs: [], ours: scenarios.map(() => []) };
     for (let i = 0; i < WARMUP + SCRAPES; i++) {
       const a = await scrape(theirs.port);
       if (i >= WARMUP) times.theirs.push(a.ms);
       for (let k = 0; k < scenarios.length; k++) {
-        const [, flushed, headers] = scenarios[k];
-        await ours.flush(flushed);
+        const [, flushed, headers, everySeries] = scenarios[k];
+        await ours.flush(flushed, everySeries);
         const b = await scrape(ours.port, headers);
         if (i >= WARMUP) times.ours[k].push(b.ms);
       }
@@ -247,7 +261,7 @@ async function main() {
     console.log(`  prom-client clusterMetrics():  ${mTheirs.toFixed(1)} ms   (ratio 1)`);
     scenarios.forEach(([name], k) => {
       const m = median(times.ours[k]);
-      console.log(`  ours, ${name.padEnd(48)} ${m.toFixed(1).padStart(7)} ms   ratio to prom-client ${(m / mTheirs).toFixed(3)}`);
+      console.log(`  ours, ${name.padEnd(50)} ${m.toFixed(1).padStart(7)} ms   ratio to prom-client ${(m / mTheirs).toFixed(3)}`);
     });
 
     const merged = (await ours.view.collect()).resourceMetrics;
