@@ -2,6 +2,8 @@ import type { MergeOptions } from '../merge/SnapshotMerger';
 import { SnapshotMerger } from '../merge/SnapshotMerger';
 import { processKey, slotKey } from '../snapshot/Snapshot';
 import type { StoredSnapshot } from '../snapshot/Snapshot';
+import { ByteWriter } from './ByteWriter';
+import { FamilySamples } from './FamilySamples';
 import { NO_REGISTERED_METRICS, PrometheusTextSerializer } from './PrometheusTextSerializer';
 import type { OpenMetricsSerializer } from './OpenMetricsSerializer';
 import type { RenderedView } from './RenderedView';
@@ -19,7 +21,7 @@ interface RenderedGroup {
   /** Which snapshots, in which versions, it was rendered from. */
   readonly fingerprint: string;
   readonly merger: SnapshotMerger;
-  readonly families: ReadonlyMap<string, { readonly header: string; readonly samples: Buffer }>;
+  readonly families: ReadonlyMap<string, { readonly header: string; readonly samples: FamilySamples }>;
   /** A family name was dropped for a type conflict inside the group. */
   readonly dropped: boolean;
   /** Histogram boundaries by metric: two groups that disagree cannot share a family. */
@@ -41,9 +43,11 @@ const MAX_CACHED_HEADERS = 4096;
  * and rendered on its own and kept with the versions (process key, write
  * time, liveness) of the snapshots it came from; a slot whose snapshots did
  * not change is not merged or rendered again, and its buffers are the same
- * objects as before, so the endpoint's gzip of them is reused too. The
- * answer is, per family, one header and then each part's samples, sent as a
- * list of buffers without joining them.
+ * objects as before, so the endpoint's gzip of them is reused too. Within a
+ * slot that changed, only the series whose values changed are rendered
+ * again (see {@link FamilySamples}); a family of it in which no series
+ * changed keeps its buffer too. The answer is, per family, one header and
+ * then each part's samples, sent as a list of buffers without joining them.
  *
  * Where the parts do not fit together as one family each — the same metric
  * declared with another type, unit, help or histogram boundaries by two
@@ -57,6 +61,8 @@ export class ExpositionRenderer {
   private groups = new Map<string, RenderedGroup>();
   private readonly headers = new Map<string, Buffer>();
   private readonly wholeViewMerger = new SnapshotMerger();
+  /** Scratch space of one render, let go of after it. */
+  private readonly writer = new ByteWriter();
 
   constructor(private readonly source: RenderSource) {}
 
@@ -84,7 +90,11 @@ export class ExpositionRenderer {
 
   private renderClassic(stored: readonly StoredSnapshot[], options: MergeOptions): Buffer[] {
     const groups = new Map<string, RenderedGroup>();
-    for (const [key, entries] of groupBySlot(stored)) groups.set(key, this.renderGroup(key, entries, options));
+    try {
+      for (const [key, entries] of groupBySlot(stored)) groups.set(key, this.renderGroup(key, entries, options));
+    } finally {
+      this.writer.release();
+    }
     this.groups = groups; // slots that are gone are forgotten with their buffers
     const ordered = [...groups.entries()].sort(byGroupKey).map(([, group]) => group);
     return this.assemble(ordered, groups.get(REST_GROUP)) ?? this.renderWholeView(stored, options);
@@ -96,9 +106,12 @@ export class ExpositionRenderer {
     if (known !== undefined && known.fingerprint === fingerprint) return known;
     const merger = known?.merger ?? new SnapshotMerger();
     const merged = merger.merge(entries, options);
-    const { families, dropped } = this.serializer.serializeFamilies(merged);
-    const byName = new Map<string, { header: string; samples: Buffer }>();
-    for (const family of families) byName.set(family.name, { header: family.header, samples: Buffer.from(family.samples, 'utf8') });
+    const { families, dropped } = this.serializer.familyParts(merged);
+    const byName = new Map<string, { header: string; samples: FamilySamples }>();
+    for (const family of families) {
+      const samples = FamilySamples.render(this.serializer, family.name, family.metrics, known?.families.get(family.name)?.samples, this.writer);
+      byName.set(family.name, { header: family.header, samples });
+    }
     return { fingerprint, merger, families: byName, dropped, boundaries: histogramBoundaries(merged) };
   }
 
@@ -116,11 +129,11 @@ export class ExpositionRenderer {
       for (const [name, family] of group.families) {
         const known = families.get(name);
         if (known === undefined) {
-          families.set(name, { header: family.header, samples: [family.samples] });
+          families.set(name, { header: family.header, samples: [family.samples.bytes] });
           continue;
         }
         if (known.header !== family.header || (rest !== undefined && (group === rest || rest.families.has(name)))) return undefined;
-        known.samples.push(family.samples);
+        known.samples.push(family.samples.bytes);
       }
     }
     if (families.size === 0) return [Buffer.from(NO_REGISTERED_METRICS, 'utf8')];

@@ -50,17 +50,19 @@ export class PrometheusTextSerializer {
   }
 
   /**
-   * The same rendering, family by family, with each family's header (HELP,
-   * UNIT, TYPE) apart from its samples: a caller that renders parts of a view
-   * on their own (see ExpositionRenderer) can put one header over the samples
-   * of every part. `dropped` tells whether a name was left out for a type conflict.
+   * The same grouping, family by family, with each family's header (HELP,
+   * UNIT, TYPE) rendered and its metrics left for the caller to render (see
+   * {@link samplesOf}, {@link numberPointSamples}, {@link histogramPointSamples}):
+   * a caller that renders parts of a view on their own (see ExpositionRenderer)
+   * can put one header over the samples of every part, and re-render only the
+   * series that changed. `dropped` tells whether a name was left out for a type conflict.
    */
-  serializeFamilies(resourceMetrics: ResourceMetrics): { readonly families: RenderedFamily[]; readonly dropped: boolean } {
-    const families: RenderedFamily[] = [];
+  familyParts(resourceMetrics: ResourceMetrics): { readonly families: FamilyPart[]; readonly dropped: boolean } {
+    const families: FamilyPart[] = [];
     let dropped = false;
     for (const family of this.families(resourceMetrics).values()) {
       if (family === undefined) dropped = true;
-      else families.push({ name: family.name, header: this.familyHeader(family), samples: this.familySamples(family) });
+      else families.push({ name: family.name, header: this.familyHeader(family), metrics: family.metrics });
     }
     return { families, dropped };
   }
@@ -126,40 +128,66 @@ export class PrometheusTextSerializer {
 
   protected serializeNumberPoints(name: string, points: readonly { attributes: Attributes; value: number }[]): string {
     let out = '';
-    for (const point of points) {
-      const labels = this.labelBlock(point.attributes);
-      out += labels === '' ? `${name} ${formatValue(point.value)}\n` : `${name}{${labels}} ${formatValue(point.value)}\n`;
-    }
+    for (const point of points) out += this.numberPointSamples(name, point);
     return out;
   }
 
   private serializeHistogramPoints(name: string, points: readonly { attributes: Attributes; value: Histogram }[]): string {
-    const countName = `${name}_count`;
-    const sumName = `${name}_sum`;
-    const bucketName = `${name}_bucket`;
     const leCache = new LeSuffixCache();
     let out = '';
-    for (const point of points) {
-      const labels = this.labelBlock(point.attributes);
-      const series = labels === '' ? '' : `{${labels}}`;
-      const histogram = point.value;
-      // Hand-built data may omit either; the reference serializer skips a missing one.
-      if (histogram.count != null) out += `${countName}${series} ${formatValue(histogram.count)}\n`;
-      if (histogram.sum != null) out += `${sumName}${series} ${formatValue(histogram.sum)}\n`;
-      const { boundaries, counts } = histogram.buckets;
-      const suffixes = leCache.get(boundaries, labels !== '');
-      const bucketPrefix = labels === '' ? `${bucketName}{` : `${bucketName}{${labels}`;
-      let cumulative = 0;
-      let infinityBoundarySeen = false;
-      for (let i = 0; i < counts.length; i++) {
-        const upperBound = boundaries[i];
-        // Some producers list +Inf among the boundaries and some do not; when it
-        // is listed, the bucket after it would be a second +Inf line, so stop.
-        if (upperBound === undefined && infinityBoundarySeen) break;
-        if (upperBound === Infinity) infinityBoundarySeen = true;
-        cumulative += counts[i] as number;
-        out += `${bucketPrefix}${suffixes[i] ?? suffixes[suffixes.length - 1]}${formatValue(cumulative)}\n`;
+    for (const point of points) out += this.histogramPointSamples(name, point, leCache);
+    return out;
+  }
+
+  /**
+   * The sample lines of one point of a metric in family `name`: what
+   * {@link serialize} writes for it, given the metric's kind. '' for kinds
+   * without a text rendering. `leCache` serves one histogram metric's points.
+   */
+  samplesOf(name: string, metric: MetricData, index: number, leCache: LeSuffixCache): string {
+    switch (metric.dataPointType) {
+      case DataPointType.SUM:
+      case DataPointType.GAUGE: {
+        const point = metric.dataPoints[index];
+        return point === undefined ? '' : this.numberPointSamples(name, point);
       }
+      case DataPointType.HISTOGRAM: {
+        const point = metric.dataPoints[index];
+        return point === undefined ? '' : this.histogramPointSamples(name, point, leCache);
+      }
+      default:
+        return '';
+    }
+  }
+
+  /** The line of one counter, gauge or up-down counter series. */
+  numberPointSamples(name: string, point: { readonly attributes: Attributes; readonly value: number }): string {
+    const labels = this.labelBlock(point.attributes);
+    return labels === '' ? `${name} ${formatValue(point.value)}\n` : `${name}{${labels}} ${formatValue(point.value)}\n`;
+  }
+
+  /** The `_count`, `_sum` and `_bucket` lines of one histogram series; `leCache` serves one metric's points. */
+  histogramPointSamples(name: string, point: { readonly attributes: Attributes; readonly value: Histogram }, leCache: LeSuffixCache): string {
+    const labels = this.labelBlock(point.attributes);
+    const series = labels === '' ? '' : `{${labels}}`;
+    const histogram = point.value;
+    let out = '';
+    // Hand-built data may omit either; the reference serializer skips a missing one.
+    if (histogram.count != null) out += `${name}_count${series} ${formatValue(histogram.count)}\n`;
+    if (histogram.sum != null) out += `${name}_sum${series} ${formatValue(histogram.sum)}\n`;
+    const { boundaries, counts } = histogram.buckets;
+    const suffixes = leCache.get(boundaries, labels !== '');
+    const bucketPrefix = labels === '' ? `${name}_bucket{` : `${name}_bucket{${labels}`;
+    let cumulative = 0;
+    let infinityBoundarySeen = false;
+    for (let i = 0; i < counts.length; i++) {
+      const upperBound = boundaries[i];
+      // Some producers list +Inf among the boundaries and some do not; when it
+      // is listed, the bucket after it would be a second +Inf line, so stop.
+      if (upperBound === undefined && infinityBoundarySeen) break;
+      if (upperBound === Infinity) infinityBoundarySeen = true;
+      cumulative += counts[i] as number;
+      out += `${bucketPrefix}${suffixes[i] ?? suffixes[suffixes.length - 1]}${formatValue(cumulative)}\n`;
     }
     return out;
   }
@@ -208,14 +236,14 @@ export interface Family {
  */
 export const NO_REGISTERED_METRICS = '# no registered metrics';
 
-/** One family rendered by {@link PrometheusTextSerializer.serializeFamilies}. */
-export interface RenderedFamily {
+/** One family of {@link PrometheusTextSerializer.familyParts}: its header rendered, its samples still to render. */
+export interface FamilyPart {
   /** The Prometheus metric name. */
   readonly name: string;
   /** HELP, UNIT and TYPE lines. */
   readonly header: string;
-  /** The sample lines. */
-  readonly samples: string;
+  /** The metrics whose samples the family holds, in order. */
+  readonly metrics: readonly MetricData[];
 }
 const LABEL_NAME_CACHE_LIMIT = 10_000;
 const INVALID_NAME_CHARACTERS = /[^a-z0-9_]/gi;

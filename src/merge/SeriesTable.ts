@@ -2,6 +2,7 @@ import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } 
 import { compareKeys, LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
 import { canonicalAttributes, seriesKey } from './seriesKey';
+import type { KnownAttributes } from './KnownAttributes';
 import { accumulatorOf, addHistogramInto } from './cumulativeValues';
 import { rebucketExemplars } from './mergeExemplars';
 import type { HistogramAccumulator } from './cumulativeValues';
@@ -62,10 +63,12 @@ export class SeriesTable {
   /**
    * @param onConflict told about every snapshot whose data was left out or re-bucketed
    * @param labelOrder orders label sets in {@link sorted}; pass one kept across calls to reuse its memory
+   * @param knownAttributes gives a label set the attributes object it had in the caller's last merge (see {@link KnownAttributes})
    */
   constructor(
     private readonly onConflict?: MergeConflictListener,
     private readonly labelOrder: LabelOrder = new LabelOrder(),
+    private readonly knownAttributes?: KnownAttributes,
   ) {}
 
   /**
@@ -107,7 +110,8 @@ export class SeriesTable {
     const key = seriesKey(own, extra);
     let label = this.labels.get(key);
     if (label === undefined) {
-      label = { id: this.labels.size, key, attributes: canonicalAttributes(own, extra) };
+      const attributes = this.knownAttributes === undefined ? canonicalAttributes(own, extra) : this.knownAttributes.attributes(key, own, extra);
+      label = { id: this.labels.size, key, attributes };
       this.labels.set(key, label);
     }
     return label;

@@ -7,6 +7,7 @@ import { ALL_METRICS, LABEL, SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import { processKey, slotKey } from '../snapshot/Snapshot';
 import type { HistogramWithExemplars } from '../snapshot/histogramExemplars';
 import type { SeriesAttributes, Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
+import { KnownAttributes } from './KnownAttributes';
 import { LabelOrder } from './LabelOrder';
 import type { MergeConflictListener } from './MergeConflict';
 import { msToHrTime } from './msToHrTime';
@@ -81,14 +82,18 @@ export function mergeSnapshots(stored: readonly StoredSnapshot[], options: Merge
  * {@link mergeSnapshots} for a caller that merges again and again (a merged
  * view, at every scrape): it remembers the order of the label sets between
  * merges, which saves most of the sorting while the set of series is
- * unchanged. The output is the same as {@link mergeSnapshots}'s.
+ * unchanged. The output is the same as {@link mergeSnapshots}'s, and a label
+ * set keeps its attributes object from one merge to the next (see
+ * {@link KnownAttributes}): a renderer can tell series apart by it.
  */
 export class SnapshotMerger {
   private readonly labelOrder = new LabelOrder();
+  private readonly knownAttributes = new KnownAttributes();
 
   /** Merge `stored`: see {@link mergeSnapshots}. */
   merge(stored: readonly StoredSnapshot[], options: MergeOptions): ResourceMetrics {
-    const table = new SeriesTable(options.onConflict, this.labelOrder);
+    this.knownAttributes.startMerge();
+    const table = new SeriesTable(options.onConflict, this.labelOrder, this.knownAttributes);
     for (const contribution of contributions(stored, options.labelInstance)) addContribution(table, contribution);
     const times = new PointTimes(options.nowMs);
     const metrics: MetricData[] = table.sorted().map(({ descriptor, series }) => toMetricData(descriptor, series, times));

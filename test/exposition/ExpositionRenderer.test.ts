@@ -60,11 +60,52 @@ test('a slot whose snapshots did not change is not rendered again: its buffers a
   const first = await renderer.render();
   src.stored = [worker(0, 1, 3_000, 7), worker(1, 3, 3_500, 12), primary(3_500)];
   const second = await renderer.render();
-  const reused = second.filter((part) => first.includes(part));
-  const slot0 = Buffer.concat(reused).toString();
-  assert.match(slot0, /worker_id="0"/);
-  assert.doesNotMatch(slot0, /worker_id="1"/);
+  const reused = Buffer.concat(second.filter((part) => first.includes(part))).toString();
+  const fresh = Buffer.concat(second.filter((part) => !first.includes(part))).toString();
+  for (const line of sortedLines(Buffer.concat(first).toString()).filter((line) => line.includes('worker_id="0"'))) assert.ok(reused.includes(line), `slot 0 reused: ${line}`);
+  assert.doesNotMatch(fresh, /worker_id="0"/);
+  // Slot 1's counter changed: its family is rendered again (only its unchanged families may be reused).
+  assert.match(fresh, new RegExp(`${REQUESTS}_total\\{[^}]*worker_id="1"\\} 12\n`));
+  assert.doesNotMatch(reused, new RegExp(`${REQUESTS}_total\\{[^}]*worker_id="1"`));
   assert.deepEqual(sortedLines(Buffer.concat(second).toString()), sortedLines(wholeView(src.stored)));
+});
+
+test('in a slot that changed, only its changed series are rendered again: a family without a change keeps its buffer', async () => {
+  const labels = (endpoint: string): { method: string; endpoint: string; status: string } => ({ method: 'GET', endpoint, status: '200' });
+  const slot = (writtenAtMs: number, endpoints: readonly string[], requests: (endpoint: string) => number): StoredSnapshot => ({
+    live: true,
+    snapshot: snapshot(identity(0, 1), writtenAtMs, [
+      counter(
+        REQUESTS,
+        endpoints.map((endpoint) => [labels(endpoint), requests(endpoint)]),
+      ),
+      histogram(
+        DURATION,
+        endpoints.map((endpoint) => [labels(endpoint), observe(BOUNDS, [0.2, 0.7])]),
+        BOUNDS,
+      ),
+    ]),
+  });
+  const src = source([slot(1_000, ['/a', '/c', '/e'], () => 1)]);
+  const renderer = new ExpositionRenderer(src);
+  const renders = [await renderer.render()];
+  const check = async (stored: StoredSnapshot[]): Promise<Buffer[]> => {
+    src.stored = stored;
+    const parts = await renderer.render();
+    // One slot renders exactly as the whole view; several, up to the order of series within a family.
+    if (stored.length === 1) assert.equal(Buffer.concat(parts).toString(), wholeView(stored));
+    else assert.deepEqual(sortedLines(Buffer.concat(parts).toString()), sortedLines(wholeView(stored)));
+    renders.push(parts);
+    return parts;
+  };
+  // One counter series changes: the histogram family's buffer is the same object.
+  const second = await check([slot(2_000, ['/a', '/c', '/e'], (endpoint) => (endpoint === '/c' ? 2 : 1))]);
+  const histogramPart = (parts: readonly Buffer[]): Buffer | undefined => parts.find((part) => part.toString().startsWith(`${DURATION}_count`));
+  assert.ok(histogramPart(renders[0] ?? []) !== undefined && histogramPart(second) === histogramPart(renders[0] ?? []));
+  // Series appear between and after known ones, and go: the output is still the whole-view rendering.
+  await check([slot(3_000, ['/a', '/b', '/c', '/d', '/e', '/f'], (endpoint) => (endpoint === '/d' ? 5 : 2))]);
+  await check([slot(4_000, ['/b', '/d', '/f'], () => 2)]);
+  await check([slot(5_000, ['/b', '/d', '/f'], () => 3), worker(1, 3, 5_000, 4)]);
 });
 
 test('slots that disagree on histogram boundaries are rendered as the whole view (re-bucketed), not side by side', async () => {
