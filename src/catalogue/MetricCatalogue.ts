@@ -113,6 +113,10 @@ function runtimeMetrics() {
     runtimeStartTime: gauge('process_start_time_seconds', 's', 'Start time of the process since unix epoch in seconds.'),
     runtimeResidentMemory: gauge('process_resident_memory_bytes', 'By', 'Resident memory size in bytes.', 'process.memory.usage'),
     runtimeOpenFds: gauge('process_open_fds', '{file_descriptor}', 'Number of open file descriptors.', 'process.open_file_descriptor.count'),
+    // Linux only in prom-client too (read from /proc/self/status and /proc/self/limits).
+    runtimeVirtualMemory: gauge('process_virtual_memory_bytes', 'By', 'Virtual memory size in bytes.', 'process.memory.virtual'),
+    runtimeProcessHeap: gauge('process_heap_bytes', 'By', 'Process heap size in bytes.'),
+    runtimeMaxFds: gauge('process_max_fds', '{file_descriptor}', 'Maximum number of open file descriptors.'),
     runtimeEventLoopLag: gauge('nodejs_eventloop_lag_seconds', 's', 'Lag of event loop in seconds.'),
     runtimeEventLoopLagMin: lag('min', 'minimum'),
     runtimeEventLoopLagMax: lag('max', 'maximum'),

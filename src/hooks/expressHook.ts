@@ -5,17 +5,18 @@
  * - The mount path. `req.baseUrl` is restored when an error travels out of a
  *   nested router, so by the time an outer error middleware answers 500 it
  *   no longer names the route's prefix. `Route#dispatch` (one call per
- *   matched route) keeps the base the route matched under.
+ *   matched route) keeps the base the route matched under, on the request's
+ *   state (not on the app's request object).
  * - The exception a handler threw, which only travels through the router's
  *   `next(err)`. Two places see it, neither on the success path: the
  *   router's `Layer#handleError` (Express 5's `router` package; Express 4's
  *   `handle_error`), run for each layer the error passes, and
  *   `finalhandler`, which answers when no error middleware did.
  */
-import { EXPRESS_BASE_SYMBOL } from '../worker/frameworkRoute';
+import { noteRouteBase } from '../worker/HttpInstrumentation';
 import { stashError } from '../worker/requestError';
 import type { ModuleHook } from './ModuleLoadHooks';
-import { wrapMethod } from './wrapMethod';
+import { wrapMethod, wrapThreeArgumentMethod } from './wrapMethod';
 
 function keepError(_self: unknown, args: unknown[]): void {
   const [error, req] = args;
@@ -33,16 +34,19 @@ export const expressLayerHook: ModuleHook = {
   },
 };
 
-function keepBase(_self: unknown, args: unknown[]): void {
-  const req = args[0] as { baseUrl?: unknown; [EXPRESS_BASE_SYMBOL]?: unknown } | undefined;
-  if (typeof req === 'object' && req !== null) req[EXPRESS_BASE_SYMBOL] = req.baseUrl;
+function keepBase(req: unknown, res: unknown): void {
+  if (typeof req === 'object' && req !== null) noteRouteBase(res, (req as { baseUrl?: unknown }).baseUrl);
 }
 
-/** The module hook for the routers' routes. */
+/**
+ * The module hook for the routers' routes. `Route#dispatch` runs once per
+ * matched route on every request, so it gets the three-argument wrapper (its
+ * only caller, the router's `Layer`, always passes `req, res, next`).
+ */
 export const expressRouteHook: ModuleHook = {
   modules: ['router/lib/route.js', 'express/lib/router/route.js'],
   onLoad(exports) {
-    wrapMethod((exports as { prototype?: unknown }).prototype, 'dispatch', { before: keepBase });
+    wrapThreeArgumentMethod((exports as { prototype?: unknown }).prototype, 'dispatch', keepBase);
   },
 };
 

@@ -51,6 +51,12 @@ export function wrapMethod(
     }
     return result;
   };
+  install(target, name, original, wrapped);
+  return true;
+}
+
+/** Put `wrapped` in place of `original`, looking like it (name, length, statics, prototype). */
+function install(target: Record<string, AnyFunction>, name: string, original: AnyFunction, wrapped: AnyFunction): void {
   Object.defineProperty(wrapped, 'name', { value: original.name });
   Object.defineProperty(wrapped, 'length', { value: original.length });
   Object.defineProperty(wrapped, kWrapped, { value: true });
@@ -59,6 +65,29 @@ export function wrapMethod(
   const prototype: unknown = original.prototype;
   if (prototype !== undefined) wrapped.prototype = prototype;
   target[name] = wrapped;
+}
+
+type ThreeArgumentMethod = (this: unknown, a: unknown, b: unknown, c: unknown) => unknown;
+
+/**
+ * Wrap a method that its callers always call with exactly three arguments
+ * (a router's `(req, res, next)`), for the hottest hooks: no `arguments`
+ * object, no argument array, one direct call. `before` sees the first two
+ * arguments and must not throw (it is guarded all the same). Same no-op on a
+ * second wrap as {@link wrapMethod}.
+ */
+export function wrapThreeArgumentMethod(target: unknown, name: string, before: (a: unknown, b: unknown) => void): boolean {
+  if (!wrappable(target, name)) return false;
+  const original = target[name] as ThreeArgumentMethod;
+  const wrapped = function (this: unknown, a: unknown, b: unknown, c: unknown): unknown {
+    try {
+      before(a, b);
+    } catch {
+      // A hook must never change what the app's call does.
+    }
+    return original.call(this, a, b, c);
+  };
+  install(target, name, original, wrapped);
   return true;
 }
 

@@ -14,7 +14,9 @@
  * once, by the life that replaced another, with the reason first known (the
  * previous life's exit code or signal, which its exit hook wrote into its last
  * snapshot and its fold keeps in `ends`; `unknown` when it could not write,
- * as after `kill -9`). Counted restarts stay counted: a life that leaves the
+ * as after `kill -9`). A replacement that starts while the old life still
+ * holds its lease is counted once the old life has ended, so a rolling reload
+ * gets the old life's exit as its reason. Counted restarts stay counted: a life that leaves the
  * bounded `ends` list, or a store that lost its data, never lowers a counter.
  */
 import { CATALOGUE, LABEL } from '../catalogue/MetricCatalogue';
@@ -60,7 +62,10 @@ export class StoreRestarts {
       totals = new Map();
       this.totals.set(instanceKey, totals);
     }
-    for (const { slot, pid, startTimeMs, reason } of events) {
+    for (const { slot, pid, startTimeMs, reason, pending } of events) {
+      // The old life still holds its lease (`pm2 reload` starts the replacement first): counted once it has
+      // ended, with the exit it wrote (PM2 stops it with SIGINT) or `unknown` when its lease lapses.
+      if (pending) continue;
       // Counted once, with the reason first seen: a later read that knows more never moves it to another series.
       const eventKey = `${instanceKey}|${slot}|${pid}|${startTimeMs}`;
       if (this.counted.has(eventKey)) continue;

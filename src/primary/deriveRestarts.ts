@@ -64,6 +64,12 @@ export interface DerivedRestarts {
     readonly startTimeMs: number;
     readonly reason: ExitReason | typeof UNKNOWN_REASON;
     readonly restartType: RestartType;
+    /**
+     * The life it replaced still holds its lease (a rolling reload starts the
+     * replacement first): its reason is not known yet. A reader that counts
+     * each restart once waits until the old life has ended.
+     */
+    readonly pending: boolean;
   }[];
   /** Restarts per slot, reason and restart type. */
   readonly restarts: readonly { readonly slot: number; readonly reason: ExitReason | typeof UNKNOWN_REASON; readonly restartType: RestartType; readonly count: number }[];
@@ -89,7 +95,7 @@ function reasonOf(previous: SlotLife, next: SlotLife): { reason: ExitReason | ty
 export function deriveRestarts(livesBySlot: ReadonlyMap<number, readonly SlotLife[]>): DerivedRestarts {
   const counts = new Map<string, { slot: number; reason: ExitReason | typeof UNKNOWN_REASON; restartType: RestartType; count: number }>();
   const states = new Map<number, WorkerState>();
-  const events: { slot: number; pid: number; startTimeMs: number; reason: ExitReason | typeof UNKNOWN_REASON; restartType: RestartType }[] = [];
+  const events: { slot: number; pid: number; startTimeMs: number; reason: ExitReason | typeof UNKNOWN_REASON; restartType: RestartType; pending: boolean }[] = [];
   for (const [slot, unsorted] of livesBySlot) {
     // The same process seen twice (a re-read) is one life.
     const byPid = new Map<number, SlotLife>();
@@ -97,8 +103,9 @@ export function deriveRestarts(livesBySlot: ReadonlyMap<number, readonly SlotLif
     const lives = [...byPid.values()].sort((a, b) => a.startTimeMs - b.startTimeMs || a.pid - b.pid);
     for (let i = 1; i < lives.length; i++) {
       const next = lives[i] as SlotLife;
-      const { reason, restartType } = reasonOf(lives[i - 1] as SlotLife, next);
-      events.push({ slot, pid: next.pid, startTimeMs: next.startTimeMs, reason, restartType });
+      const previous = lives[i - 1] as SlotLife;
+      const { reason, restartType } = reasonOf(previous, next);
+      events.push({ slot, pid: next.pid, startTimeMs: next.startTimeMs, reason, restartType, pending: previous.ended === 'live' });
       const key = `${reason}|${restartType}`;
       const entry = counts.get(`${slot}|${key}`);
       if (entry === undefined) counts.set(`${slot}|${key}`, { slot, reason, restartType, count: 1 });

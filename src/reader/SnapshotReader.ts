@@ -48,11 +48,18 @@ export class SnapshotReader extends MetricReader {
     this.options = options;
   }
 
-  /** Start periodic flushing. The timer never keeps the process alive. */
+  /**
+   * Start periodic flushing, with a first flush as soon as the app's main
+   * module has run (not one interval later): a new life is in the store
+   * before it serves, so a reader no primary tells (`serve` next to PM2)
+   * sees the replacement live when `pm2 reload` stops the old life as soon
+   * as the new one listens. The timers never keep the process alive.
+   */
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.flush(), this.options.intervalMs);
     this.timer.unref();
+    setImmediate(() => void this.flush()).unref();
   }
 
   /**

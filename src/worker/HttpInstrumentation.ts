@@ -88,6 +88,8 @@ interface RequestState {
   responseBytes: number;
   /** The sampled trace active when the app ended the response: the duration exemplar's. */
   trace: SpanContext | undefined;
+  /** Express's `req.baseUrl` when the matched route was dispatched (see {@link noteRouteBase}); undefined otherwise. */
+  routeBase: unknown;
   done: boolean;
   /** Global in-flight list. */
   prev: RequestState | undefined;
@@ -208,6 +210,19 @@ function countingPush(this: (IncomingMessage | ServerHttp2Stream) & TrackedMessa
   }
   const push = (Object.getPrototypeOf(this) as { push: PushFn }).push;
   return push.call(this as IncomingMessage, chunk, encoding);
+}
+
+/**
+ * Keep the mount path a router's route was dispatched under (Express's
+ * `req.baseUrl`, which the router resets when an error leaves a nested
+ * router) on the request's state: one store into a field every state has,
+ * nothing written on the app's request. The Express hook calls it once per
+ * matched route; a response this instance does not track is left alone.
+ */
+export function noteRouteBase(res: unknown, base: unknown): void {
+  if (typeof res !== 'object' || res === null) return;
+  const state = (res as TrackedMessage)[kState];
+  if (state !== undefined) state.routeBase = base;
 }
 
 /** `NGHTTP2_NO_ERROR`: the stream closed normally (not reset by either side). */
@@ -547,6 +562,7 @@ export class HttpInstrumentation {
       requestBytes: 0,
       responseBytes: 0,
       trace: undefined,
+      routeBase: undefined,
       done: false,
       prev: undefined,
       next: this.head,
@@ -566,7 +582,7 @@ export class HttpInstrumentation {
     const seconds = (performance.now() - state.start) / 1000;
     this.unlink(state);
     const { req, res } = state;
-    const endpoint = this.normaliser.endpointFor(frameworkRoute(req), state.url, status);
+    const endpoint = this.normaliser.endpointFor(frameworkRoute(req, state.routeBase), state.url, status);
     const requestBytes = state.contentLength + state.requestBytes;
     // HEAD, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
     const responseBytes = hasNoBody(state, status) ? 0 : state.responseBytes;

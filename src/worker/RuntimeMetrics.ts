@@ -1,7 +1,8 @@
 /**
  * prom-client's default runtime metrics (see the catalogue's `runtime*`
  * entries), so the Node.js dashboards written for prom-client work on a
- * cluster: CPU, memory, file descriptors, event-loop lag and its percentiles,
+ * cluster: CPU, memory (resident; virtual and data-segment heap on Linux, as
+ * prom-client), file descriptors (open, and the limit on Linux), event-loop lag and its percentiles,
  * heap and heap spaces, active handles, GC durations and the Node version.
  *
  * Everything is read when a collection happens (once per flush), except GC
@@ -12,7 +13,7 @@
  * collection, lag as the delay of a `setImmediate` scheduled at the previous
  * collection, heap space names without their `_space` suffix.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
@@ -46,6 +47,31 @@ function openFileDescriptors(): number | undefined {
   }
 }
 
+/** `VmSize` and `VmData` of /proc/self/status in bytes, as prom-client reads them (Linux); undefined elsewhere. */
+function memoryStatus(): { virtual: number; heap: number } | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s*(\\d+)`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const virtual = kib('VmSize');
+    const heap = kib('VmData');
+    return Number.isFinite(virtual) && Number.isFinite(heap) ? { virtual, heap } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The soft limit on open files of /proc/self/limits (Linux), as prom-client reads it; undefined elsewhere or when unlimited. */
+function maxFileDescriptors(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const limit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return limit === undefined ? undefined : Number(limit);
+  } catch {
+    return undefined;
+  }
+}
+
 function activeHandles(): number | undefined {
   const getter = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
   return typeof getter === 'function' ? getter.call(process).length : undefined;
@@ -61,6 +87,9 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
   const startTime = gauge(c.runtimeStartTime, ValueType.INT);
   const rss = gauge(c.runtimeResidentMemory, ValueType.INT);
   const fds = gauge(c.runtimeOpenFds, ValueType.INT);
+  const virtualMemory = gauge(c.runtimeVirtualMemory, ValueType.INT);
+  const processHeap = gauge(c.runtimeProcessHeap, ValueType.INT);
+  const maxFds = gauge(c.runtimeMaxFds, ValueType.INT);
   const lag = gauge(c.runtimeEventLoopLag);
   const lagStats: [Observable, (h: ReturnType<typeof monitorEventLoopDelay>) => number][] = [
     [gauge(c.runtimeEventLoopLagMin), (h) => h.min],
@@ -76,7 +105,24 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
   const heapUsed = gauge(c.runtimeHeapUsed, ValueType.INT);
   const heapSpaceUsed = gauge(c.runtimeHeapSpaceUsed, ValueType.INT);
   const version = gauge(c.runtimeVersionInfo, ValueType.INT);
-  const observables = [cpuUser, cpuSystem, cpuTotal, startTime, rss, fds, lag, ...lagStats.map(([o]) => o), handles, heapTotal, heapUsed, heapSpaceUsed, version];
+  const observables = [
+    cpuUser,
+    cpuSystem,
+    cpuTotal,
+    startTime,
+    rss,
+    fds,
+    virtualMemory,
+    processHeap,
+    maxFds,
+    lag,
+    ...lagStats.map(([o]) => o),
+    handles,
+    heapTotal,
+    heapUsed,
+    heapSpaceUsed,
+    version,
+  ];
 
   const [major = '', minor = '', patch = ''] = process.versions.node.split('.');
   const versionLabels = { [LABEL.version]: process.version, [LABEL.major]: major, [LABEL.minor]: minor, [LABEL.patch]: patch };
@@ -102,6 +148,13 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
       result.observe(rss, process.memoryUsage.rss());
       const open = openFileDescriptors();
       if (open !== undefined) result.observe(fds, open);
+      const memory = memoryStatus();
+      if (memory !== undefined) {
+        result.observe(virtualMemory, memory.virtual);
+        result.observe(processHeap, memory.heap);
+      }
+      const max = maxFileDescriptors();
+      if (max !== undefined) result.observe(maxFds, max);
       result.observe(lag, lagSeconds);
       measureLag();
       for (const [observable, read] of lagStats) {

@@ -7,7 +7,9 @@
  *   matched route) prefixed with the mount path it matched under (nested
  *   routers give `/api/users/:id`): `req.baseUrl`, or the base the Express
  *   hook kept when the route was dispatched (an error leaving the router
- *   resets `req.baseUrl`).
+ *   resets `req.baseUrl`). Read once, when the request completes; the joined
+ *   template is memoised per route object, so a route's requests share one
+ *   string (no concatenation, and its hash is computed once).
  * - Fastify 4.x late / 5 (and NestJS on its Fastify adapter): Fastify publishes
  *   `tracing:fastify.request.handler:start` with the matched route for every
  *   request that matched one (not for its 404 handler); it is stashed on the
@@ -30,9 +32,6 @@ export const FASTIFY_HANDLER_START_CHANNEL = 'tracing:fastify.request.handler:st
 /** The Fastify 5 channel fired when a route's handler throws or rejects. */
 export const FASTIFY_HANDLER_ERROR_CHANNEL = 'tracing:fastify.request.handler:error';
 
-/** Where the Express hook keeps the mount path a route matched under (`req.baseUrl` then). */
-export const EXPRESS_BASE_SYMBOL: unique symbol = Symbol.for('otel-cluster-exporter.expressBase');
-
 /** Where the hooks keep a framework's own request context (Koa's `ctx`, Hapi's `request`) on the raw request. */
 export const CONTEXT_SYMBOL: unique symbol = Symbol.for('otel-cluster-exporter.frameworkContext');
 
@@ -45,7 +44,6 @@ export interface FrameworkContext {
 interface RouteCarrier {
   [ROUTE_SYMBOL]?: string;
   [CONTEXT_SYMBOL]?: FrameworkContext;
-  [EXPRESS_BASE_SYMBOL]?: unknown;
   route?: { path?: unknown };
   baseUrl?: unknown;
 }
@@ -80,8 +78,33 @@ function joinMount(base: unknown, path: string): string {
   return path === '/' ? base : base + path;
 }
 
-/** The matched route template of a finished request, or undefined when no known framework matched one. */
-export function frameworkRoute(req: object): string | undefined {
+/** The last template joined for a route object: a route mounted once always gets the same string back. */
+interface JoinedTemplate {
+  readonly base: unknown;
+  readonly path: unknown;
+  readonly template: string | undefined;
+}
+
+const joinedTemplates = new WeakMap<object, JoinedTemplate>();
+
+/** `base` + the route's path, as {@link joinMount} gives it, memoised on the route object. */
+function expressTemplate(route: { path?: unknown }, base: unknown): string | undefined {
+  const path = route.path;
+  const last = joinedTemplates.get(route);
+  if (last !== undefined && last.base === base && last.path === path) return last.template;
+  let template: string | undefined;
+  if (typeof path === 'string') template = joinMount(base, path);
+  // Express accepts RegExp and array paths; their source text is bounded by the app's code.
+  else if (path instanceof RegExp || Array.isArray(path)) template = joinMount(base, String(path));
+  joinedTemplates.set(route, { base, path, template });
+  return template;
+}
+
+/**
+ * The matched route template of a finished request, or undefined when no known framework matched one.
+ * @param routeBase the mount path the Express hook saw when the route was dispatched; `req.baseUrl` when absent
+ */
+export function frameworkRoute(req: object, routeBase?: unknown): string | undefined {
   const carrier = req as RouteCarrier;
   const stashed = carrier[ROUTE_SYMBOL];
   if (stashed !== undefined) return stashed;
@@ -92,13 +115,7 @@ export function frameworkRoute(req: object): string | undefined {
   }
   const route = carrier.route;
   if (route === undefined || route === null || typeof route !== 'object') return undefined;
-  const path = route.path;
-  // The base the route matched under, when the hook saw it; else the current one.
-  const base = carrier[EXPRESS_BASE_SYMBOL] ?? carrier.baseUrl;
-  if (typeof path === 'string') return joinMount(base, path);
-  // Express accepts RegExp and array paths; their source text is bounded by the app's code.
-  if (path instanceof RegExp || Array.isArray(path)) return joinMount(base, String(path));
-  return undefined;
+  return expressTemplate(route, routeBase ?? carrier.baseUrl);
 }
 
 function onFastifyHandlerStart(message: unknown): void {

@@ -11,11 +11,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI, ROOT, freePort, scrape, sleep, waitFor } from '../support/processes';
+import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
+import { CLI, ROOT, freePort, httpRequest, scrape, sleep, waitFor, type Exposition } from '../support/processes';
 
 const run = promisify(execFile);
 const PM2 = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
 const EXAMPLE = join(ROOT, 'examples', 'pm2');
+const REQUESTS = prometheusName(CATALOGUE.requests);
 
 interface Pm2Process {
   name: string;
@@ -164,6 +166,97 @@ test('PM2 cluster mode, 2 instances and serve: kill -9 of one is one restart (un
       [['sigterm', 1]],
     );
     assert.equal(terminated.sum('gunicorn_worker_restart_total', { worker_id: '1' }), 1, 'the earlier restart stays counted once');
+  } finally {
+    await pm2('delete', 'all').catch(() => undefined);
+    rmSync(storeDir, { recursive: true, force: true });
+  }
+});
+
+test('pm2 reload of 2 instances under serve: each slot one restart with its reason, 2 workers throughout, every counted request kept', async () => {
+  const ecosystem = require(join(EXAMPLE, 'ecosystem.config.js')) as { apps: (Record<string, unknown> & { name: string; env: Record<string, string> })[] };
+  const [web, metrics] = ['web', 'web-metrics'].map((name) => ecosystem.apps.find((app) => app.name === name));
+  assert.ok(web && metrics, 'the example has its web and web-metrics apps');
+  const storeDir = mkdtempSync(join(tmpdir(), 'ocx-pm2-store-'));
+  const metricsPort = await freePort();
+  const appPort = await freePort();
+  const config = join(home, 'ecosystem.config.js');
+  const apps = [
+    { ...web, cwd: EXAMPLE, instances: 2, env: { ...web.env, PORT: String(appPort), PROMETHEUS_MULTIPROC_DIR: storeDir, OTEL_CLUSTER_EXPORTER_FLUSH_INTERVAL_MS: '200' } },
+    {
+      ...metrics,
+      cwd: EXAMPLE,
+      script: CLI,
+      env: { ...metrics.env, PROMETHEUS_MULTIPROC_DIR: storeDir, PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' },
+    },
+  ];
+  writeFileSync(config, `module.exports = ${JSON.stringify({ apps })};\n`);
+  const served = (exposition: Exposition) => exposition.sum(REQUESTS, { endpoint: '/users/:id', status: '200' });
+  const webProcesses = async () => (JSON.parse((await pm2('jlist')).stdout) as Pm2Process[]).filter((p) => p.name === 'web');
+  try {
+    await pm2('start', config);
+    await waitFor('serve to see both instances', async () => ((await scrape(metricsPort)).sum('gunicorn_workers') === 2 ? true : undefined), 30000);
+    const lives = await webProcesses();
+    assert.equal(lives.length, 2);
+    for (let i = 0; i < 20; i++) assert.equal((await httpRequest(appPort, `/users/${i}`)).status, 200);
+    await waitFor('serve to count the 20 requests', async () => (served(await scrape(metricsPort)) === 20 ? true : undefined), 20000);
+
+    // The gauges are sampled all through the reload: a slot whose old and new lives overlap is one worker.
+    let sampling = true;
+    const workersSeen = new Set<number>();
+    const sampler = (async () => {
+      while (sampling) {
+        const exposition = await scrape(metricsPort);
+        workersSeen.add(exposition.sum('gunicorn_workers'));
+        assert.ok(served(exposition) >= 20, 'no counted request goes missing while the old lives are folded');
+        await sleep(100);
+      }
+    })();
+    try {
+      await pm2('reload', 'web');
+      await waitFor(
+        'PM2 to replace both instances',
+        async () => {
+          const now = await webProcesses();
+          return now.length === 2 && now.every((p) => p.pm2_env.status === 'online' && !lives.some((old) => old.pid === p.pid)) ? now : undefined;
+        },
+        30000,
+      );
+      const reloaded = await waitFor(
+        'serve to count both restarts',
+        async () => {
+          const exposition = await scrape(metricsPort);
+          return exposition.sum('gunicorn_worker_restart_total') >= 2 ? exposition : undefined;
+        },
+        20000,
+      );
+      // PM2 stops the old life of a slot with SIGINT once its replacement is online: that exit is the reason.
+      assert.deepEqual(
+        reloaded
+          .find('gunicorn_worker_restart_total')
+          .map((s) => [s.labels.worker_id, s.labels.reason, s.value])
+          .sort(),
+        [
+          ['0', 'sigint', 1],
+          ['1', 'sigint', 1],
+        ],
+      );
+      // Past the old lives' leases (5 s) and the reaper's fold: counts and workers hold.
+      const deadline = Date.now() + 7000;
+      while (Date.now() < deadline) {
+        const exposition = await scrape(metricsPort);
+        assert.equal(exposition.sum('gunicorn_worker_restart_total'), 2);
+        await sleep(250);
+      }
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    assert.deepEqual([...workersSeen], [2], 'gunicorn_workers is 2 before, during and after the reload');
+    const settled = await scrape(metricsPort);
+    for (const slot of ['0', '1']) assert.equal(settled.sum('gunicorn_worker_state', { worker_id: slot, state: 'running' }), 1);
+    assert.equal(served(settled), 20, 'the old lives’ requests stay counted once');
+    for (let i = 0; i < 10; i++) assert.equal((await httpRequest(appPort, `/users/${i}`)).status, 200);
+    await waitFor('serve to count the new lives’ requests', async () => (served(await scrape(metricsPort)) === 30 ? true : undefined), 20000);
   } finally {
     await pm2('delete', 'all').catch(() => undefined);
     rmSync(storeDir, { recursive: true, force: true });

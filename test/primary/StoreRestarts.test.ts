@@ -52,11 +52,13 @@ test('an instance with a primary is never derived: the primary counts its own re
   assert.deepEqual(new StoreRestarts().derive(view, 100), []);
 });
 
-test('kill -9 then the fold: counted once as unknown while the old lease holds, not again once it is folded, never lower when ends forget it', () => {
+test('kill -9 then the fold: counted once as unknown when the old lease has run out, not again once it is folded, never lower when ends forget it', () => {
   const reader = new StoreRestarts();
-  // The killed life still holds its lease when its replacement appears.
-  assert.deepEqual(restarts(reader.derive([worker(0, 10, true), worker(0, 11, true)], 100)), ['gunicorn_worker_restart{"worker_id":"0","reason":"unknown"} 1']);
-  // Its lease ran out and the reaper folded it.
+  // The killed life still holds its lease when its replacement appears: nothing tells it from a reload yet.
+  assert.deepEqual(restarts(reader.derive([worker(0, 10, true), worker(0, 11, true)], 100)), []);
+  // Its lease ran out: dead without an exit, so `unknown`.
+  assert.deepEqual(restarts(reader.derive([worker(0, 10, false), worker(0, 11, true)], 150)), ['gunicorn_worker_restart{"worker_id":"0","reason":"unknown"} 1']);
+  // The reaper folded it.
   assert.deepEqual(restarts(reader.derive([retired(0, [end(0, 10, 'expired')]), worker(0, 11, true)], 200)), ['gunicorn_worker_restart{"worker_id":"0","reason":"unknown"} 1']);
   // A later life exits with a crash; then the bounded ends list has forgotten the first life.
   const crashed = [retired(0, [end(0, 10, 'expired'), end(0, 11, 'expired', { code: 1, signal: null })]), worker(0, 12, true)];
@@ -78,4 +80,17 @@ test('a reader that starts late counts the restarts the folds recorded; a remove
     { snapshot: snapshot(identity(0, 12, { startTimeMs: 5_000 }), 10, []), live: true },
   ];
   assert.deepEqual(restarts(new StoreRestarts().derive(view, 100)), ['gunicorn_worker_restart{"worker_id":"0","reason":"sigint"} 1']);
+});
+
+test('pm2 reload: the replacement starts while the old life holds its lease; the restart is counted once the old life exits, with its exit (SIGINT)', () => {
+  const reader = new StoreRestarts();
+  const overlapping = reader.derive([worker(0, 10, true), worker(0, 11, true), worker(1, 20, true)], 100);
+  assert.deepEqual(restarts(overlapping), []);
+  assert.ok(series(overlapping).includes('gunicorn_workers{} 2'), 'the old and the new life of a slot are one worker');
+  const stopped = reader.derive([worker(0, 10, false, { code: null, signal: 'SIGINT' }), worker(0, 11, true), worker(1, 20, true)], 200);
+  assert.deepEqual(restarts(stopped), ['gunicorn_worker_restart{"worker_id":"0","reason":"sigint"} 1']);
+  assert.ok(series(stopped).includes('gunicorn_workers{} 2'));
+  // Folded afterwards: still one, same reason.
+  const folded = reader.derive([retired(0, [end(0, 10, 'expired', { code: null, signal: 'SIGINT' })]), worker(0, 11, true), worker(1, 20, true)], 300);
+  assert.deepEqual(restarts(folded), ['gunicorn_worker_restart{"worker_id":"0","reason":"sigint"} 1']);
 });

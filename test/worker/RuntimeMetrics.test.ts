@@ -87,6 +87,12 @@ test('values: CPU seconds since start, memory, heap spaces by name, version info
     assert.ok(Math.abs(single(CATALOGUE.runtimeStartTime) - (Date.now() / 1000 - process.uptime())) <= 1);
     assert.ok(single(CATALOGUE.runtimeResidentMemory) > 10 * 1024 * 1024);
     assert.ok(single(CATALOGUE.runtimeOpenFds) > 2);
+    if (process.platform === 'linux') {
+      // prom-client's Linux-only three, from /proc/self/status and /proc/self/limits.
+      assert.ok(single(CATALOGUE.runtimeVirtualMemory) >= single(CATALOGUE.runtimeResidentMemory));
+      assert.ok(single(CATALOGUE.runtimeProcessHeap) > 0);
+      assert.ok(single(CATALOGUE.runtimeMaxFds) >= single(CATALOGUE.runtimeOpenFds));
+    }
     assert.ok(single(CATALOGUE.runtimeActiveHandles) >= 0);
     assert.ok(single(CATALOGUE.runtimeHeapUsed) <= single(CATALOGUE.runtimeHeapTotal));
     assert.ok(single(CATALOGUE.runtimeEventLoopLagP99) >= single(CATALOGUE.runtimeEventLoopLagP50));
