@@ -4,9 +4,11 @@
  * current in every snapshot.
  */
 import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { CATALOGUE, type MetricDefinition } from '../catalogue/MetricCatalogue';
 import { warnOnce } from '../self/Logger';
+import { EventLoopDelayMonitor } from './EventLoopDelayMonitor';
+import { GaugeSampler, type RecordObservation } from './GaugeSampler';
 
 /** Handle returned by {@link registerProcessMetrics}. */
 export interface ProcessMetricsHandle {
@@ -14,8 +16,16 @@ export interface ProcessMetricsHandle {
   stop(): void;
 }
 
-/** Event-loop histogram resolution, ms: fine enough for p99, cheap enough to leave on. */
-const EVENT_LOOP_RESOLUTION_MS = 20;
+/** Options of {@link registerProcessMetrics} and {@link registerRuntimeMetrics}. */
+export interface GaugeOptions {
+  /** The event-loop monitor to read, shared by every gauge family of the process (default: one of their own). */
+  readonly monitor?: EventLoopDelayMonitor;
+  /**
+   * Sample at most once per this many ms; collections in between report the
+   * last sample again (see {@link GaugeSampler}). Default 0: every collection.
+   */
+  readonly sampleIntervalMs?: number;
+}
 
 function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType): Observable {
   return meter.createObservableGauge(definition.name, { description: definition.help, unit: definition.unit, valueType });
@@ -26,17 +36,17 @@ function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType)
  * its timer, which includes the timer's own period; the delay is what exceeds
  * it. Nanoseconds in, seconds out, and "no samples yet" (NaN) reported as 0.
  */
-function delaySeconds(sampleNanoseconds: number): number {
+function delaySeconds(sampleNanoseconds: number, resolutionMs: number): number {
   if (!Number.isFinite(sampleNanoseconds)) return 0;
-  return Math.max(0, sampleNanoseconds - EVENT_LOOP_RESOLUTION_MS * 1e6) / 1e9;
+  return Math.max(0, sampleNanoseconds - resolutionMs * 1e6) / 1e9;
 }
 
 /**
  * Register the worker's process gauges on `meter`: RSS, CPU percent of one
  * core since the previous observation, uptime, V8 heap used, and event-loop
- * delay mean and p99 over the interval since the previous observation.
+ * delay mean and p99 over the interval since the previous sample.
  */
-export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
+export function registerProcessMetrics(meter: Meter, options: GaugeOptions = {}): ProcessMetricsHandle {
   const memory = gauge(meter, CATALOGUE.memory, ValueType.INT);
   const cpu = gauge(meter, CATALOGUE.cpu, ValueType.DOUBLE);
   const uptime = gauge(meter, CATALOGUE.uptime, ValueType.DOUBLE);
@@ -45,31 +55,33 @@ export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
   const loopP99 = gauge(meter, CATALOGUE.eventLoopDelayP99, ValueType.DOUBLE);
   const observables = [memory, cpu, uptime, heapUsed, loopMean, loopP99];
 
-  const loop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
-  loop.enable();
+  const loop = options.monitor ?? new EventLoopDelayMonitor();
+  loop.acquire();
   let lastCpu = process.cpuUsage();
   let lastWallMs = performance.now();
 
-  const observe = (result: BatchObservableResult): void => {
+  const sample = (observe: RecordObservation): void => {
     try {
       const usage = process.memoryUsage();
-      result.observe(memory, usage.rss);
-      result.observe(heapUsed, usage.heapUsed);
+      observe(memory, usage.rss);
+      observe(heapUsed, usage.heapUsed);
       const cpuNow = process.cpuUsage();
       const wallMs = performance.now();
       const usedMicros = cpuNow.user - lastCpu.user + (cpuNow.system - lastCpu.system);
       const elapsedMicros = (wallMs - lastWallMs) * 1000;
       lastCpu = cpuNow;
       lastWallMs = wallMs;
-      result.observe(cpu, elapsedMicros > 0 ? (usedMicros / elapsedMicros) * 100 : 0);
-      result.observe(uptime, process.uptime());
-      result.observe(loopMean, delaySeconds(loop.mean));
-      result.observe(loopP99, delaySeconds(loop.percentile(99)));
-      loop.reset();
+      observe(cpu, elapsedMicros > 0 ? (usedMicros / elapsedMicros) * 100 : 0);
+      observe(uptime, process.uptime());
+      const delays = loop.read(sampler);
+      observe(loopMean, delaySeconds(delays.mean, loop.resolutionMs));
+      observe(loopP99, delaySeconds(delays.p99, loop.resolutionMs));
     } catch (error) {
       warnOnce('worker.process-metrics', `process metrics could not be sampled: ${String(error)}`);
     }
   };
+  const sampler = new GaugeSampler(options.sampleIntervalMs ?? 0, sample);
+  const observe = (result: BatchObservableResult): void => sampler.observe(result);
   meter.addBatchObservableCallback(observe, observables);
 
   let stopped = false;
@@ -78,7 +90,7 @@ export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
       if (stopped) return;
       stopped = true;
       meter.removeBatchObservableCallback(observe, observables);
-      loop.disable();
+      loop.release(sampler);
     },
   };
 }

@@ -8,20 +8,28 @@
  * durations, which a PerformanceObserver hands over as the GCs happen; nothing
  * runs on the request path. Values follow prom-client's definitions: CPU
  * seconds since the process started, event-loop percentiles of a
- * `monitorEventLoopDelay` histogram at 10 ms resolution reset at each
- * collection, lag as the delay of a `setImmediate` scheduled at the previous
- * collection, heap space names without their `_space` suffix.
+ * `monitorEventLoopDelay` histogram (as at prom-client's 10 ms resolution)
+ * reset at each sample, lag as the delay of a `setImmediate` scheduled at the
+ * previous sample, heap space names without their `_space` suffix. Samples
+ * are taken at collections, at most once per `sampleIntervalMs`.
  */
 import { readdirSync } from 'node:fs';
 import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
-import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { CATALOGUE, LABEL, type MetricDefinition } from '../catalogue/MetricCatalogue';
 import { warnOnce } from '../self/Logger';
-import type { ProcessMetricsHandle } from './ProcessMetrics';
+import type { GaugeOptions, ProcessMetricsHandle } from './ProcessMetrics';
+import { EventLoopDelayMonitor, type EventLoopDelayStats } from './EventLoopDelayMonitor';
+import { GaugeSampler, type RecordObservation } from './GaugeSampler';
 
-/** prom-client's event-loop monitor resolution, ms. */
-const LAG_RESOLUTION_MS = 10;
+/**
+ * prom-client's event-loop monitor resolution, ms. Its lag statistics are of
+ * the monitor's samples, which include that period (an idle loop reads 10 ms).
+ * The shared monitor ticks at its own (coarser) resolution; its samples are
+ * shifted by the difference, so the values read as prom-client's do.
+ */
+const PROM_CLIENT_LAG_RESOLUTION_MS = 10;
 
 /** GC kinds as prom-client names them. */
 const GC_KINDS: Readonly<Record<number, string>> = {
@@ -52,7 +60,7 @@ function activeHandles(): number | undefined {
 }
 
 /** Register the runtime metrics on `meter`. Stop them with the returned handle. */
-export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
+export function registerRuntimeMetrics(meter: Meter, sampling: GaugeOptions = {}): ProcessMetricsHandle {
   const c = CATALOGUE;
   const cpuUser = meter.createObservableCounter(c.runtimeCpuUser.name, options(c.runtimeCpuUser, ValueType.DOUBLE));
   const cpuSystem = meter.createObservableCounter(c.runtimeCpuSystem.name, options(c.runtimeCpuSystem, ValueType.DOUBLE));
@@ -62,14 +70,15 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
   const rss = gauge(c.runtimeResidentMemory, ValueType.INT);
   const fds = gauge(c.runtimeOpenFds, ValueType.INT);
   const lag = gauge(c.runtimeEventLoopLag);
-  const lagStats: [Observable, (h: ReturnType<typeof monitorEventLoopDelay>) => number][] = [
-    [gauge(c.runtimeEventLoopLagMin), (h) => h.min],
-    [gauge(c.runtimeEventLoopLagMax), (h) => h.max],
-    [gauge(c.runtimeEventLoopLagMean), (h) => h.mean],
+  // Each statistic of a sample, shifted to prom-client's resolution (see PROM_CLIENT_LAG_RESOLUTION_MS); a spread is not shifted.
+  const lagStats: [Observable, (h: EventLoopDelayStats, shift: number) => number][] = [
+    [gauge(c.runtimeEventLoopLagMin), (h, shift) => h.min - shift],
+    [gauge(c.runtimeEventLoopLagMax), (h, shift) => h.max - shift],
+    [gauge(c.runtimeEventLoopLagMean), (h, shift) => h.mean - shift],
     [gauge(c.runtimeEventLoopLagStddev), (h) => h.stddev],
-    [gauge(c.runtimeEventLoopLagP50), (h) => h.percentile(50)],
-    [gauge(c.runtimeEventLoopLagP90), (h) => h.percentile(90)],
-    [gauge(c.runtimeEventLoopLagP99), (h) => h.percentile(99)],
+    [gauge(c.runtimeEventLoopLagP50), (h, shift) => h.p50 - shift],
+    [gauge(c.runtimeEventLoopLagP90), (h, shift) => h.p90 - shift],
+    [gauge(c.runtimeEventLoopLagP99), (h, shift) => h.p99 - shift],
   ];
   const handles = gauge(c.runtimeActiveHandles, ValueType.INT);
   const heapTotal = gauge(c.runtimeHeapTotal, ValueType.INT);
@@ -81,8 +90,9 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
   const [major = '', minor = '', patch = ''] = process.versions.node.split('.');
   const versionLabels = { [LABEL.version]: process.version, [LABEL.major]: major, [LABEL.minor]: minor, [LABEL.patch]: patch };
   const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
-  const delays = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-  delays.enable();
+  const delays = sampling.monitor ?? new EventLoopDelayMonitor(PROM_CLIENT_LAG_RESOLUTION_MS);
+  delays.acquire();
+  const shiftNs = (delays.resolutionMs - PROM_CLIENT_LAG_RESOLUTION_MS) * 1e6;
   let lagSeconds = 0;
   const measureLag = (): void => {
     const start = process.hrtime.bigint();
@@ -92,37 +102,39 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
   };
   measureLag();
 
-  const observe = (result: BatchObservableResult): void => {
+  const sample = (observe: RecordObservation): void => {
     try {
       const cpu = process.cpuUsage();
-      result.observe(cpuUser, cpu.user / 1e6);
-      result.observe(cpuSystem, cpu.system / 1e6);
-      result.observe(cpuTotal, (cpu.user + cpu.system) / 1e6);
-      result.observe(startTime, startSeconds);
-      result.observe(rss, process.memoryUsage.rss());
+      observe(cpuUser, cpu.user / 1e6);
+      observe(cpuSystem, cpu.system / 1e6);
+      observe(cpuTotal, (cpu.user + cpu.system) / 1e6);
+      observe(startTime, startSeconds);
+      observe(rss, process.memoryUsage.rss());
       const open = openFileDescriptors();
-      if (open !== undefined) result.observe(fds, open);
-      result.observe(lag, lagSeconds);
+      if (open !== undefined) observe(fds, open);
+      observe(lag, lagSeconds);
       measureLag();
+      const window = delays.read(sampler);
       for (const [observable, read] of lagStats) {
-        const nanoseconds = read(delays);
-        result.observe(observable, Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0);
+        const nanoseconds = window.count > 0 ? Math.max(0, read(window, shiftNs)) : 0;
+        observe(observable, Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0);
       }
-      delays.reset();
       const active = activeHandles();
-      if (active !== undefined) result.observe(handles, active);
+      if (active !== undefined) observe(handles, active);
       const heap = getHeapStatistics();
-      result.observe(heapTotal, heap.total_heap_size);
-      result.observe(heapUsed, heap.used_heap_size);
+      observe(heapTotal, heap.total_heap_size);
+      observe(heapUsed, heap.used_heap_size);
       for (const space of getHeapSpaceStatistics()) {
         const name = space.space_name.endsWith('_space') ? space.space_name.slice(0, -'_space'.length) : space.space_name;
-        result.observe(heapSpaceUsed, space.space_used_size, { [LABEL.space]: name });
+        observe(heapSpaceUsed, space.space_used_size, { [LABEL.space]: name });
       }
-      result.observe(version, 1, versionLabels);
+      observe(version, 1, versionLabels);
     } catch (error) {
       warnOnce('worker.runtime-metrics', `runtime metrics could not be sampled: ${String(error)}`);
     }
   };
+  const sampler = new GaugeSampler(sampling.sampleIntervalMs ?? 0, sample);
+  const observe = (result: BatchObservableResult): void => sampler.observe(result);
   meter.addBatchObservableCallback(observe, observables);
 
   const gcDuration = meter.createHistogram(c.runtimeGcDuration.name, {
@@ -144,7 +156,7 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
       if (stopped) return;
       stopped = true;
       meter.removeBatchObservableCallback(observe, observables);
-      delays.disable();
+      delays.release(sampler);
       gc.disconnect();
     },
   };
