@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig } from '../config/Config';
@@ -12,6 +11,8 @@ import { errorClassOf } from '../worker/requestError';
 import { registerProcessMetrics } from '../worker/ProcessMetrics';
 import { registerRuntimeMetrics } from '../worker/RuntimeMetrics';
 import { EventLoopDelayMonitor } from '../worker/EventLoopDelayMonitor';
+import { GaugeProducer } from '../worker/GaugeProducer';
+import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
 import { RequestAccumulator } from '../worker/RequestAccumulator';
 import { RouteNormaliser } from '../worker/RouteNormaliser';
@@ -20,10 +21,11 @@ import { PathExclusion } from '../worker/PathExclusion';
 const EMPTY_RESOURCE = emptyResource();
 
 /**
- * How often a recording process samples its process and runtime gauges, ms.
- * Flushes in between report the last sample again, so a worker that served
- * no request writes nothing new and only renews its lease (an idle worker at
- * 9,500 series: bench/worker-memory.js). Prometheus scrapes every 15 s or more.
+ * How often a recording process samples its process and runtime gauges (and
+ * takes its GC histogram), ms. Flushes in between carry the last sample, so a
+ * worker that served no request writes nothing new and only renews its lease
+ * (see GaugeProducer; measured by bench/worker-memory.js). Prometheus scrapes
+ * every 15 s or more.
  */
 export const GAUGE_SAMPLE_INTERVAL_MS = 5_000;
 
@@ -36,6 +38,7 @@ export class HttpRecording {
   /** What the reader collects: the HTTP series while recording, nothing once disabled. */
   readonly producer: MetricProducer;
   private readonly http: HttpMetricProducer;
+  private readonly gauges = new GaugeProducer({ intervalMs: GAUGE_SAMPLE_INTERVAL_MS });
   private readonly instrumentation: HttpInstrumentation;
   private processMetrics: ProcessMetricsHandle | undefined;
   private runtimeMetrics: ProcessMetricsHandle | undefined;
@@ -62,14 +65,16 @@ export class HttpRecording {
     this.producer = { collect: () => this.collect() };
   }
 
-  /** Start recording requests, and process stats on `meter`. */
-  enable(meter: Meter): void {
+  /** Start recording requests, and process stats. */
+  enable(): void {
     this.recording = true;
     this.instrumentation.enable();
+    const meter = this.gauges.meter(SCOPE_NAME);
     // One event-loop monitor for both families: each is a timer waking the process up and a 360 KB histogram.
-    const sampling = { monitor: new EventLoopDelayMonitor(), sampleIntervalMs: GAUGE_SAMPLE_INTERVAL_MS };
+    const sampling = { monitor: new EventLoopDelayMonitor() };
     this.processMetrics = registerProcessMetrics(meter, sampling);
     if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(meter, sampling);
+    this.gauges.invalidate();
   }
 
   /**
@@ -83,6 +88,7 @@ export class HttpRecording {
     this.processMetrics = undefined;
     this.runtimeMetrics?.stop();
     this.runtimeMetrics = undefined;
+    this.gauges.invalidate();
   }
 
   /** Never count this server's requests (the exporter's own endpoint). */
@@ -92,8 +98,12 @@ export class HttpRecording {
 
   private async collect(): Promise<CollectionResult> {
     this.selfMetrics.setInstrumentationErrors(this.instrumentation.internalErrors);
-    if (this.recording) return this.http.collect();
-    return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
+    if (!this.recording) return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
+    const [http, gauges] = await Promise.all([this.http.collect(), this.gauges.collect()]);
+    return {
+      resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [...http.resourceMetrics.scopeMetrics, ...gauges.resourceMetrics.scopeMetrics] },
+      errors: [...http.errors, ...gauges.errors],
+    };
   }
 
   /**

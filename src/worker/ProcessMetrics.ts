@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { CATALOGUE, type MetricDefinition } from '../catalogue/MetricCatalogue';
 import { warnOnce } from '../self/Logger';
 import { EventLoopDelayMonitor } from './EventLoopDelayMonitor';
-import { GaugeSampler, type RecordObservation } from './GaugeSampler';
 
 /** Handle returned by {@link registerProcessMetrics}. */
 export interface ProcessMetricsHandle {
@@ -20,11 +19,6 @@ export interface ProcessMetricsHandle {
 export interface GaugeOptions {
   /** The event-loop monitor to read, shared by every gauge family of the process (default: one of their own). */
   readonly monitor?: EventLoopDelayMonitor;
-  /**
-   * Sample at most once per this many ms; collections in between report the
-   * last sample again (see {@link GaugeSampler}). Default 0: every collection.
-   */
-  readonly sampleIntervalMs?: number;
 }
 
 function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType): Observable {
@@ -44,7 +38,7 @@ function delaySeconds(sampleNanoseconds: number, resolutionMs: number): number {
 /**
  * Register the worker's process gauges on `meter`: RSS, CPU percent of one
  * core since the previous observation, uptime, V8 heap used, and event-loop
- * delay mean and p99 over the interval since the previous sample.
+ * delay mean and p99 over the interval since the previous observation.
  */
 export function registerProcessMetrics(meter: Meter, options: GaugeOptions = {}): ProcessMetricsHandle {
   const memory = gauge(meter, CATALOGUE.memory, ValueType.INT);
@@ -60,28 +54,26 @@ export function registerProcessMetrics(meter: Meter, options: GaugeOptions = {})
   let lastCpu = process.cpuUsage();
   let lastWallMs = performance.now();
 
-  const sample = (observe: RecordObservation): void => {
+  const observe = (result: BatchObservableResult): void => {
     try {
       const usage = process.memoryUsage();
-      observe(memory, usage.rss);
-      observe(heapUsed, usage.heapUsed);
+      result.observe(memory, usage.rss);
+      result.observe(heapUsed, usage.heapUsed);
       const cpuNow = process.cpuUsage();
       const wallMs = performance.now();
       const usedMicros = cpuNow.user - lastCpu.user + (cpuNow.system - lastCpu.system);
       const elapsedMicros = (wallMs - lastWallMs) * 1000;
       lastCpu = cpuNow;
       lastWallMs = wallMs;
-      observe(cpu, elapsedMicros > 0 ? (usedMicros / elapsedMicros) * 100 : 0);
-      observe(uptime, process.uptime());
-      const delays = loop.read(sampler);
-      observe(loopMean, delaySeconds(delays.mean, loop.resolutionMs));
-      observe(loopP99, delaySeconds(delays.p99, loop.resolutionMs));
+      result.observe(cpu, elapsedMicros > 0 ? (usedMicros / elapsedMicros) * 100 : 0);
+      result.observe(uptime, process.uptime());
+      const delays = loop.read(observe);
+      result.observe(loopMean, delaySeconds(delays.mean, loop.resolutionMs));
+      result.observe(loopP99, delaySeconds(delays.p99, loop.resolutionMs));
     } catch (error) {
       warnOnce('worker.process-metrics', `process metrics could not be sampled: ${String(error)}`);
     }
   };
-  const sampler = new GaugeSampler(options.sampleIntervalMs ?? 0, sample);
-  const observe = (result: BatchObservableResult): void => sampler.observe(result);
   meter.addBatchObservableCallback(observe, observables);
 
   let stopped = false;
@@ -90,7 +82,7 @@ export function registerProcessMetrics(meter: Meter, options: GaugeOptions = {})
       if (stopped) return;
       stopped = true;
       meter.removeBatchObservableCallback(observe, observables);
-      loop.release(sampler);
+      loop.release(observe);
     },
   };
 }

@@ -9,9 +9,8 @@
  * runs on the request path. Values follow prom-client's definitions: CPU
  * seconds since the process started, event-loop percentiles of a
  * `monitorEventLoopDelay` histogram (as at prom-client's 10 ms resolution)
- * reset at each sample, lag as the delay of a `setImmediate` scheduled at the
- * previous sample, heap space names without their `_space` suffix. Samples
- * are taken at collections, at most once per `sampleIntervalMs`.
+ * reset at each collection, lag as the delay of a `setImmediate` scheduled at
+ * the previous collection, heap space names without their `_space` suffix.
  */
 import { readdirSync } from 'node:fs';
 import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
@@ -21,7 +20,6 @@ import { CATALOGUE, LABEL, type MetricDefinition } from '../catalogue/MetricCata
 import { warnOnce } from '../self/Logger';
 import type { GaugeOptions, ProcessMetricsHandle } from './ProcessMetrics';
 import { EventLoopDelayMonitor, type EventLoopDelayStats } from './EventLoopDelayMonitor';
-import { GaugeSampler, type RecordObservation } from './GaugeSampler';
 
 /**
  * prom-client's event-loop monitor resolution, ms. Its lag statistics are of
@@ -102,39 +100,37 @@ export function registerRuntimeMetrics(meter: Meter, sampling: GaugeOptions = {}
   };
   measureLag();
 
-  const sample = (observe: RecordObservation): void => {
+  const observe = (result: BatchObservableResult): void => {
     try {
       const cpu = process.cpuUsage();
-      observe(cpuUser, cpu.user / 1e6);
-      observe(cpuSystem, cpu.system / 1e6);
-      observe(cpuTotal, (cpu.user + cpu.system) / 1e6);
-      observe(startTime, startSeconds);
-      observe(rss, process.memoryUsage.rss());
+      result.observe(cpuUser, cpu.user / 1e6);
+      result.observe(cpuSystem, cpu.system / 1e6);
+      result.observe(cpuTotal, (cpu.user + cpu.system) / 1e6);
+      result.observe(startTime, startSeconds);
+      result.observe(rss, process.memoryUsage.rss());
       const open = openFileDescriptors();
-      if (open !== undefined) observe(fds, open);
-      observe(lag, lagSeconds);
+      if (open !== undefined) result.observe(fds, open);
+      result.observe(lag, lagSeconds);
       measureLag();
-      const window = delays.read(sampler);
+      const window = delays.read(observe);
       for (const [observable, read] of lagStats) {
         const nanoseconds = window.count > 0 ? Math.max(0, read(window, shiftNs)) : 0;
-        observe(observable, Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0);
+        result.observe(observable, Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0);
       }
       const active = activeHandles();
-      if (active !== undefined) observe(handles, active);
+      if (active !== undefined) result.observe(handles, active);
       const heap = getHeapStatistics();
-      observe(heapTotal, heap.total_heap_size);
-      observe(heapUsed, heap.used_heap_size);
+      result.observe(heapTotal, heap.total_heap_size);
+      result.observe(heapUsed, heap.used_heap_size);
       for (const space of getHeapSpaceStatistics()) {
         const name = space.space_name.endsWith('_space') ? space.space_name.slice(0, -'_space'.length) : space.space_name;
-        observe(heapSpaceUsed, space.space_used_size, { [LABEL.space]: name });
+        result.observe(heapSpaceUsed, space.space_used_size, { [LABEL.space]: name });
       }
-      observe(version, 1, versionLabels);
+      result.observe(version, 1, versionLabels);
     } catch (error) {
       warnOnce('worker.runtime-metrics', `runtime metrics could not be sampled: ${String(error)}`);
     }
   };
-  const sampler = new GaugeSampler(sampling.sampleIntervalMs ?? 0, sample);
-  const observe = (result: BatchObservableResult): void => sampler.observe(result);
   meter.addBatchObservableCallback(observe, observables);
 
   const gcDuration = meter.createHistogram(c.runtimeGcDuration.name, {
@@ -156,7 +152,7 @@ export function registerRuntimeMetrics(meter: Meter, sampling: GaugeOptions = {}
       if (stopped) return;
       stopped = true;
       meter.removeBatchObservableCallback(observe, observables);
-      delays.release(sampler);
+      delays.release(observe);
       gc.disconnect();
     },
   };
