@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig } from '../config/Config';
@@ -21,8 +22,7 @@ import { PathExclusion } from '../worker/PathExclusion';
 const EMPTY_RESOURCE = emptyResource();
 
 /**
- * How often a recording process samples its process and runtime gauges (and
- * takes its GC histogram), ms. Flushes in between carry the last sample, so a
+ * How often a recording process samples its process and runtime gauges, ms. Flushes in between carry the last sample, so a
  * worker that served no request writes nothing new and only renews its lease
  * (see GaugeProducer; measured by bench/worker-memory.js). Prometheus scrapes
  * every 15 s or more.
@@ -65,15 +65,15 @@ export class HttpRecording {
     this.producer = { collect: () => this.collect() };
   }
 
-  /** Start recording requests, and process stats. */
-  enable(): void {
+  /** Start recording requests, and process stats (the GC histogram, recorded as GCs happen, on `meter`). */
+  enable(meter: Meter): void {
     this.recording = true;
     this.instrumentation.enable();
-    const meter = this.gauges.meter(SCOPE_NAME);
+    const sampled = this.gauges.meter(SCOPE_NAME);
     // One event-loop monitor for both families: each is a timer waking the process up and a 360 KB histogram.
-    const sampling = { monitor: new EventLoopDelayMonitor() };
-    this.processMetrics = registerProcessMetrics(meter, sampling);
-    if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(meter, sampling);
+    const sampling = { monitor: new EventLoopDelayMonitor(), eventMeter: meter };
+    this.processMetrics = registerProcessMetrics(sampled, sampling);
+    if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(sampled, sampling);
     this.gauges.invalidate();
   }
 

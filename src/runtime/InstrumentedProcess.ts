@@ -1,6 +1,7 @@
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { onExit } from 'signal-exit';
 import type { Resource } from '@opentelemetry/resources';
+import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import type { ExporterConfig } from '../config/Config';
 import { SnapshotReader } from '../reader/SnapshotReader';
 import type { SnapshotIdentity, SnapshotRole } from '../snapshot/Snapshot';
@@ -52,7 +53,7 @@ export class InstrumentedProcess {
     const instrumented = new InstrumentedProcess(options);
     // Global for apps that only use @opentelemetry/api; an app's own SDK takes the slot over (see AppMeterProviders).
     registerGlobalMeterProvider(instrumented.meterProvider);
-    instrumented.http?.enable();
+    instrumented.http?.enable(instrumented.meterProvider.getMeter(SCOPE_NAME));
     instrumented.reader.start();
     instrumented.installExitHooks();
     return instrumented;

@@ -18,8 +18,7 @@ export interface GaugeProducerOptions {
 }
 
 /**
- * A worker's process and runtime gauges (and its GC histogram), on a
- * MeterProvider of their own, handed to the snapshot's reader as a
+ * A worker's process and runtime gauges, on a MeterProvider of their own, handed to the snapshot's reader as a
  * `MetricProducer` that collects them at most once per interval.
  *
  * A worker flushes every 500 ms. Sampling CPU, memory, heap spaces and

@@ -19,6 +19,12 @@ export interface ProcessMetricsHandle {
 export interface GaugeOptions {
   /** The event-loop monitor to read, shared by every gauge family of the process (default: one of their own). */
   readonly monitor?: EventLoopDelayMonitor;
+  /**
+   * Where instruments recorded as things happen (the GC duration histogram)
+   * go, when not on the sampled gauges' meter: they change only when
+   * something happened, so they are collected at every flush (default: the same meter).
+   */
+  readonly eventMeter?: Meter;
 }
 
 function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType): Observable {

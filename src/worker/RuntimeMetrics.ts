@@ -133,7 +133,7 @@ export function registerRuntimeMetrics(meter: Meter, sampling: GaugeOptions = {}
   };
   meter.addBatchObservableCallback(observe, observables);
 
-  const gcDuration = meter.createHistogram(c.runtimeGcDuration.name, {
+  const gcDuration = (sampling.eventMeter ?? meter).createHistogram(c.runtimeGcDuration.name, {
     ...options(c.runtimeGcDuration, ValueType.DOUBLE),
     advice: { explicitBucketBoundaries: [...c.runtimeGcDuration.buckets] },
   });
