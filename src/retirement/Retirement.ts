@@ -160,6 +160,8 @@ export class Retirement implements SnapshotStore {
     if (life.inFlight) {
       throw new Error(`${this.kind} store: the previous write of ${processKey(snapshot.identity)} is still in flight; this flush is skipped`);
     }
+    // Nothing new, and the lease was renewed recently enough: no backend call at all.
+    if (!life.renewalDue(Date.now(), this.backend.leaseMs) && life.unchanged(life.effective(snapshot))) return;
     life.inFlight = true;
     try {
       for (let fences = 0; fences <= MAX_FENCES_PER_WRITE; fences++) {

@@ -5,6 +5,13 @@ import { sameMetrics } from '../snapshot/sameMetrics';
 import { SnapshotEncoder } from '../snapshot/SnapshotCodec';
 
 /**
+ * Renewals of an unchanged life per lease period: a life stays live through
+ * four lost or late renewals (a flush skipped while the previous write is
+ * still in flight, a paused event loop).
+ */
+export const RENEWALS_PER_LEASE = 5;
+
+/**
  * What one writing process knows about its own life in the store: under
  * which identity it writes, what it wrote last (so an unchanged flush only
  * renews the lease), and, once it was fenced (claimed while presumed dead),
@@ -23,6 +30,8 @@ export class WriterLife {
   private readonly encoder = new SnapshotEncoder();
   /** The version of the last write handed to the backend. */
   private lastVersion = 0;
+  /** When the store last confirmed this life (a write or a renewal), ms since the epoch. */
+  private confirmedAtMs = -Infinity;
 
   constructor(original: SnapshotIdentity) {
     this.identity = original;
@@ -57,9 +66,20 @@ export class WriterLife {
     return this.lastVersion;
   }
 
+  /**
+   * Whether an unchanged flush must renew the lease now: at least
+   * {@link RENEWALS_PER_LEASE} times per lease, not at every flush. Each
+   * renewal is a backend round trip (a file store's four file-system calls on
+   * the thread pool, a Redis EVALSHA), the largest cost left in an idle worker.
+   */
+  renewalDue(nowMs: number, leaseMs: number): boolean {
+    return nowMs - this.confirmedAtMs >= leaseMs / RENEWALS_PER_LEASE;
+  }
+
   /** The store holds `effective` now. */
-  written(effective: Snapshot): void {
+  written(effective: Snapshot, nowMs: number = Date.now()): void {
     this.lastWritten = effective;
+    this.confirmedAtMs = nowMs;
   }
 
   /**
@@ -75,5 +95,6 @@ export class WriterLife {
     this.baseline = foldSnapshot(claimed === undefined ? undefined : this.baseline, folded);
     this.identity = { ...this.identity, startTimeMs: Math.max(nowMs, this.identity.startTimeMs + 1) };
     this.lastWritten = undefined;
+    this.confirmedAtMs = -Infinity;
   }
 }

@@ -11,12 +11,23 @@ import { HttpMetricProducer } from '../worker/HttpMetricProducer';
 import { errorClassOf } from '../worker/requestError';
 import { registerProcessMetrics } from '../worker/ProcessMetrics';
 import { registerRuntimeMetrics } from '../worker/RuntimeMetrics';
+import { EventLoopDelayMonitor } from '../worker/EventLoopDelayMonitor';
+import { GaugeProducer } from '../worker/GaugeProducer';
+import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
 import { RequestAccumulator } from '../worker/RequestAccumulator';
 import { RouteNormaliser } from '../worker/RouteNormaliser';
 import { PathExclusion } from '../worker/PathExclusion';
 
 const EMPTY_RESOURCE = emptyResource();
+
+/**
+ * How often a recording process samples its process and runtime gauges, ms. Flushes in between carry the last sample, so a
+ * worker that served no request writes nothing new and only renews its lease
+ * (see GaugeProducer; measured by bench/worker-memory.js). Prometheus scrapes
+ * every 15 s or more.
+ */
+export const GAUGE_SAMPLE_INTERVAL_MS = 5_000;
 
 /**
  * The worker's recording, assembled from configuration: HTTP traffic from
@@ -27,6 +38,7 @@ export class HttpRecording {
   /** What the reader collects: the HTTP series while recording, nothing once disabled. */
   readonly producer: MetricProducer;
   private readonly http: HttpMetricProducer;
+  private readonly gauges = new GaugeProducer({ intervalMs: GAUGE_SAMPLE_INTERVAL_MS });
   private readonly instrumentation: HttpInstrumentation;
   private processMetrics: ProcessMetricsHandle | undefined;
   private runtimeMetrics: ProcessMetricsHandle | undefined;
@@ -53,12 +65,16 @@ export class HttpRecording {
     this.producer = { collect: () => this.collect() };
   }
 
-  /** Start recording requests, and process stats on `meter`. */
+  /** Start recording requests, and process stats (the GC histogram, recorded as GCs happen, on `meter`). */
   enable(meter: Meter): void {
     this.recording = true;
     this.instrumentation.enable();
-    this.processMetrics = registerProcessMetrics(meter);
-    if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(meter);
+    const sampled = this.gauges.meter(SCOPE_NAME);
+    // One event-loop monitor for both families: each is a timer waking the process up and a 360 KB histogram.
+    const sampling = { monitor: new EventLoopDelayMonitor(), eventMeter: meter };
+    this.processMetrics = registerProcessMetrics(sampled, sampling);
+    if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(sampled, sampling);
+    this.gauges.invalidate();
   }
 
   /**
@@ -72,6 +88,7 @@ export class HttpRecording {
     this.processMetrics = undefined;
     this.runtimeMetrics?.stop();
     this.runtimeMetrics = undefined;
+    this.gauges.invalidate();
   }
 
   /** Never count this server's requests (the exporter's own endpoint). */
@@ -81,8 +98,12 @@ export class HttpRecording {
 
   private async collect(): Promise<CollectionResult> {
     this.selfMetrics.setInstrumentationErrors(this.instrumentation.internalErrors);
-    if (this.recording) return this.http.collect();
-    return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
+    if (!this.recording) return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
+    const [http, gauges] = await Promise.all([this.http.collect(), this.gauges.collect()]);
+    return {
+      resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [...http.resourceMetrics.scopeMetrics, ...gauges.resourceMetrics.scopeMetrics] },
+      errors: [...http.errors, ...gauges.errors],
+    };
   }
 
   /**

@@ -4,9 +4,10 @@
  * current in every snapshot.
  */
 import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { CATALOGUE, type MetricDefinition } from '../catalogue/MetricCatalogue';
 import { warnOnce } from '../self/Logger';
+import { EventLoopDelayMonitor } from './EventLoopDelayMonitor';
 
 /** Handle returned by {@link registerProcessMetrics}. */
 export interface ProcessMetricsHandle {
@@ -14,8 +15,17 @@ export interface ProcessMetricsHandle {
   stop(): void;
 }
 
-/** Event-loop histogram resolution, ms: fine enough for p99, cheap enough to leave on. */
-const EVENT_LOOP_RESOLUTION_MS = 20;
+/** Options of {@link registerProcessMetrics} and {@link registerRuntimeMetrics}. */
+export interface GaugeOptions {
+  /** The event-loop monitor to read, shared by every gauge family of the process (default: one of their own). */
+  readonly monitor?: EventLoopDelayMonitor;
+  /**
+   * Where instruments recorded as things happen (the GC duration histogram)
+   * go, when not on the sampled gauges' meter: they change only when
+   * something happened, so they are collected at every flush (default: the same meter).
+   */
+  readonly eventMeter?: Meter;
+}
 
 function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType): Observable {
   return meter.createObservableGauge(definition.name, { description: definition.help, unit: definition.unit, valueType });
@@ -26,9 +36,9 @@ function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType)
  * its timer, which includes the timer's own period; the delay is what exceeds
  * it. Nanoseconds in, seconds out, and "no samples yet" (NaN) reported as 0.
  */
-function delaySeconds(sampleNanoseconds: number): number {
+function delaySeconds(sampleNanoseconds: number, resolutionMs: number): number {
   if (!Number.isFinite(sampleNanoseconds)) return 0;
-  return Math.max(0, sampleNanoseconds - EVENT_LOOP_RESOLUTION_MS * 1e6) / 1e9;
+  return Math.max(0, sampleNanoseconds - resolutionMs * 1e6) / 1e9;
 }
 
 /**
@@ -36,7 +46,7 @@ function delaySeconds(sampleNanoseconds: number): number {
  * core since the previous observation, uptime, V8 heap used, and event-loop
  * delay mean and p99 over the interval since the previous observation.
  */
-export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
+export function registerProcessMetrics(meter: Meter, options: GaugeOptions = {}): ProcessMetricsHandle {
   const memory = gauge(meter, CATALOGUE.memory, ValueType.INT);
   const cpu = gauge(meter, CATALOGUE.cpu, ValueType.DOUBLE);
   const uptime = gauge(meter, CATALOGUE.uptime, ValueType.DOUBLE);
@@ -45,8 +55,8 @@ export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
   const loopP99 = gauge(meter, CATALOGUE.eventLoopDelayP99, ValueType.DOUBLE);
   const observables = [memory, cpu, uptime, heapUsed, loopMean, loopP99];
 
-  const loop = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
-  loop.enable();
+  const loop = options.monitor ?? new EventLoopDelayMonitor();
+  loop.acquire();
   let lastCpu = process.cpuUsage();
   let lastWallMs = performance.now();
 
@@ -63,9 +73,9 @@ export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
       lastWallMs = wallMs;
       result.observe(cpu, elapsedMicros > 0 ? (usedMicros / elapsedMicros) * 100 : 0);
       result.observe(uptime, process.uptime());
-      result.observe(loopMean, delaySeconds(loop.mean));
-      result.observe(loopP99, delaySeconds(loop.percentile(99)));
-      loop.reset();
+      const delays = loop.read(observe);
+      result.observe(loopMean, delaySeconds(delays.mean, loop.resolutionMs));
+      result.observe(loopP99, delaySeconds(delays.p99, loop.resolutionMs));
     } catch (error) {
       warnOnce('worker.process-metrics', `process metrics could not be sampled: ${String(error)}`);
     }
@@ -78,7 +88,7 @@ export function registerProcessMetrics(meter: Meter): ProcessMetricsHandle {
       if (stopped) return;
       stopped = true;
       meter.removeBatchObservableCallback(observe, observables);
-      loop.disable();
+      loop.release(observe);
     },
   };
 }

@@ -9,20 +9,26 @@
  * durations, which a PerformanceObserver hands over as the GCs happen; nothing
  * runs on the request path. Values follow prom-client's definitions: CPU
  * seconds since the process started, event-loop percentiles of a
- * `monitorEventLoopDelay` histogram at 10 ms resolution reset at each
- * collection, lag as the delay of a `setImmediate` scheduled at the previous
- * collection, heap space names without their `_space` suffix.
+ * `monitorEventLoopDelay` histogram (as at prom-client's 10 ms resolution)
+ * reset at each collection, lag as the delay of a `setImmediate` scheduled at
+ * the previous collection, heap space names without their `_space` suffix.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
-import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { CATALOGUE, LABEL, type MetricDefinition } from '../catalogue/MetricCatalogue';
 import { warnOnce } from '../self/Logger';
-import type { ProcessMetricsHandle } from './ProcessMetrics';
+import type { GaugeOptions, ProcessMetricsHandle } from './ProcessMetrics';
+import { EventLoopDelayMonitor, type EventLoopDelayStats } from './EventLoopDelayMonitor';
 
-/** prom-client's event-loop monitor resolution, ms. */
-const LAG_RESOLUTION_MS = 10;
+/**
+ * prom-client's event-loop monitor resolution, ms. Its lag statistics are of
+ * the monitor's samples, which include that period (an idle loop reads 10 ms).
+ * The shared monitor ticks at its own (coarser) resolution; its samples are
+ * shifted by the difference, so the values read as prom-client's do.
+ */
+const PROM_CLIENT_LAG_RESOLUTION_MS = 10;
 
 /** GC kinds as prom-client names them. */
 const GC_KINDS: Readonly<Record<number, string>> = {
@@ -78,7 +84,7 @@ function activeHandles(): number | undefined {
 }
 
 /** Register the runtime metrics on `meter`. Stop them with the returned handle. */
-export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
+export function registerRuntimeMetrics(meter: Meter, sampling: GaugeOptions = {}): ProcessMetricsHandle {
   const c = CATALOGUE;
   const cpuUser = meter.createObservableCounter(c.runtimeCpuUser.name, options(c.runtimeCpuUser, ValueType.DOUBLE));
   const cpuSystem = meter.createObservableCounter(c.runtimeCpuSystem.name, options(c.runtimeCpuSystem, ValueType.DOUBLE));
@@ -91,14 +97,15 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
   const processHeap = gauge(c.runtimeProcessHeap, ValueType.INT);
   const maxFds = gauge(c.runtimeMaxFds, ValueType.INT);
   const lag = gauge(c.runtimeEventLoopLag);
-  const lagStats: [Observable, (h: ReturnType<typeof monitorEventLoopDelay>) => number][] = [
-    [gauge(c.runtimeEventLoopLagMin), (h) => h.min],
-    [gauge(c.runtimeEventLoopLagMax), (h) => h.max],
-    [gauge(c.runtimeEventLoopLagMean), (h) => h.mean],
+  // Each statistic of a sample, shifted to prom-client's resolution (see PROM_CLIENT_LAG_RESOLUTION_MS); a spread is not shifted.
+  const lagStats: [Observable, (h: EventLoopDelayStats, shift: number) => number][] = [
+    [gauge(c.runtimeEventLoopLagMin), (h, shift) => h.min - shift],
+    [gauge(c.runtimeEventLoopLagMax), (h, shift) => h.max - shift],
+    [gauge(c.runtimeEventLoopLagMean), (h, shift) => h.mean - shift],
     [gauge(c.runtimeEventLoopLagStddev), (h) => h.stddev],
-    [gauge(c.runtimeEventLoopLagP50), (h) => h.percentile(50)],
-    [gauge(c.runtimeEventLoopLagP90), (h) => h.percentile(90)],
-    [gauge(c.runtimeEventLoopLagP99), (h) => h.percentile(99)],
+    [gauge(c.runtimeEventLoopLagP50), (h, shift) => h.p50 - shift],
+    [gauge(c.runtimeEventLoopLagP90), (h, shift) => h.p90 - shift],
+    [gauge(c.runtimeEventLoopLagP99), (h, shift) => h.p99 - shift],
   ];
   const handles = gauge(c.runtimeActiveHandles, ValueType.INT);
   const heapTotal = gauge(c.runtimeHeapTotal, ValueType.INT);
@@ -127,8 +134,9 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
   const [major = '', minor = '', patch = ''] = process.versions.node.split('.');
   const versionLabels = { [LABEL.version]: process.version, [LABEL.major]: major, [LABEL.minor]: minor, [LABEL.patch]: patch };
   const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
-  const delays = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-  delays.enable();
+  const delays = sampling.monitor ?? new EventLoopDelayMonitor(PROM_CLIENT_LAG_RESOLUTION_MS);
+  delays.acquire();
+  const shiftNs = (delays.resolutionMs - PROM_CLIENT_LAG_RESOLUTION_MS) * 1e6;
   let lagSeconds = 0;
   const measureLag = (): void => {
     const start = process.hrtime.bigint();
@@ -157,11 +165,11 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
       if (max !== undefined) result.observe(maxFds, max);
       result.observe(lag, lagSeconds);
       measureLag();
+      const window = delays.read(observe);
       for (const [observable, read] of lagStats) {
-        const nanoseconds = read(delays);
+        const nanoseconds = window.count > 0 ? Math.max(0, read(window, shiftNs)) : 0;
         result.observe(observable, Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0);
       }
-      delays.reset();
       const active = activeHandles();
       if (active !== undefined) result.observe(handles, active);
       const heap = getHeapStatistics();
@@ -178,7 +186,7 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
   };
   meter.addBatchObservableCallback(observe, observables);
 
-  const gcDuration = meter.createHistogram(c.runtimeGcDuration.name, {
+  const gcDuration = (sampling.eventMeter ?? meter).createHistogram(c.runtimeGcDuration.name, {
     ...options(c.runtimeGcDuration, ValueType.DOUBLE),
     advice: { explicitBucketBoundaries: [...c.runtimeGcDuration.buckets] },
   });
@@ -197,7 +205,7 @@ export function registerRuntimeMetrics(meter: Meter): ProcessMetricsHandle {
       if (stopped) return;
       stopped = true;
       meter.removeBatchObservableCallback(observe, observables);
-      delays.disable();
+      delays.release(observe);
       gc.disconnect();
     },
   };
