@@ -74,8 +74,6 @@ export function webConfigOf(config: ExporterConfig): WebConfig | undefined {
 /** {@link loadWebConfig} of text already read; `file` names it and anchors relative paths. */
 export function parseWebConfig(text: string, file: string): WebConfig {
   const reader = new WebConfigReader(file);
-  // Loaded only when there is a web configuration file to read: every worker loads this module, few need a YAML parser.
-  const { load: loadYaml, YAMLException } = require('js-yaml') as typeof JsYaml;
   let document: unknown;
   try {
     document = jsYaml().load(text);
