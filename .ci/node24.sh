@@ -11,7 +11,19 @@
 #   OCE_NODE24_CACHE  where Node 24 is installed (default ~/.cache/otel-cluster-exporter/node24)
 #   OCE_KEEP_TMP=1    keep the temp copy for inspection
 #   OCE_TEST_FILTER   passed to test/run.js to run a subset of test files
+#
+# Phases (.ci/run overlaps the first with the Node 20 install and lint, which run no timed test):
+#   bash .ci/node24.sh                 everything, in a temp dir removed at the end
+#   bash .ci/node24.sh --prepare DIR   steps 1-5 and the build, into the empty directory DIR
+#   bash .ci/node24.sh --run DIR       step 6 on a prepared DIR, which is removed afterwards
 set -euo pipefail
+phase=all
+if [ $# -gt 0 ]; then
+  case "$1" in
+    --prepare | --run) phase="${1#--}"; work="${2:?node24: $1 needs a directory}" ;;
+    *) echo "node24: unknown argument $1 (expected --prepare DIR or --run DIR)" >&2; exit 1 ;;
+  esac
+fi
 started=$SECONDS
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${OCE_NODE24_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-cluster-exporter/node24}"
@@ -28,10 +40,25 @@ export PATH="$(dirname "$node24"):$PATH"
 # The package ships no npm; the machine's npm CLI runs under Node 24 because `env node` now finds it.
 echo "node24: node $(node --version) ($(command -v node)), npm $(npm --version)"
 
-# 2. A copy of the working tree (tracked plus new files), without installs or build output.
-work="$(mktemp -d "${TMPDIR:-/tmp}/oce-node24.XXXXXX")"
 cleanup() { if [ "${OCE_KEEP_TMP:-0}" = 1 ]; then echo "node24: kept $work"; else rm -rf "$work"; fi; }
-trap cleanup EXIT
+if [ "$phase" = run ]; then
+  trap cleanup EXIT
+  cd "$work"
+  echo "node24: node test/run.js"
+  set +e
+  node test/run.js ${OCE_TEST_FILTER:+"$OCE_TEST_FILTER"}
+  status=$?
+  set -e
+  echo "node24: suite exit status $status on node $(node --version), sdk-metrics $(node -p "require('@opentelemetry/sdk-metrics/package.json').version"), in $((SECONDS - started)) s"
+  exit $status
+fi
+
+# 2. A copy of the working tree (tracked plus new files), without installs or build output.
+if [ "$phase" = all ]; then
+  work="$(mktemp -d "${TMPDIR:-/tmp}/oce-node24.XXXXXX")"
+  trap cleanup EXIT
+fi
+mkdir -p "$work"
 (cd "$repo" && git ls-files --cached --others --exclude-standard -z) \
   | rsync -a --from0 --files-from=- --ignore-missing-args \
       --exclude=node_modules/ --exclude=dist/ --exclude=build/ --exclude=package-lock.json \
@@ -127,6 +154,13 @@ EOF
 npm ls @opentelemetry/sdk-metrics "${npm_flags[@]}"
 
 # 6. Build and run the suite with Node 24 first on PATH.
+if [ "$phase" = prepare ]; then
+  echo "node24: building in $work"
+  npm run build --silent >/dev/null
+  npm run build:test --silent >/dev/null
+  echo "node24: prepared in $((SECONDS - started)) s"
+  exit 0
+fi
 echo "node24: npm test"
 set +e
 npm test --silent ${OCE_TEST_FILTER:+-- "$OCE_TEST_FILTER"}
