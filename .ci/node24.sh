@@ -49,7 +49,7 @@ if [ "$phase" = run ]; then
   node test/run.js ${OCE_TEST_FILTER:+"$OCE_TEST_FILTER"}
   status=$?
   set -e
-  echo "node24: suite exit status $status on node $(node --version), sdk-metrics $(node -p "require('@opentelemetry/sdk-metrics/package.json').version"), in $((SECONDS - started)) s"
+  echo "node24: suite exit status $status on node $(node --version), sdk-metrics $(node -p "JSON.parse(require('node:fs').readFileSync('node_modules/@opentelemetry/sdk-metrics/package.json', 'utf8')).version"), in $((SECONDS - started)) s"
   exit $status
 fi
 
