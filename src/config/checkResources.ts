@@ -14,11 +14,12 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type * as Tls from 'node:tls';
 import type { ExporterConfig } from './Config';
-import type { ConfigIssue } from './ConfigError';
+import { ConfigError, type ConfigIssue } from './ConfigError';
 import type { ValueLocation } from './parseConfig';
 import { errorMessage } from '../self/errorMessage';
 import { warnOnce } from '../self/Logger';
 import { lookupHostSync } from './lookupHostSync';
+import { webConfigOf } from './loadWebConfig';
 
 // Loaded only when a check needs them: most processes configure no TLS.
 const tls = (): typeof Tls => require('node:tls') as typeof Tls;
@@ -170,6 +171,17 @@ function checkBindAddress(host: string, report: Report): void {
   report(path, 'an address of this host (one of its interfaces, 0.0.0.0 or ::)', shown);
 }
 
+/** The problems of the web configuration file the configuration names (read and checked now, not at the first scrape). */
+function webConfigIssues(config: ExporterConfig): readonly ConfigIssue[] {
+  try {
+    webConfigOf(config);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+}
+
 /**
  * Checks the files and directories the configuration names and returns every
  * problem, located where the user wrote the value. Keys in `alreadyReported`
@@ -198,5 +210,7 @@ export function checkResources(config: ExporterConfig, locate: Locate, alreadyRe
   }
   if (!redis.enabled && config.prometheus.multiprocDir !== '') checkStoreDirectory(config.prometheus.multiprocDir, report);
   if (config.otel.exporters.includes('prometheus')) checkBindAddress(config.prometheus.bindAddress, report);
+  // Its problems are located in the web configuration file itself, so they are added as they come.
+  if (!alreadyReported.has('prometheus.web_config_file')) issues.push(...webConfigIssues(config));
   return issues;
 }

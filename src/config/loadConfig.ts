@@ -9,13 +9,9 @@ import { hostname } from 'node:os';
 import type { ExporterConfig } from './Config';
 import { errorMessage } from '../self/errorMessage';
 import { checkResources } from './checkResources';
-import { ConfigError, type ConfigIssue } from './ConfigError';
-import { webConfigOf } from './loadWebConfig';
+import { ConfigError } from './ConfigError';
 import { collectConfig } from './parseConfig';
 import { CONFIG_FILE_ENV } from './schema';
-
-/** The key naming the web configuration file. */
-const WEB_CONFIG_KEY = 'prometheus.web_config_file';
 
 /** The largest configuration file read: a real one is a few KiB. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -83,17 +79,6 @@ function readConfigFile(file: string): string {
   }
 }
 
-/** The problems of the web configuration file the configuration names (read and checked now, not at the first scrape). */
-function webConfigIssues(config: ExporterConfig): readonly ConfigIssue[] {
-  try {
-    webConfigOf(config);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues;
-    throw error;
-  }
-}
-
 /**
  * Loads the effective configuration: defaults, then the YAML file, then the
  * environment. Synchronous because it runs once at startup, before the app
@@ -115,10 +100,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ExporterConfig {
     hostname: hostname(),
   });
   const { standIn } = parsed;
-  const resourceIssues =
-    options.checkResources === false || standIn === undefined
-      ? []
-      : [...checkResources(standIn, parsed.locate, parsed.faulty), ...(parsed.faulty.has(WEB_CONFIG_KEY) ? [] : webConfigIssues(standIn))];
+  const resourceIssues = options.checkResources === false || standIn === undefined ? [] : checkResources(standIn, parsed.locate, parsed.faulty);
   const issues = [...parsed.problems, ...resourceIssues];
   if (issues.length > 0 || parsed.config === undefined) throw new ConfigError(issues);
   return parsed.config;

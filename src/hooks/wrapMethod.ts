@@ -30,7 +30,7 @@ export function wrapMethod(
   if (!wrappable(target, name)) return false;
   const original = target[name] as AnyFunction;
   const { before, after } = hooks;
-  // `arguments` rather than rest parameters and no closures: Route#dispatch runs on every Express request.
+  // `arguments` rather than rest parameters and no closures: Koa's createContext runs on every request.
   const wrapped = function (this: unknown): unknown {
     // eslint-disable-next-line prefer-rest-params
     const args = arguments as unknown as unknown[];
