@@ -140,10 +140,15 @@ function localAddresses(): Set<string> {
   return local;
 }
 
-/** `fe80::1%eth0` as `fe80::1`: interfaces list link-local addresses without their zone. */
-function withoutZone(address: string): string {
+/**
+ * The address as interfaces list it: `fe80::1%eth0` without its zone, and an
+ * IPv4-mapped `::ffff:127.0.0.1` as `127.0.0.1` (a dual-stack socket binds it).
+ */
+function asListed(address: string): string {
   const zone = address.indexOf('%');
-  return zone === -1 ? address : address.slice(0, zone);
+  const bare = zone === -1 ? address : address.slice(0, zone);
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  return mapped?.[1] ?? bare;
 }
 
 /**
@@ -166,7 +171,7 @@ function checkBindAddress(host: string, report: Report): void {
     if (first === undefined) return report(path, 'an address of this host, or a host name that resolves to one', `${host} (no address)`);
     address = first;
   }
-  if (host === 'localhost' || localAddresses().has(withoutZone(address))) return;
+  if (host === 'localhost' || localAddresses().has(asListed(address))) return;
   const shown = address === host ? host : `${host} (resolves to ${address})`;
   report(path, 'an address of this host (one of its interfaces, 0.0.0.0 or ::)', shown);
 }

@@ -125,6 +125,7 @@ test('the bind address must be an address of this host or a name resolving to on
   assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: '127.0.0.1' }), []);
   assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: '::' }), []);
   assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: 'localhost' }), []);
+  assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: '::ffff:127.0.0.1' }), [], 'an IPv4-mapped local address binds on a dual-stack socket');
   // TEST-NET-3 (RFC 5737): never an address of a real host.
   assert.deepEqual(problems({ PROMETHEUS_BIND_ADDRESS: '203.0.113.7' }), ['PROMETHEUS_BIND_ADDRESS: an address of this host (one of its interfaces, 0.0.0.0 or ::)']);
   // `.invalid` never resolves (RFC 6761).
