@@ -1,6 +1,7 @@
 /** The longest text of a number (`-1.2345678901234567e-308`) is 24 characters; with room to spare. */
 export const MAX_NUMBER_BYTES = 32;
 const MINUS = 0x2d;
+const EMPTY = Buffer.alloc(0);
 const ZERO = 0x30;
 /** The smallest buffer a writer allocates: small families then share one. */
 const MIN_CAPACITY = 64 * 1024;
@@ -92,8 +93,31 @@ export class ByteWriter {
     this.length += source.copy(this.buffer, this.length, start, end);
   }
 
-  /** What was written, as a Buffer of its own; the writer starts empty again (keeping its memory). */
+  /**
+   * Start a piece expected to take about `bytes` (its size at the last
+   * render): the buffer is made that large at once, with a little room for
+   * numbers that grew a digit, so that the piece is written without growing
+   * and {@link take} can hand the buffer itself out instead of a copy.
+   */
+  expect(bytes: number): void {
+    if (this.length !== 0) return;
+    const wanted = bytes + (bytes >> 5) + 1024;
+    if (this.buffer.length < wanted) this.buffer = Buffer.allocUnsafe(Math.max(wanted, MIN_CAPACITY));
+  }
+
+  /**
+   * What was written, as a Buffer of its own; the writer starts empty again.
+   * A piece that fills most of the buffer gets the buffer itself (no copy;
+   * at most an eighth of it unused), anything else an exact-size copy, and
+   * the writer keeps its memory for the next piece.
+   */
   take(): Buffer {
+    if (this.length >= MIN_CAPACITY && this.buffer.length - this.length <= this.length >> 3) {
+      const whole = this.buffer.subarray(0, this.length);
+      this.buffer = EMPTY;
+      this.length = 0;
+      return whole;
+    }
     const out = Buffer.allocUnsafe(this.length);
     this.buffer.copy(out, 0, 0, this.length);
     this.length = 0;
@@ -102,7 +126,7 @@ export class ByteWriter {
 
   /** Let go of the memory (between renders: an idle view holds no scratch space). */
   release(): void {
-    this.buffer = Buffer.alloc(0);
+    this.buffer = EMPTY;
     this.length = 0;
   }
 

@@ -130,6 +130,7 @@ export class FamilySamples {
     valueStarts[count] = at;
     if (unchanged && old !== undefined) return old;
 
+    writer.expect(old?.bytes.length ?? 0);
     const ends = new Uint32Array(count);
     // A run of reused series whose bytes are contiguous in `old` is copied at once.
     let runStart = 0;
