@@ -49,6 +49,17 @@ export class ByteWriter {
     this.length += bytes.length;
   }
 
+  /**
+   * Append a copy of `length` bytes written earlier at `start` (an offset
+   * within the current piece, taken from {@link size}); room must have been
+   * {@link reserve}d. A histogram's bucket lines repeat one prefix: copying
+   * it within the buffer is one call instead of one per piece of it.
+   */
+  repeatUnchecked(start: number, length: number): void {
+    this.buffer.copyWithin(this.length, start, start + length);
+    this.length += length;
+  }
+
   /** Append one byte (an ASCII character code); room must have been {@link reserve}d. */
   writeByteUnchecked(byte: number): void {
     this.buffer[this.length++] = byte;

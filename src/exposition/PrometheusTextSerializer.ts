@@ -373,6 +373,9 @@ function writeHistogram(writer: ByteWriter, names: SampleNames, histogram: Histo
   const { boundaries, counts } = histogram.buckets;
   const tails = leCache.bytes(boundaries, labels.length > 0);
   const last = tails[tails.length - 1] as Uint8Array;
+  // Every bucket line starts with `<name>_bucket{<labels>`: written once, then copied from there.
+  const prefixLength = names.bucketOpen.length + labels.length;
+  let prefixStart = -1;
   let cumulative = 0;
   let infinityBoundarySeen = false;
   for (let i = 0; i < counts.length; i++) {
@@ -381,9 +384,14 @@ function writeHistogram(writer: ByteWriter, names: SampleNames, histogram: Histo
     if (upperBound === Infinity) infinityBoundarySeen = true;
     cumulative += counts[i] as number;
     const tail = tails[i] ?? last;
-    writer.reserve(names.bucketOpen.length + labels.length + tail.length + 1 + MAX_NUMBER_BYTES);
-    writer.writeAllUnchecked(names.bucketOpen);
-    writer.writeAllUnchecked(labels);
+    writer.reserve(prefixLength + tail.length + 1 + MAX_NUMBER_BYTES);
+    if (prefixStart < 0) {
+      prefixStart = writer.size;
+      writer.writeAllUnchecked(names.bucketOpen);
+      writer.writeAllUnchecked(labels);
+    } else {
+      writer.repeatUnchecked(prefixStart, prefixLength);
+    }
     writer.writeAllUnchecked(tail);
     writer.writeNumberUnchecked(cumulative);
     writer.writeByteUnchecked(NEWLINE);
