@@ -20,19 +20,23 @@
  * reports our serializer against @opentelemetry/exporter-prometheus's on the
  * same merged ResourceMetrics.
  *
- * Run: npx tsc -p tsconfig.json && node bench/merged-scrape.js
+ * Run: npx tsc -p tsconfig.json && node bench/merged-scrape.js [--compare <other dist/register.js>]
+ * With --compare, a second copy of (b) runs from that build (its own writer, its own store
+ * directory), interleaved with this one in the same run, and is reported beside it.
  * Env: BENCH_WORKERS (16), BENCH_LABEL_SETS (500: 9,500 series per worker), BENCH_SCRAPES (21).
  */
 const cluster = require('node:cluster');
 const { fork } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
-const { median } = require('./support');
+const { arg, median } = require('./support');
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { performance } = require('node:perf_hooks');
 
-const dist = path.join(__dirname, '..', 'dist');
+const ownDist = path.join(__dirname, '..', 'dist');
+// The writer child of a --compare build runs from that build (its snapshot format, its store code).
+const dist = process.env.BENCH_DIST ?? ownDist;
 const { CATALOGUE, DEFAULT_DURATION_BUCKETS, LABEL, prometheusName } = require(path.join(dist, 'catalogue/MetricCatalogue'));
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
@@ -87,13 +91,23 @@ if (cluster.isWorker) {
 const { AggregatorRegistry } = require('prom-client');
 const { PrometheusSerializer } = require('@opentelemetry/exporter-prometheus');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
-const { Retirement } = require(path.join(dist, 'retirement/Retirement'));
-const { FileBackend } = require(path.join(dist, 'store/file/FileBackend'));
-const { MergedView } = require(path.join(dist, 'exposition/MergedView'));
-const { ExpositionRenderer } = require(path.join(dist, 'exposition/ExpositionRenderer'));
-const { SelfMetrics } = require(path.join(dist, 'self/SelfMetrics'));
-const { MetricsEndpoint } = require(path.join(dist, 'exposition/MetricsEndpoint'));
-const { PrometheusTextSerializer } = require(path.join(dist, 'exposition/PrometheusTextSerializer'));
+
+/** The modules of (b) from one build's dist directory. */
+function oursFrom(distDirectory) {
+  return {
+    Retirement: require(path.join(distDirectory, 'retirement/Retirement')).Retirement,
+    FileBackend: require(path.join(distDirectory, 'store/file/FileBackend')).FileBackend,
+    MergedView: require(path.join(distDirectory, 'exposition/MergedView')).MergedView,
+    ExpositionRenderer: require(path.join(distDirectory, 'exposition/ExpositionRenderer')).ExpositionRenderer,
+    SelfMetrics: require(path.join(distDirectory, 'self/SelfMetrics')).SelfMetrics,
+    MetricsEndpoint: require(path.join(distDirectory, 'exposition/MetricsEndpoint')).MetricsEndpoint,
+    PrometheusTextSerializer: require(path.join(distDirectory, 'exposition/PrometheusTextSerializer')).PrometheusTextSerializer,
+  };
+}
+const { Retirement, FileBackend, PrometheusTextSerializer } = oursFrom(dist);
+const compareArg = arg('compare', undefined);
+/** --compare takes a build's dist/register.js (as every bench does) or its dist directory. */
+const compareDist = compareArg === undefined ? undefined : path.resolve(compareArg.endsWith('.js') ? path.dirname(compareArg) : compareArg);
 
 // ---------------------------------------------------------------- (b) workers' side of ours
 if (process.env.BENCH_WRITER_DIR !== undefined) {
@@ -220,8 +234,11 @@ function snapshotOf(w, startTimeMs) {
   };
 }
 
-async function startOurs(directory) {
-  const writer = fork(__filename, [], { env: { ...process.env, BENCH_WRITER_DIR: directory, BENCH_STARTED_MS: String(Date.now() - 60_000) } });
+async function startOurs(directory, distDirectory) {
+  const { Retirement, FileBackend, MergedView, ExpositionRenderer, SelfMetrics, MetricsEndpoint } = oursFrom(distDirectory);
+  const writer = fork(__filename, [], {
+    env: { ...process.env, BENCH_WRITER_DIR: directory, BENCH_DIST: distDirectory, BENCH_STARTED_MS: String(Date.now() - 60_000) },
+  });
   await new Promise((resolve) => writer.once('message', resolve));
   const store = new Retirement(new FileBackend({ directory }));
   const resource = resourceFromAttributes({ 'service.name': 'bench' });
@@ -250,8 +267,12 @@ function countSamples(text) {
 
 async function main() {
   const directory = mkdtempSync(path.join(tmpdir(), 'merged-scrape-bench-'));
+  const compareDirectory = compareDist === undefined ? undefined : mkdtempSync(path.join(tmpdir(), 'merged-scrape-bench-compare-'));
   const theirs = await startPromClient();
-  const ours = await startOurs(directory);
+  const ours = await startOurs(directory, ownDist);
+  const compared = compareDist === undefined ? undefined : await startOurs(compareDirectory, compareDist);
+  /** This build, then the --compare one: each scenario is timed on both, one after the other. */
+  const contenders = compared === undefined ? [ours] : [ours, compared];
   try {
     const first = { theirs: await scrape(theirs.port), ours: await scrape(ours.port) };
     const theirSamples = countSamples(first.theirs.text);
@@ -273,24 +294,34 @@ async function main() {
       ['every series of every worker changed', WORKERS, {}, true],
       ['every series of every worker changed, gzip', WORKERS, { 'accept-encoding': 'gzip' }, true],
     ];
-    const times = { theirs: [], ours: scenarios.map(() => []) };
+    const times = { theirs: [], ours: contenders.map(() => scenarios.map(() => [])) };
     for (let i = 0; i < WARMUP + SCRAPES; i++) {
       const a = await scrape(theirs.port);
       if (i >= WARMUP) times.theirs.push(a.ms);
       for (let k = 0; k < scenarios.length; k++) {
         const [, flushed, headers, everySeries] = scenarios[k];
-        await ours.flush(flushed, everySeries);
-        const b = await scrape(ours.port, headers);
-        if (i >= WARMUP) times.ours[k].push(b.ms);
+        // Alternate which build goes first, so neither always scrapes right after prom-client.
+        const order = i % 2 === 0 ? contenders.keys() : [...contenders.keys()].reverse();
+        for (const c of order) {
+          await contenders[c].flush(flushed, everySeries);
+          const b = await scrape(contenders[c].port, headers);
+          if (i >= WARMUP) times.ours[c][k].push(b.ms);
+        }
       }
     }
     const mTheirs = median(times.theirs);
     console.log(`\nwhole scrape over HTTP, median of ${SCRAPES} (interleaved, after ${WARMUP} warm-up):`);
     console.log(`  prom-client clusterMetrics():  ${mTheirs.toFixed(1)} ms   (ratio 1)`);
     scenarios.forEach(([name], k) => {
-      const m = median(times.ours[k]);
-      console.log(`  ours, ${name.padEnd(50)} ${m.toFixed(1).padStart(7)} ms   ratio to prom-client ${(m / mTheirs).toFixed(3)}`);
+      const m = median(times.ours[0][k]);
+      let line = `  ours, ${name.padEnd(50)} ${m.toFixed(1).padStart(7)} ms   ratio to prom-client ${(m / mTheirs).toFixed(3)}`;
+      if (compared !== undefined) {
+        const c = median(times.ours[1][k]);
+        line += `   | --compare ${c.toFixed(1).padStart(7)} ms, ratio ${(c / mTheirs).toFixed(3)}`;
+      }
+      console.log(line);
     });
+    if (compared !== undefined) console.log(`  (--compare: ${compareDist})`);
 
     const merged = (await ours.view.collect()).resourceMetrics;
     const reference = new PrometheusSerializer(undefined, false, undefined, true, true);
@@ -316,9 +347,11 @@ async function main() {
     console.log(`  ratio OTel / ours: ${(mOtel / mSer).toFixed(1)}x`);
   } finally {
     agent.destroy();
-    await ours.endpoint.close();
-    await ours.store.close();
-    ours.writer.kill();
+    for (const contender of contenders) {
+      await contender.endpoint.close();
+      await contender.store.close();
+      contender.writer.kill();
+    }
     await new Promise((resolve) => theirs.server.close(resolve));
     await Promise.all(
       theirs.workers.map(
@@ -331,6 +364,7 @@ async function main() {
       ),
     );
     rmSync(directory, { recursive: true, force: true });
+    if (compareDirectory !== undefined) rmSync(compareDirectory, { recursive: true, force: true });
   }
 }
 

@@ -1,3 +1,8 @@
+/** The longest text of a number (`-1.2345678901234567e-308`) is 24 characters; with room to spare. */
+export const MAX_NUMBER_BYTES = 32;
+const MINUS = 0x2d;
+const EMPTY = Buffer.alloc(0);
+const ZERO = 0x30;
 /** The smallest buffer a writer allocates: small families then share one. */
 const MIN_CAPACITY = 64 * 1024;
 
@@ -28,6 +33,70 @@ export class ByteWriter {
     this.length += this.buffer.write(text, this.length, 'utf8');
   }
 
+  /**
+   * Make room for `extra` more bytes, so that that many can be written with
+   * {@link writeAllUnchecked}, {@link writeByteUnchecked} and
+   * {@link writeNumberUnchecked} without a bound check each.
+   */
+  reserve(extra: number): void {
+    this.ensure(extra);
+  }
+
+  /** Append all of `bytes`; room must have been {@link reserve}d. */
+  writeAllUnchecked(bytes: Uint8Array): void {
+    // TypedArray#set: a builtin copy, cheaper for short pieces than Buffer#copy's checks.
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /**
+   * Append a copy of `length` bytes written earlier at `start` (an offset
+   * within the current piece, taken from {@link size}); room must have been
+   * {@link reserve}d. A histogram's bucket lines repeat one prefix: copying
+   * it within the buffer is one call instead of one per piece of it.
+   */
+  repeatUnchecked(start: number, length: number): void {
+    this.buffer.copyWithin(this.length, start, start + length);
+    this.length += length;
+  }
+
+  /** Append one byte (an ASCII character code); room must have been {@link reserve}d. */
+  writeByteUnchecked(byte: number): void {
+    this.buffer[this.length++] = byte;
+  }
+
+  /**
+   * Append a sample value as Prometheus text (`+Inf`, `-Inf`, `NaN` or the
+   * number as JavaScript prints it), at most {@link MAX_NUMBER_BYTES} bytes;
+   * room must have been {@link reserve}d. Safe integers (counts, bucket
+   * counts: most values of a scrape) are written digit by digit, without a
+   * string; anything else goes through the same `String(value)` as the text path.
+   */
+  writeNumberUnchecked(value: number): void {
+    const buffer = this.buffer;
+    if (Number.isSafeInteger(value)) {
+      let rest = value;
+      if (rest < 0) {
+        buffer[this.length++] = MINUS;
+        rest = -rest;
+      }
+      // Powers of ten are exact doubles this far (a safe integer has at most 16 digits).
+      let digits = 1;
+      for (let bound = 10; bound <= rest; bound *= 10) digits++;
+      let at = this.length + digits;
+      this.length = at;
+      do {
+        const next = Math.floor(rest / 10);
+        buffer[--at] = ZERO + (rest - next * 10);
+        rest = next;
+      } while (rest > 0);
+      return;
+    }
+    const text = value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : `${value}`;
+    // Number text is ASCII: one byte per character.
+    for (let i = 0; i < text.length; i++) buffer[this.length++] = text.charCodeAt(i);
+  }
+
   /** Append `source[start, end)`. */
   writeBytes(source: Buffer, start: number, end: number): void {
     if (end <= start) return;
@@ -35,8 +104,31 @@ export class ByteWriter {
     this.length += source.copy(this.buffer, this.length, start, end);
   }
 
-  /** What was written, as a Buffer of its own; the writer starts empty again (keeping its memory). */
+  /**
+   * Start a piece expected to take about `bytes` (its size at the last
+   * render): the buffer is made that large at once, with a little room for
+   * numbers that grew a digit, so that the piece is written without growing
+   * and {@link take} can hand the buffer itself out instead of a copy.
+   */
+  expect(bytes: number): void {
+    if (this.length !== 0) return;
+    const wanted = bytes + (bytes >> 5) + 1024;
+    if (this.buffer.length < wanted) this.buffer = Buffer.allocUnsafe(Math.max(wanted, MIN_CAPACITY));
+  }
+
+  /**
+   * What was written, as a Buffer of its own; the writer starts empty again.
+   * A piece that fills most of the buffer gets the buffer itself (no copy;
+   * at most an eighth of it unused), anything else an exact-size copy, and
+   * the writer keeps its memory for the next piece.
+   */
   take(): Buffer {
+    if (this.length >= MIN_CAPACITY && this.buffer.length - this.length <= this.length >> 3) {
+      const whole = this.buffer.subarray(0, this.length);
+      this.buffer = EMPTY;
+      this.length = 0;
+      return whole;
+    }
     const out = Buffer.allocUnsafe(this.length);
     this.buffer.copy(out, 0, 0, this.length);
     this.length = 0;
@@ -45,7 +137,7 @@ export class ByteWriter {
 
   /** Let go of the memory (between renders: an idle view holds no scratch space). */
   release(): void {
-    this.buffer = Buffer.alloc(0);
+    this.buffer = EMPTY;
     this.length = 0;
   }
 

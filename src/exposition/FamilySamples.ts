@@ -2,7 +2,7 @@ import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { Histogram, MetricData } from '@opentelemetry/sdk-metrics';
 import { sameNumbers } from '../self/sameNumbers';
 import type { ByteWriter } from './ByteWriter';
-import { LeSuffixCache } from './PrometheusTextSerializer';
+import { LeSuffixCache, sampleNames } from './PrometheusTextSerializer';
 import type { Attributes, PrometheusTextSerializer } from './PrometheusTextSerializer';
 
 /** The points of a metric that have text lines (exponential histograms have none). */
@@ -58,6 +58,8 @@ export class FamilySamples {
     private readonly shape: string,
     /** Each series' label set, in output order. */
     private readonly attributes: readonly Attributes[],
+    /** Each series' label block as bytes: a label set's text never changes, so it is encoded once. */
+    private readonly labels: readonly Uint8Array[],
     /** The metric (index in the family) each series belongs to. */
     private readonly metricOf: Uint32Array,
     /** Where each series' lines end in {@link bytes}. */
@@ -84,6 +86,7 @@ export class FamilySamples {
       else valueCount += points.length;
     }
     const attributes = new Array<Attributes>(count);
+    const labels = new Array<Uint8Array | undefined>(count);
     const metricOf = new Uint32Array(count);
     const values = new Float64Array(valueCount);
     const valueStarts = new Uint32Array(count + 1);
@@ -115,7 +118,9 @@ export class FamilySamples {
           values[at++] = counts.length;
           for (let i = 0; i < counts.length; i++) values[at++] = counts[i] as number;
         }
-        let from = comparable && old !== undefined ? old.find(m, series, point.attributes) : -1;
+        const found = old !== undefined ? old.find(m, series, point.attributes) : -1;
+        if (found >= 0) labels[series] = (old as FamilySamples).labels[found];
+        let from = comparable ? found : -1;
         if (from >= 0 && !(old as FamilySamples).sameValues(from, values, valueStarts[series] as number, at)) from = -1;
         reused[series] = from;
         if (from !== series) unchanged = false;
@@ -125,11 +130,13 @@ export class FamilySamples {
     valueStarts[count] = at;
     if (unchanged && old !== undefined) return old;
 
+    writer.expect(old?.bytes.length ?? 0);
     const ends = new Uint32Array(count);
     // A run of reused series whose bytes are contiguous in `old` is copied at once.
     let runStart = 0;
     let runEnd = 0;
     series = 0;
+    const names = sampleNames(name);
     for (const metric of metrics) {
       const points = renderedPoints(metric);
       const leCache = new LeSuffixCache();
@@ -146,14 +153,16 @@ export class FamilySamples {
         } else {
           writer.writeBytes(old?.bytes ?? EMPTY, runStart, runEnd);
           runStart = runEnd = 0;
-          writer.writeText(serializer.samplesOf(name, metric, p, leCache));
+          const bytes = (labels[series] ??= serializer.labelBytes((points[p] as { readonly attributes: Attributes }).attributes));
+          serializer.writeSamplesOf(writer, names, metric, p, leCache, bytes);
           ends[series] = writer.size;
         }
         series++;
       }
     }
     if (old !== undefined) writer.writeBytes(old.bytes, runStart, runEnd);
-    return new FamilySamples(writer.take(), shape, attributes, metricOf, ends, values, valueStarts);
+    // Every series has its label bytes now: rendered ones got them above, reused ones from `old`.
+    return new FamilySamples(writer.take(), shape, attributes, labels as Uint8Array[], metricOf, ends, values, valueStarts);
   }
 
   /** The index of metric `m`'s series with `attributes` in this render (tried at `hint` first), or -1. */

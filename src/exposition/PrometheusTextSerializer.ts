@@ -2,6 +2,8 @@ import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { warnOnce } from '../self/Logger';
 import { sameNumbers } from '../self/sameNumbers';
+import { MAX_NUMBER_BYTES } from './ByteWriter';
+import type { ByteWriter } from './ByteWriter';
 
 /**
  * Renders OpenTelemetry `ResourceMetrics` as Prometheus text exposition format
@@ -193,6 +195,41 @@ export class PrometheusTextSerializer {
   }
 
   /**
+   * The label block of {@link labelBlock} as UTF-8 bytes: what
+   * {@link writeSamplesOf} takes, so that a caller rendering the same series
+   * again and again (their label sets do not change between scrapes) encodes
+   * it once.
+   */
+  labelBytes(attributes: Attributes): Uint8Array {
+    return Buffer.from(this.labelBlock(attributes), 'utf8');
+  }
+
+  /**
+   * {@link samplesOf} written as bytes: the same text, without building it as
+   * a string first (on a scrape in which every series changed, building and
+   * encoding the strings was most of the rendering). `labels` is
+   * {@link labelBytes} of the point's attributes, `names` {@link sampleNames}
+   * of `name`.
+   */
+  writeSamplesOf(writer: ByteWriter, names: SampleNames, metric: MetricData, index: number, leCache: LeSuffixCache, labels: Uint8Array): void {
+    switch (metric.dataPointType) {
+      case DataPointType.SUM:
+      case DataPointType.GAUGE: {
+        const point = metric.dataPoints[index];
+        if (point !== undefined) writeLine(writer, names.plain, labels, point.value);
+        return;
+      }
+      case DataPointType.HISTOGRAM: {
+        const point = metric.dataPoints[index];
+        if (point !== undefined) writeHistogram(writer, names, point.value, leCache, labels);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
    * The `k="v",…` text of one series, without braces; '' when it has no
    * attributes. Built once per series and reused by every line of it.
    */
@@ -261,6 +298,9 @@ export class LeSuffixCache {
   /** Tails for a series with labels (`,le="0.1"} `) and without (`le="0.1"} `). */
   private tails: { readonly labelled: readonly string[]; readonly bare: readonly string[] } | undefined;
 
+  /** The same tails as UTF-8 bytes, built on first use. */
+  private tailBytes: { readonly labelled: readonly Uint8Array[]; readonly bare: readonly Uint8Array[] } | undefined;
+
   /** Tail `i` is for bucket `i`; the last (+Inf) also serves any extra buckets. */
   get(boundaries: readonly number[], labelled: boolean): readonly string[] {
     if (this.tails === undefined || !sameNumbers(boundaries, this.boundaries)) {
@@ -271,8 +311,90 @@ export class LeSuffixCache {
         labelled: values.map((value) => `,le="${value}"} `),
         bare: values.map((value) => `le="${value}"} `),
       };
+      this.tailBytes = undefined;
     }
     return labelled ? this.tails.labelled : this.tails.bare;
+  }
+
+  /** {@link get} as UTF-8 bytes. */
+  bytes(boundaries: readonly number[], labelled: boolean): readonly Uint8Array[] {
+    const tails = this.get(boundaries, labelled);
+    this.tailBytes ??= {
+      labelled: (this.tails?.labelled ?? []).map((tail) => Buffer.from(tail, 'utf8')),
+      bare: (this.tails?.bare ?? []).map((tail) => Buffer.from(tail, 'utf8')),
+    };
+    return tails === this.tails?.labelled ? this.tailBytes.labelled : this.tailBytes.bare;
+  }
+}
+
+/** The sample names of one family as bytes, for {@link PrometheusTextSerializer.writeSamplesOf}. */
+export interface SampleNames {
+  /** The family name: a counter's or gauge's sample. */
+  readonly plain: Uint8Array;
+  readonly count: Uint8Array;
+  readonly sum: Uint8Array;
+  /** `<name>_bucket{` */
+  readonly bucketOpen: Uint8Array;
+}
+
+/** {@link SampleNames} of family `name`. */
+export function sampleNames(name: string): SampleNames {
+  return {
+    plain: Buffer.from(name, 'utf8'),
+    count: Buffer.from(`${name}_count`, 'utf8'),
+    sum: Buffer.from(`${name}_sum`, 'utf8'),
+    bucketOpen: Buffer.from(`${name}_bucket{`, 'utf8'),
+  };
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+
+/** `<sample>{<labels>} <value>\n`, or `<sample> <value>\n` without labels: one line of the text path. */
+function writeLine(writer: ByteWriter, sample: Uint8Array, labels: Uint8Array, value: number): void {
+  writer.reserve(sample.length + labels.length + 4 + MAX_NUMBER_BYTES);
+  writer.writeAllUnchecked(sample);
+  if (labels.length > 0) {
+    writer.writeByteUnchecked(OPEN_BRACE);
+    writer.writeAllUnchecked(labels);
+    writer.writeByteUnchecked(CLOSE_BRACE);
+  }
+  writer.writeByteUnchecked(SPACE);
+  writer.writeNumberUnchecked(value);
+  writer.writeByteUnchecked(NEWLINE);
+}
+
+/** {@link PrometheusTextSerializer.histogramPointSamples} as bytes: the same lines, in the same order. */
+function writeHistogram(writer: ByteWriter, names: SampleNames, histogram: Histogram, leCache: LeSuffixCache, labels: Uint8Array): void {
+  if (histogram.count != null) writeLine(writer, names.count, labels, histogram.count);
+  if (histogram.sum != null) writeLine(writer, names.sum, labels, histogram.sum);
+  const { boundaries, counts } = histogram.buckets;
+  const tails = leCache.bytes(boundaries, labels.length > 0);
+  const last = tails[tails.length - 1] as Uint8Array;
+  // Every bucket line starts with `<name>_bucket{<labels>`: written once, then copied from there.
+  const prefixLength = names.bucketOpen.length + labels.length;
+  let prefixStart = -1;
+  let cumulative = 0;
+  let infinityBoundarySeen = false;
+  for (let i = 0; i < counts.length; i++) {
+    const upperBound = boundaries[i];
+    if (upperBound === undefined && infinityBoundarySeen) break;
+    if (upperBound === Infinity) infinityBoundarySeen = true;
+    cumulative += counts[i] as number;
+    const tail = tails[i] ?? last;
+    writer.reserve(prefixLength + tail.length + 1 + MAX_NUMBER_BYTES);
+    if (prefixStart < 0) {
+      prefixStart = writer.size;
+      writer.writeAllUnchecked(names.bucketOpen);
+      writer.writeAllUnchecked(labels);
+    } else {
+      writer.repeatUnchecked(prefixStart, prefixLength);
+    }
+    writer.writeAllUnchecked(tail);
+    writer.writeNumberUnchecked(cumulative);
+    writer.writeByteUnchecked(NEWLINE);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { SeriesAttributes } from '../snapshot/Snapshot';
-import { canonicalAttributes } from './seriesKey';
+import { canonicalAttributes, seriesKey } from './seriesKey';
 
 /**
  * The canonical attributes object of each label set a merger used in its
@@ -18,12 +18,46 @@ import { canonicalAttributes } from './seriesKey';
 export class KnownAttributes {
   private previous = new Map<string, SeriesAttributes>();
   private current = new Map<string, SeriesAttributes>();
+  /**
+   * The key of each snapshot label-set object seen, with the extra labels it
+   * was keyed with: a reader hands the same objects out from one decode of a
+   * worker's snapshot to the next (see decodeSnapshot), and building the keys
+   * of thousands of label sets was a good part of a merge. Weak: a label set
+   * no snapshot holds any more is forgotten with it.
+   */
+  private readonly keys = new WeakMap<SeriesAttributes, { readonly extra: string; readonly key: string }>();
+  /** The key of each extra-labels object of the current merge (a few: one per snapshot). */
+  private extraKeys = new Map<SeriesAttributes, string>();
 
   /** A new merge starts: what the merge before the last one used, and the last did not, is dropped. */
   startMerge(): void {
+    this.extraKeys = new Map();
     if (this.current.size === 0 && this.previous.size === 0) return;
     this.previous = this.current;
     this.current = new Map();
+  }
+
+  /**
+   * {@link seriesKey}`(own, extra)`, remembered per `own` object. Label sets
+   * are never modified (they are read-only data), so the same object with
+   * extra labels of the same content has the same key.
+   */
+  key(own: SeriesAttributes, extra: SeriesAttributes | undefined): string {
+    let extraKey = '';
+    if (extra !== undefined) {
+      const known = this.extraKeys.get(extra);
+      if (known === undefined) {
+        extraKey = seriesKey(extra, undefined);
+        this.extraKeys.set(extra, extraKey);
+      } else {
+        extraKey = known;
+      }
+    }
+    const known = this.keys.get(own);
+    if (known !== undefined && known.extra === extraKey) return known.key;
+    const key = seriesKey(own, extra);
+    this.keys.set(own, { extra: extraKey, key });
+    return key;
   }
 
   /** The attributes of label set `key` (see {@link seriesKey}): the known object, else built from `own` and `extra`. */

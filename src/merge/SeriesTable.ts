@@ -107,7 +107,7 @@ export class SeriesTable {
    * {@link seriesKey}): equal label sets share one, built once per merge.
    */
   label(own: SeriesAttributes, extra: SeriesAttributes | undefined): LabelSet {
-    const key = seriesKey(own, extra);
+    const key = this.knownAttributes === undefined ? seriesKey(own, extra) : this.knownAttributes.key(own, extra);
     let label = this.labels.get(key);
     if (label === undefined) {
       const attributes = this.knownAttributes === undefined ? canonicalAttributes(own, extra) : this.knownAttributes.attributes(key, own, extra);

@@ -507,7 +507,8 @@ export class Retirement implements SnapshotStore {
     if (text === undefined) return undefined;
     let snapshot: Snapshot | undefined;
     try {
-      snapshot = decodeSnapshot(text, source);
+      // The last decode of the entry lends its label-set objects to this one (see decodeSnapshot).
+      snapshot = decodeSnapshot(text, source, cached?.snapshot);
       if (!accept(snapshot)) {
         this.failed('foreign', `${this.kind} store: skipping ${source}: its identity is not this app's (another service or instance, or a copied file)`);
         snapshot = undefined;

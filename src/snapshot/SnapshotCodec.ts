@@ -210,27 +210,40 @@ function encodeNumber(value: number): EncodedNumber {
   return value > 0 ? '+Inf' : '-Inf';
 }
 
+/** The label-set table each decoded snapshot was built from, for the next decode of its entry. */
+const decodedTables = new WeakMap<Snapshot, readonly SeriesAttributes[]>();
+
 /**
  * Decode and validate text written by {@link encodeSnapshot}.
  *
  * @param source names the text in error messages (file path, store key).
+ * @param previous the last snapshot decoded from the same store entry, if
+ *   any: a label set equal to the one at the same place in its table is
+ *   handed out as that same object. A reader decodes every worker's snapshot
+ *   at every scrape while label sets hardly ever change, and the merge keys a
+ *   label set by its object (see KnownAttributes), so it does not rebuild the
+ *   key of a label set it has seen.
  * @throws SnapshotFormatError for anything that is not a complete version-1
  *   snapshot: truncated JSON, a foreign document, a newer version, a point whose
  *   bucket counts do not match its boundaries. Never returns partial data.
  */
-export function decodeSnapshot(text: string, source: string): Snapshot {
+export function decodeSnapshot(text: string, source: string, previous?: Snapshot): Snapshot {
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
     throw new SnapshotFormatError(source, '', `not valid JSON (${errorMessage(error)}); a truncated or foreign file?`);
   }
-  return new Decoder(source).snapshot(document);
+  return new Decoder(source, previous === undefined ? undefined : decodedTables.get(previous)).snapshot(document);
 }
 
 /** One decode: carries the source name into every error. */
 class Decoder {
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    /** The label-set table of the entry's previous decode (see {@link decodeSnapshot}). */
+    private readonly previousTable: readonly SeriesAttributes[] | undefined,
+  ) {}
 
   snapshot(document: unknown): Snapshot {
     const root = this.object(document, '', 'a snapshot object');
@@ -247,6 +260,7 @@ class Decoder {
     if (root['folded'] !== undefined) snapshot.folded = this.strings(root['folded'], 'folded');
     if (root['ends'] !== undefined) snapshot.ends = this.ends(root['ends']);
     if (root['exit'] !== undefined) snapshot.exit = this.exit(root['exit'], 'exit');
+    decodedTables.set(snapshot, attributes);
     return snapshot;
   }
 
@@ -275,6 +289,8 @@ class Decoder {
           throw this.fail(`attributes[${i}].${key}`, `expected a string label value, got ${show(entry[key])}`);
         }
       }
+      const known = this.previousTable?.[i];
+      if (known !== undefined && sameLabels(known, entry as SeriesAttributes)) raw[i] = known;
     }
     // JSON.parse objects have only own, string-valued properties now: safe to share as-is.
     return raw as SeriesAttributes[];
@@ -473,6 +489,21 @@ class Decoder {
   private fail(path: string, problem: string): SnapshotFormatError {
     return new SnapshotFormatError(this.source, path, problem);
   }
+}
+
+/**
+ * Whether two decoded label sets hold the same names with the same values.
+ * Both are JSON.parse objects (own string properties only); the order of the
+ * names carries no meaning (the merge sorts them).
+ */
+function sameLabels(a: SeriesAttributes, b: SeriesAttributes): boolean {
+  let names = 0;
+  for (const name in b) {
+    if (!Object.prototype.hasOwnProperty.call(a, name) || a[name] !== b[name]) return false;
+    names++;
+  }
+  for (const name in a) if (Object.prototype.hasOwnProperty.call(a, name)) names--;
+  return names === 0;
 }
 
 /** Where a point (or one of its elements) is, for an error message. */

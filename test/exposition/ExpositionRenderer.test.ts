@@ -6,7 +6,7 @@ import type { RenderSource } from '../../src/exposition/ExpositionRenderer';
 import { PrometheusTextSerializer } from '../../src/exposition/PrometheusTextSerializer';
 import { foldSnapshot, mergeSnapshots } from '../../src/merge/SnapshotMerger';
 import type { MergeOptions } from '../../src/merge/SnapshotMerger';
-import type { StoredSnapshot } from '../../src/snapshot/Snapshot';
+import type { HistogramValue, StoredSnapshot } from '../../src/snapshot/Snapshot';
 import { ACTIVE, BOUNDS, counter, DURATION, gauge, histogram, identity, observe, REQUESTS, snapshot } from '../merge/fixtures';
 
 const OPTIONS: MergeOptions = { resource: resourceFromAttributes({ 'service.name': 'svc' }), labelInstance: false, nowMs: 50_000 };
@@ -119,4 +119,50 @@ test('slots that disagree on histogram boundaries are rendered as the whole view
 
 test('an empty view renders as the reference serializer answers it', async () => {
   assert.equal(Buffer.concat(await new ExpositionRenderer(source([])).render()).toString(), wholeView([]));
+});
+
+test('series rendered as bytes read exactly as the text serializer writes them: awkward numbers, escaped and non-ASCII labels', async () => {
+  const awkward = [
+    0,
+    -0,
+    7,
+    -7,
+    2 ** 53 - 1,
+    -(2 ** 53 - 1),
+    2 ** 53,
+    2 ** 53 + 2,
+    1e21,
+    123456789012345680000,
+    0.1,
+    -2.5e-7,
+    1e-7,
+    NaN,
+    Infinity,
+    -Infinity,
+    9.999999999999999e22,
+  ];
+  const labelSets = [{}, { path: 'caf\u00e9 \u{1f600}' }, { path: 'a"b\\c\nd' }, { 'odd.key-name': 'x' }];
+  const points: [Record<string, string>, number][] = awkward.map((value, i) => [{ ...(labelSets[i % labelSets.length] as Record<string, string>), n: String(i) }, value]);
+  points.push([{}, 3]);
+  const hist: [Record<string, string>, HistogramValue][] = [{}, { path: 'caf\u00e9' }].map((labels, i) => [labels, observe(BOUNDS, [0.2, 0.7, 1e9 + i])]);
+  const stored = (value: number): StoredSnapshot[] => [
+    {
+      live: true,
+      snapshot: snapshot(identity(0, 1), 3_000 + value, [
+        gauge(
+          ACTIVE,
+          points.map(([labels, v]) => [labels, v + value] as [Record<string, string>, number]),
+        ),
+        counter(REQUESTS, [[{ path: '\u00fcber' }, 2 ** 40 + value]]),
+        histogram(DURATION, hist, BOUNDS),
+      ]),
+    },
+  ];
+  const src = source(stored(0));
+  const renderer = new ExpositionRenderer(src);
+  for (const value of [0, 1, 0.5]) {
+    src.stored = stored(value);
+    const text = Buffer.concat(await renderer.render()).toString();
+    assert.deepEqual(sortedLines(text), sortedLines(wholeView(src.stored)));
+  }
 });

@@ -298,3 +298,19 @@ test('a SnapshotMerger merging again and again gives what mergeSnapshots gives, 
     assert.deepEqual(keys, [...keys].sort());
   }
 });
+
+test('a merger that meets the same label-set object again keys it with the labels it gets this time (worker_id, instance)', () => {
+  const labels = { ...GET };
+  const merger = new SnapshotMerger();
+  const at = (slot: number, instance: string, labelInstance: boolean): ResourceMetrics =>
+    merger.merge([live(snapshot(identity(slot, 10 + slot, { instance }), 2_000, [counter(REQUESTS, [[labels, 5]])]))], { resource, labelInstance, nowMs: 3_000 });
+  const attributesOf = (rm: ResourceMetrics): unknown => metric(rm, REQUESTS)?.dataPoints[0]?.attributes;
+  assert.deepEqual(attributesOf(at(0, 'h1', false)), { ...GET, worker_id: '0' });
+  assert.deepEqual(attributesOf(at(1, 'h1', false)), { ...GET, worker_id: '1' });
+  assert.deepEqual(attributesOf(at(1, 'h2', true)), { ...GET, instance: 'h2', worker_id: '1' });
+  assert.deepEqual(attributesOf(at(1, 'h2', true)), { ...GET, instance: 'h2', worker_id: '1' });
+  assert.deepEqual(attributesOf(mergeSnapshots([live(snapshot(identity(1, 11), 2_000, [counter(REQUESTS, [[labels, 5]])]))], { resource, labelInstance: false, nowMs: 3_000 })), {
+    ...GET,
+    worker_id: '1',
+  });
+});

@@ -254,3 +254,25 @@ test('a reusing encoder writes text that decodes to each snapshot exactly, as it
     assert.deepEqual(decodeSnapshot(encodeSnapshot(step), 'plain'), step);
   }
 });
+
+test("a decode given the entry's previous decode reuses its label-set objects only where the label set is the same", () => {
+  const DELETE = { method: 'DELETE', endpoint: '/users/:id', status: '204' };
+  const first = decodeSnapshot(encodeSnapshot(sample()), 'mem');
+  const changed = snapshot(identity(3, 4242), 1_700_000_000_456, [
+    counter(REQUESTS, [
+      [GET, 13],
+      [DELETE, 1],
+      [{ ...POST, extra: 'x' }, 1],
+    ]),
+  ]);
+  const second = decodeSnapshot(encodeSnapshot(changed), 'mem', first);
+  assert.deepEqual(second, changed, 'the decoded values are the new ones');
+  const firstPoints = first.metrics[0]?.points ?? [];
+  const secondPoints = second.metrics[0]?.points ?? [];
+  assert.equal(secondPoints[0]?.attributes, firstPoints[0]?.attributes, 'an unchanged label set is the same object');
+  assert.notEqual(secondPoints[1]?.attributes, firstPoints[1]?.attributes, 'another label set in the same place is not');
+  assert.deepEqual(secondPoints[2]?.attributes, { ...POST, extra: 'x' }, 'a label set with one more name is not taken for the old one');
+  // A hostile or foreign previous decode (unrelated snapshot) only ever lends an equal label set.
+  const unrelated = decodeSnapshot(encodeSnapshot(snapshot(identity(1, 1), 1, [counter(REQUESTS, [[{ a: 'b' }, 1]])])), 'mem');
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(changed), 'mem', unrelated), changed);
+});
