@@ -16,6 +16,7 @@ import { ExpositionThread } from './ExpositionThread';
 import { InstrumentedProcess } from './InstrumentedProcess';
 import { SUPERVISED_ENV } from '../supervisor/protocol';
 import type * as WorkerAgentModule from '../supervisor/WorkerAgent';
+import type * as ConfigHandoffForModule from '../config/configHandoffFor';
 import type { WorkerAgent } from '../supervisor/WorkerAgent';
 import { openStore, resolveStoreDirectory, STORE_DIR_ENV } from './storeFactory';
 import { cleanPreviousRun, sweepAbandonedDirectories } from './startupCleanup';
@@ -71,6 +72,12 @@ export interface RuntimeOptions {
   readonly desiredWorkers?: () => number;
 }
 
+/** Loaded only by a primary, which has the configuration's modules loaded already; workers never do. */
+function configHandoffFor(forkEnv: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
+  const { configHandoffFor: handoff } = require('../config/configHandoffFor') as typeof ConfigHandoffForModule;
+  return handoff(forkEnv);
+}
+
 /** Loaded only in supervised workers: other processes never load the supervisor's code. */
 function startWorkerAgent(env: NodeJS.ProcessEnv): WorkerAgent | undefined {
   const { WorkerAgent: Agent } = require('../supervisor/WorkerAgent') as typeof WorkerAgentModule;
@@ -122,6 +129,8 @@ export class Runtime {
     const supervisor = new ClusterSupervisor({
       // Workers learn the private directory from their fork, not from an environment every child inherits.
       workerEnv: directory ? { [STORE_DIR_ENV]: directory.path } : {},
+      // Workers take the configuration checked here and never load the schema (see config/configHandoff.ts).
+      forkEnv: (forkEnv) => configHandoffFor(forkEnv),
       onFirstFork: () => void instrumented.becomePrimary(),
       onExit: (exit) => {
         primaryMetrics.recordExit(exit);
