@@ -43,17 +43,22 @@ export class HttpRecording {
   private processMetrics: ProcessMetricsHandle | undefined;
   private runtimeMetrics: ProcessMetricsHandle | undefined;
   private readonly recordRuntime: boolean;
+  private readonly accumulator: RequestAccumulator;
   private recording = false;
+  /** GCs recorded into the process's histogram so far. */
+  private events = 0;
+  /** What the last collection showed; undefined when the next one must collect. */
+  private collected: { readonly generation: number; readonly active: number; readonly events: number; readonly errors: number } | undefined;
 
   constructor(
     config: ExporterConfig,
     private readonly selfMetrics: SelfMetrics,
   ) {
-    const accumulator = new RequestAccumulator({
+    const accumulator = (this.accumulator = new RequestAccumulator({
       durationBuckets: config.metrics.durationBuckets,
       sizeBuckets: config.metrics.sizeBuckets,
       maxSeries: config.metrics.maxRequestSeries,
-    });
+    }));
     this.instrumentation = new HttpInstrumentation({
       accumulator,
       normaliser: new RouteNormaliser({ maxEndpoints: config.metrics.maxEndpoints }),
@@ -71,10 +76,11 @@ export class HttpRecording {
     this.instrumentation.enable();
     const sampled = this.gauges.meter(SCOPE_NAME);
     // One event-loop monitor for both families: each is a timer waking the process up and a 360 KB histogram.
-    const sampling = { monitor: new EventLoopDelayMonitor(), eventMeter: meter };
+    const sampling = { monitor: new EventLoopDelayMonitor(), eventMeter: meter, onEventRecorded: () => void this.events++ };
     this.processMetrics = registerProcessMetrics(sampled, sampling);
     if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(sampled, sampling);
     this.gauges.invalidate();
+    this.collected = undefined;
   }
 
   /**
@@ -89,6 +95,25 @@ export class HttpRecording {
     this.runtimeMetrics?.stop();
     this.runtimeMetrics = undefined;
     this.gauges.invalidate();
+    this.collected = undefined;
+  }
+
+  /**
+   * Whether nothing this recording reports can have changed since its last
+   * collection: no request recorded or settled, the same requests in
+   * flight, no GC, no internal error, and the sampled gauges not due.
+   */
+  unchangedSinceCollect(): boolean {
+    const last = this.collected;
+    if (!this.recording || last === undefined || this.gauges.due()) return false;
+    // Settles requests whose connection is gone, as a collection would first.
+    this.instrumentation.sweep();
+    return (
+      last.generation === this.accumulator.generation &&
+      last.active === this.instrumentation.activeRequests() &&
+      last.events === this.events &&
+      last.errors === this.instrumentation.internalErrors
+    );
   }
 
   /** Never count this server's requests (the exporter's own endpoint). */
@@ -99,7 +124,17 @@ export class HttpRecording {
   private async collect(): Promise<CollectionResult> {
     this.selfMetrics.setInstrumentationErrors(this.instrumentation.internalErrors);
     if (!this.recording) return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
+    this.instrumentation.sweep();
+    // Read before collecting: a change made while the collection awaits is seen by the next flush.
+    const mark = {
+      generation: this.accumulator.generation,
+      active: this.instrumentation.activeRequests(),
+      events: this.events,
+      errors: this.instrumentation.internalErrors,
+    };
     const [http, gauges] = await Promise.all([this.http.collect(), this.gauges.collect()]);
+    // A failed part is collected again next time.
+    this.collected = http.errors.length === 0 && gauges.errors.length === 0 ? mark : undefined;
     return {
       resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [...http.resourceMetrics.scopeMetrics, ...gauges.resourceMetrics.scopeMetrics] },
       errors: [...http.errors, ...gauges.errors],
