@@ -6,8 +6,9 @@ import { classifyExit } from './classifyExit';
 import type { ExitReason, RestartType } from './classifyExit';
 import type { SupervisorReason } from '../supervisor/restartReasons';
 
-/** The environment variable through which a worker learns its slot. */
-export const SLOT_ENV = 'OTEL_CLUSTER_EXPORTER_SLOT';
+import { SLOT_ENV } from './slotEnv';
+
+export { SLOT_ENV };
 
 /** Lifecycle of a worker as the primary sees it; the `state` label of `gunicorn_worker_state`. */
 export const WORKER_STATES = ['starting', 'running', 'stopping'] as const;
