@@ -3,7 +3,7 @@ import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Snapshot, SnapshotIdentity, SnapshotMetric, ProcessExit } from '../snapshot/Snapshot';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
-import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
+import { snapshotMetricsFromResourceMetrics, type ScopeStandIn } from '../snapshot/fromResourceMetrics';
 import { selfMetricsSnapshot } from '../self/selfMetricsSnapshot';
 import { recovered, warnOnce } from '../self/Logger';
 import { errorMessage } from '../self/errorMessage';
@@ -33,6 +33,8 @@ export interface SnapshotReaderOptions {
    * collection; absent, every flush collects.
    */
   readonly unchanged?: () => boolean;
+  /** Snapshot metrics that stand in for a producer's placeholder scope (the HTTP series, built without OpenTelemetry objects). */
+  readonly standIn?: ScopeStandIn;
 }
 
 /**
@@ -114,7 +116,11 @@ export class SnapshotReader extends MetricReader {
     let collected = this.lastCollected;
     if (collected === undefined || this.options.unchanged?.() !== true) {
       const { resourceMetrics } = await this.collect();
-      collected = snapshotMetricsFromResourceMetrics(resourceMetrics, (name, reason) => warnOnce(`skipped-${name}`, `metric ${name} is not persisted: ${reason}`));
+      collected = snapshotMetricsFromResourceMetrics(
+        resourceMetrics,
+        (name, reason) => warnOnce(`skipped-${name}`, `metric ${name} is not persisted: ${reason}`),
+        this.options.standIn,
+      );
       this.lastCollected = collected;
     }
     const identity = this.options.identity();

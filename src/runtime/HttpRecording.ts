@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
 import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
-import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig } from '../config/Config';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import type { SnapshotMetric } from '../snapshot/Snapshot';
-import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
 import { HttpInstrumentation, ERROR_HANDLER_ERROR } from '../worker/HttpInstrumentation';
 import { HttpMetricProducer } from '../worker/HttpMetricProducer';
 import { errorClassOf } from '../worker/requestError';
@@ -18,8 +17,15 @@ import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
 import { RequestAccumulator } from '../worker/RequestAccumulator';
 import { RouteNormaliser } from '../worker/RouteNormaliser';
 import { PathExclusion } from '../worker/PathExclusion';
+import { warnOnce } from '../self/Logger';
 
 const EMPTY_RESOURCE = emptyResource();
+
+/**
+ * Where the HTTP series sit in the collection: the snapshot reader puts them
+ * there straight from the accumulator (see {@link HttpRecording.standIn}).
+ */
+const HTTP_PLACEHOLDER: ScopeMetrics = { scope: { name: SCOPE_NAME }, metrics: [] };
 
 /**
  * How often a recording process samples its process and runtime gauges, ms. Flushes in between carry the last sample, so a
@@ -132,13 +138,30 @@ export class HttpRecording {
       events: this.events,
       errors: this.instrumentation.internalErrors,
     };
-    const [http, gauges] = await Promise.all([this.http.collect(), this.gauges.collect()]);
+    const gauges = await this.gauges.collect();
     // A failed part is collected again next time.
-    this.collected = http.errors.length === 0 && gauges.errors.length === 0 ? mark : undefined;
+    this.collected = gauges.errors.length === 0 ? mark : undefined;
     return {
-      resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [...http.resourceMetrics.scopeMetrics, ...gauges.resourceMetrics.scopeMetrics] },
-      errors: [...http.errors, ...gauges.errors],
+      resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [HTTP_PLACEHOLDER, ...gauges.resourceMetrics.scopeMetrics] },
+      errors: gauges.errors,
     };
+  }
+
+  /**
+   * The snapshot reader's stand-in for the HTTP placeholder: the HTTP series
+   * as snapshot metrics, the same objects while nothing changed. A failure
+   * leaves them out of this flush (logged once), as a failed producer did.
+   */
+  standIn(scope: ScopeMetrics): readonly SnapshotMetric[] | undefined {
+    if (scope !== HTTP_PLACEHOLDER) return undefined;
+    try {
+      return this.http.snapshotMetrics();
+    } catch (error) {
+      // Not reused: the next flush collects again.
+      this.collected = undefined;
+      warnOnce('worker.http-snapshot', `HTTP metrics could not be collected: ${String(error)}`);
+      return [];
+    }
   }
 
   /**
@@ -155,6 +178,6 @@ export class HttpRecording {
 
   /** The HTTP series as they stand now, synchronously (a process exiting). */
   seriesNow(): SnapshotMetric[] {
-    return this.recording ? snapshotMetricsFromResourceMetrics(this.http.collectSync()) : [];
+    return this.recording ? this.http.snapshotMetrics() : [];
   }
 }

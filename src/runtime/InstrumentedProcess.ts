@@ -45,6 +45,7 @@ export class InstrumentedProcess {
       // The app's own MeterProviders join through the ClusterMetricReader it adds to them.
       metricProducers: this.http ? [this.http.producer, appMetricsProducer] : [appMetricsProducer],
       unchanged: () => this.unchangedSinceCollect(),
+      standIn: (scope) => this.http?.standIn(scope),
     });
     this.meterProvider = new WatchedMeterProvider({ resource: options.resource, readers: [this.reader] });
   }
