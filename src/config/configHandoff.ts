@@ -24,9 +24,19 @@ interface Handoff {
 
 let ownVersion: string | undefined;
 
-/** This package's version, read once from its manifest (`src/cli/main.ts` reads it the same way). */
+/**
+ * This package's version, read once from its manifest (`src/cli/main.ts` reads
+ * it the same way); `unknown` where there is none at that place (the tests'
+ * compiled tree), on both sides alike.
+ */
 export function packageVersion(): string {
-  ownVersion ??= (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  if (ownVersion === undefined) {
+    try {
+      ownVersion = String((JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: unknown }).version);
+    } catch {
+      ownVersion = 'unknown';
+    }
+  }
   return ownVersion;
 }
 
