@@ -2,13 +2,14 @@
  * Programmatic entry: `start()` does what `--require otel-cluster-exporter/register`
  * does, for apps that prefer code; `shutdown()` flushes and stops.
  */
-import { loadConfig } from './config/loadConfig';
+import type * as LoadConfigModule from './config/loadConfig';
+import type * as UnknownVariablesModule from './config/unknownVariables';
 import type { ExporterConfig } from './config/Config';
+import { CONFIG_HANDOFF_ENV, readConfigHandoff } from './config/configHandoff';
 import { Runtime, detectRole } from './runtime/Runtime';
 import { withPm2Environment } from './runtime/pm2Environment';
 import { installFrameworkHooks, uninstallFrameworkHooks } from './hooks/installFrameworkHooks';
 import type { ProcessRole } from './runtime/Runtime';
-import { describeUnknownVariable, unknownVariables } from './config/unknownVariables';
 import { info } from './self/Logger';
 
 export type { ExporterConfig } from './config/Config';
@@ -51,15 +52,38 @@ export function start(options: StartOptions = {}): StartedExporter {
   const role = detectRole(env);
   // A cluster's workers use what their primary checked; children of an instrumented process do nothing.
   const serving = role === 'main' || role === 'orphan-worker';
-  const config = loadConfig({ file: options.configFile, env, checkResources: serving });
+  const config = (role === 'cluster-worker' ? handedOver(options) : undefined) ?? loadConfigModule().loadConfig({ file: options.configFile, env, checkResources: serving });
   if (role === 'inactive') return { role, config };
-  // Only likely typos: other tools own most variables with these prefixes.
-  if (serving) for (const variable of unknownVariables(env)) if (variable.suggestion !== undefined) info(describeUnknownVariable(variable));
+  if (serving) {
+    const { describeUnknownVariable, unknownVariables } = require('./config/unknownVariables') as typeof UnknownVariablesModule;
+    // Only likely typos: other tools own most variables with these prefixes.
+    for (const variable of unknownVariables(env)) if (variable.suggestion !== undefined) info(describeUnknownVariable(variable));
+  }
   running = Runtime.start(config, env);
   runningConfig = config;
   // Last: every module of ours is loaded by now, so the SDK hook sees only the app's loads.
   installFrameworkHooks();
   return { role: running.role, config };
+}
+
+/**
+ * The schema, its validation library and the YAML parser are about 1.5 MB of
+ * heap: loaded only by processes that read the configuration themselves.
+ */
+function loadConfigModule(): typeof LoadConfigModule {
+  return require('./config/loadConfig') as typeof LoadConfigModule;
+}
+
+/**
+ * The configuration the primary checked for this worker's fork, taken out of
+ * the environment (the app and its children do not see it). Only for the
+ * configuration the fork's environment names: `start()` with a file or
+ * environment of its own loads that.
+ */
+function handedOver(options: StartOptions): ExporterConfig | undefined {
+  const config = options.configFile === undefined && options.env === undefined ? readConfigHandoff(process.env) : undefined;
+  delete process.env[CONFIG_HANDOFF_ENV];
+  return config;
 }
 
 /** Flush the last snapshot, stop the endpoint and timers, close the store. */

@@ -60,6 +60,11 @@ export function addAppReader(reader: AppReader): void {
   yieldGlobalMeterProvider();
 }
 
+/** Whether any app reader is registered (its instruments are collected at every flush). */
+export function hasAppReaders(): boolean {
+  return readers.size > 0;
+}
+
 /** The reader's provider shut down. */
 export function removeAppReader(reader: AppReader): void {
   readers.delete(reader);

@@ -5,12 +5,16 @@
  */
 import { CONFIG_FILE_ENV, CONFIG_KEYS, envName } from './schema';
 import { closestMatch } from './suggest';
+import { CONFIG_HANDOFF_ENV } from './configHandoff';
 
 /** The prefixes of the variables this package reads. */
 export const PACKAGE_PREFIXES: readonly string[] = ['PROMETHEUS_', 'REDIS_', 'GUNICORN_', 'OTEL_CLUSTER_EXPORTER_'];
 
-/** Variables the package sets for its own processes (OWNER_ENV in runtime/Runtime.ts, SLOT_ENV in primary/ClusterSupervisor.ts, SUPERVISED_ENV in supervisor/protocol.ts). */
-export const INTERNAL_VARIABLES: readonly string[] = ['OTEL_CLUSTER_EXPORTER_OWNER', 'OTEL_CLUSTER_EXPORTER_SLOT', 'OTEL_CLUSTER_EXPORTER_SUPERVISED'];
+/**
+ * Variables the package sets for its own processes (OWNER_ENV in runtime/Runtime.ts, SLOT_ENV in primary/ClusterSupervisor.ts,
+ * SUPERVISED_ENV in supervisor/protocol.ts, CONFIG_HANDOFF_ENV in config/configHandoff.ts).
+ */
+export const INTERNAL_VARIABLES: readonly string[] = ['OTEL_CLUSTER_EXPORTER_OWNER', 'OTEL_CLUSTER_EXPORTER_SLOT', 'OTEL_CLUSTER_EXPORTER_SUPERVISED', CONFIG_HANDOFF_ENV];
 
 /** An unknown variable with one of this package's prefixes. */
 export interface UnknownVariable {

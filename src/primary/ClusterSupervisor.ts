@@ -6,8 +6,9 @@ import { classifyExit } from './classifyExit';
 import type { ExitReason, RestartType } from './classifyExit';
 import type { SupervisorReason } from '../supervisor/restartReasons';
 
-/** The environment variable through which a worker learns its slot. */
-export const SLOT_ENV = 'OTEL_CLUSTER_EXPORTER_SLOT';
+import { SLOT_ENV } from './slotEnv';
+
+export { SLOT_ENV };
 
 /** Lifecycle of a worker as the primary sees it; the `state` label of `gunicorn_worker_state`. */
 export const WORKER_STATES = ['starting', 'running', 'stopping'] as const;
@@ -28,6 +29,11 @@ export interface SlotExit {
 export interface ClusterSupervisorEvents {
   /** Variables added to every fork's environment (the store directory). */
   readonly workerEnv: Readonly<Record<string, string>>;
+  /**
+   * Variables computed for one fork from the whole environment it will get
+   * (the configuration checked for that worker); added last.
+   */
+  readonly forkEnv?: (env: NodeJS.ProcessEnv) => Readonly<Record<string, string>>;
   /** The first `cluster.fork()` happened: this process is a primary from now on. */
   onFirstFork(): void;
   onExit(exit: SlotExit): void;
@@ -110,7 +116,10 @@ export class ClusterSupervisor {
   private forkInto(slot: number, env: NodeJS.ProcessEnv | undefined): Worker {
     const originalFork = this.originalFork ?? cluster.fork;
     // The app's own env wins over ours, except for the slot, which must be ours.
-    const worker = originalFork.call(cluster, { ...this.events.workerEnv, ...env, [SLOT_ENV]: String(slot) }) as SlottedWorker;
+    const own = { ...this.events.workerEnv, ...env, [SLOT_ENV]: String(slot) };
+    // cluster.fork gives the worker process.env under the variables passed.
+    const computed = this.events.forkEnv?.({ ...process.env, ...own }) ?? {};
+    const worker = originalFork.call(cluster, { ...own, ...computed }) as SlottedWorker;
     worker[WORKER_SLOT] = slot;
     return worker;
   }

@@ -3,7 +3,7 @@ import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Snapshot, SnapshotIdentity, SnapshotMetric, ProcessExit } from '../snapshot/Snapshot';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
-import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
+import { snapshotMetricsFromResourceMetrics, type ScopeStandIn } from '../snapshot/fromResourceMetrics';
 import { selfMetricsSnapshot } from '../self/selfMetricsSnapshot';
 import { recovered, warnOnce } from '../self/Logger';
 import { errorMessage } from '../self/errorMessage';
@@ -26,6 +26,15 @@ export interface SnapshotReaderOptions {
   readonly selfMetrics: SelfMetrics;
   /** Extra already-aggregated sources, such as the HTTP accumulator. */
   readonly metricProducers?: MetricProducer[];
+  /**
+   * True when no source of the collection can have changed since the previous
+   * one: the reader then reuses that collection's metrics instead of running
+   * the SDK's (most of what an idle flush cost). Asked before each
+   * collection; absent, every flush collects.
+   */
+  readonly unchanged?: () => boolean;
+  /** Snapshot metrics that stand in for a producer's placeholder scope (the HTTP series, built without OpenTelemetry objects). */
+  readonly standIn?: ScopeStandIn;
 }
 
 /**
@@ -42,6 +51,8 @@ export class SnapshotReader extends MetricReader {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private lastSnapshot: Snapshot | undefined;
+  /** The metrics of the last collection, converted; reused while `unchanged` says nothing moved. */
+  private lastCollected: readonly SnapshotMetric[] | undefined;
 
   constructor(options: SnapshotReaderOptions) {
     super({ metricProducers: options.metricProducers ?? [] });
@@ -102,12 +113,18 @@ export class SnapshotReader extends MetricReader {
 
   /** Collect without persisting: the snapshot this process would write now. */
   async takeSnapshot(): Promise<Snapshot> {
-    const { resourceMetrics } = await this.collect();
+    let collected = this.lastCollected;
+    if (collected === undefined || this.options.unchanged?.() !== true) {
+      const { resourceMetrics } = await this.collect();
+      collected = snapshotMetricsFromResourceMetrics(
+        resourceMetrics,
+        (name, reason) => warnOnce(`skipped-${name}`, `metric ${name} is not persisted: ${reason}`),
+        this.options.standIn,
+      );
+      this.lastCollected = collected;
+    }
     const identity = this.options.identity();
-    let metrics: SnapshotMetric[] = snapshotMetricsFromResourceMetrics(resourceMetrics, (name, reason) =>
-      warnOnce(`skipped-${name}`, `metric ${name} is not persisted: ${reason}`),
-    );
-    if (identity.role === 'primary') metrics = metrics.filter((metric) => !WORKER_ONLY_METRICS.has(metric.name));
+    const metrics = identity.role === 'primary' ? collected.filter((metric) => !WORKER_ONLY_METRICS.has(metric.name)) : [...collected];
     metrics.push(...selfMetricsSnapshot(this.options.selfMetrics, identity.startTimeMs));
     return { identity, writtenAtMs: Date.now(), metrics };
   }

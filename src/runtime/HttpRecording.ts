@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
 import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
-import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExporterConfig } from '../config/Config';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import type { SnapshotMetric } from '../snapshot/Snapshot';
-import { snapshotMetricsFromResourceMetrics } from '../snapshot/fromResourceMetrics';
 import { HttpInstrumentation, ERROR_HANDLER_ERROR } from '../worker/HttpInstrumentation';
 import { HttpMetricProducer } from '../worker/HttpMetricProducer';
 import { errorClassOf } from '../worker/requestError';
@@ -18,8 +17,15 @@ import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
 import { RequestAccumulator } from '../worker/RequestAccumulator';
 import { RouteNormaliser } from '../worker/RouteNormaliser';
 import { PathExclusion } from '../worker/PathExclusion';
+import { warnOnce } from '../self/Logger';
 
 const EMPTY_RESOURCE = emptyResource();
+
+/**
+ * Where the HTTP series sit in the collection: the snapshot reader puts them
+ * there straight from the accumulator (see {@link HttpRecording.standIn}).
+ */
+const HTTP_PLACEHOLDER: ScopeMetrics = { scope: { name: SCOPE_NAME }, metrics: [] };
 
 /**
  * How often a recording process samples its process and runtime gauges, ms. Flushes in between carry the last sample, so a
@@ -43,17 +49,22 @@ export class HttpRecording {
   private processMetrics: ProcessMetricsHandle | undefined;
   private runtimeMetrics: ProcessMetricsHandle | undefined;
   private readonly recordRuntime: boolean;
+  private readonly accumulator: RequestAccumulator;
   private recording = false;
+  /** GCs recorded into the process's histogram so far. */
+  private events = 0;
+  /** What the last collection showed; undefined when the next one must collect. */
+  private collected: { readonly generation: number; readonly active: number; readonly events: number; readonly errors: number } | undefined;
 
   constructor(
     config: ExporterConfig,
     private readonly selfMetrics: SelfMetrics,
   ) {
-    const accumulator = new RequestAccumulator({
+    const accumulator = (this.accumulator = new RequestAccumulator({
       durationBuckets: config.metrics.durationBuckets,
       sizeBuckets: config.metrics.sizeBuckets,
       maxSeries: config.metrics.maxRequestSeries,
-    });
+    }));
     this.instrumentation = new HttpInstrumentation({
       accumulator,
       normaliser: new RouteNormaliser({ maxEndpoints: config.metrics.maxEndpoints }),
@@ -71,10 +82,11 @@ export class HttpRecording {
     this.instrumentation.enable();
     const sampled = this.gauges.meter(SCOPE_NAME);
     // One event-loop monitor for both families: each is a timer waking the process up and a 360 KB histogram.
-    const sampling = { monitor: new EventLoopDelayMonitor(), eventMeter: meter };
+    const sampling = { monitor: new EventLoopDelayMonitor(), eventMeter: meter, onEventRecorded: () => void this.events++ };
     this.processMetrics = registerProcessMetrics(sampled, sampling);
     if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(sampled, sampling);
     this.gauges.invalidate();
+    this.collected = undefined;
   }
 
   /**
@@ -89,6 +101,25 @@ export class HttpRecording {
     this.runtimeMetrics?.stop();
     this.runtimeMetrics = undefined;
     this.gauges.invalidate();
+    this.collected = undefined;
+  }
+
+  /**
+   * Whether nothing this recording reports can have changed since its last
+   * collection: no request recorded or settled, the same requests in
+   * flight, no GC, no internal error, and the sampled gauges not due.
+   */
+  unchangedSinceCollect(): boolean {
+    const last = this.collected;
+    if (!this.recording || last === undefined || this.gauges.due()) return false;
+    // Settles requests whose connection is gone, as a collection would first.
+    this.instrumentation.sweep();
+    return (
+      last.generation === this.accumulator.generation &&
+      last.active === this.instrumentation.activeRequests() &&
+      last.events === this.events &&
+      last.errors === this.instrumentation.internalErrors
+    );
   }
 
   /** Never count this server's requests (the exporter's own endpoint). */
@@ -99,11 +130,38 @@ export class HttpRecording {
   private async collect(): Promise<CollectionResult> {
     this.selfMetrics.setInstrumentationErrors(this.instrumentation.internalErrors);
     if (!this.recording) return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
-    const [http, gauges] = await Promise.all([this.http.collect(), this.gauges.collect()]);
-    return {
-      resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [...http.resourceMetrics.scopeMetrics, ...gauges.resourceMetrics.scopeMetrics] },
-      errors: [...http.errors, ...gauges.errors],
+    this.instrumentation.sweep();
+    // Read before collecting: a change made while the collection awaits is seen by the next flush.
+    const mark = {
+      generation: this.accumulator.generation,
+      active: this.instrumentation.activeRequests(),
+      events: this.events,
+      errors: this.instrumentation.internalErrors,
     };
+    const gauges = await this.gauges.collect();
+    // A failed part is collected again next time.
+    this.collected = gauges.errors.length === 0 ? mark : undefined;
+    return {
+      resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [HTTP_PLACEHOLDER, ...gauges.resourceMetrics.scopeMetrics] },
+      errors: gauges.errors,
+    };
+  }
+
+  /**
+   * The snapshot reader's stand-in for the HTTP placeholder: the HTTP series
+   * as snapshot metrics, the same objects while nothing changed. A failure
+   * leaves them out of this flush (logged once), as a failed producer did.
+   */
+  standIn(scope: ScopeMetrics): readonly SnapshotMetric[] | undefined {
+    if (scope !== HTTP_PLACEHOLDER) return undefined;
+    try {
+      return this.http.snapshotMetrics();
+    } catch (error) {
+      // Not reused: the next flush collects again.
+      this.collected = undefined;
+      warnOnce('worker.http-snapshot', `HTTP metrics could not be collected: ${String(error)}`);
+      return [];
+    }
   }
 
   /**
@@ -120,6 +178,6 @@ export class HttpRecording {
 
   /** The HTTP series as they stand now, synchronously (a process exiting). */
   seriesNow(): SnapshotMetric[] {
-    return this.recording ? snapshotMetricsFromResourceMetrics(this.http.collectSync()) : [];
+    return this.recording ? this.http.snapshotMetrics() : [];
   }
 }

@@ -1,4 +1,3 @@
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { onExit } from 'signal-exit';
 import type { Resource } from '@opentelemetry/resources';
 import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
@@ -8,7 +7,8 @@ import type { SnapshotIdentity, SnapshotRole } from '../snapshot/Snapshot';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { HttpRecording } from './HttpRecording';
-import { appMetricsProducer, registerGlobalMeterProvider } from '../coexistence/AppMeterProviders';
+import { appMetricsProducer, hasAppReaders, registerGlobalMeterProvider } from '../coexistence/AppMeterProviders';
+import { WatchedMeterProvider } from './WatchedMeterProvider';
 
 /** Options of {@link InstrumentedProcess.start}. */
 export interface InstrumentedProcessOptions {
@@ -27,7 +27,7 @@ export interface InstrumentedProcessOptions {
  * that persists the process's snapshot, plus the HTTP and process recording.
  */
 export class InstrumentedProcess {
-  readonly meterProvider: MeterProvider;
+  readonly meterProvider: WatchedMeterProvider;
   readonly reader: SnapshotReader;
   readonly http: HttpRecording | undefined;
   private role: SnapshotRole = 'worker';
@@ -44,8 +44,10 @@ export class InstrumentedProcess {
       selfMetrics: options.selfMetrics,
       // The app's own MeterProviders join through the ClusterMetricReader it adds to them.
       metricProducers: this.http ? [this.http.producer, appMetricsProducer] : [appMetricsProducer],
+      unchanged: () => this.unchangedSinceCollect(),
+      standIn: (scope) => this.http?.standIn(scope),
     });
-    this.meterProvider = new MeterProvider({ resource: options.resource, readers: [this.reader] });
+    this.meterProvider = new WatchedMeterProvider({ resource: options.resource, readers: [this.reader] });
   }
 
   /** Build the pipeline, make it the global MeterProvider and start flushing. */
@@ -53,10 +55,21 @@ export class InstrumentedProcess {
     const instrumented = new InstrumentedProcess(options);
     // Global for apps that only use @opentelemetry/api; an app's own SDK takes the slot over (see AppMeterProviders).
     registerGlobalMeterProvider(instrumented.meterProvider);
-    instrumented.http?.enable(instrumented.meterProvider.getMeter(SCOPE_NAME));
+    instrumented.http?.enable(instrumented.meterProvider.ownMeter(SCOPE_NAME));
     instrumented.reader.start();
     instrumented.installExitHooks();
     return instrumented;
+  }
+
+  /**
+   * Whether no source of this process's metrics can have changed since the
+   * last collection: no meter handed out but the GC histogram's (which
+   * reports its recordings), no app reader, and the HTTP recording unchanged
+   * with its gauges not due. An idle worker's flush then costs no SDK
+   * collection; a full one still happens at least once per gauge interval.
+   */
+  private unchangedSinceCollect(): boolean {
+    return !this.meterProvider.handedOutMeters && !hasAppReaders() && this.http?.unchangedSinceCollect() === true;
   }
 
   /** The identity the next snapshot is written under. */

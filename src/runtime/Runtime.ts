@@ -5,20 +5,25 @@ import { rm } from 'node:fs/promises';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import type { ExporterConfig } from '../config/Config';
-import { ClusterSupervisor, SLOT_ENV } from '../primary/ClusterSupervisor';
-import { PrimaryMetrics } from '../primary/PrimaryMetrics';
+import type { ClusterSupervisor } from '../primary/ClusterSupervisor';
+import type * as ClusterSupervisorModule from '../primary/ClusterSupervisor';
+import { SLOT_ENV } from '../primary/slotEnv';
+import type { PrimaryMetrics } from '../primary/PrimaryMetrics';
+import type * as PrimaryMetricsModule from '../primary/PrimaryMetrics';
 import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import { SelfMetrics } from '../self/SelfMetrics';
 import { warnOnce } from '../self/Logger';
 import { errorMessage } from '../self/errorMessage';
-import { ExpositionThread } from './ExpositionThread';
+import type { ExpositionThread } from './ExpositionThread';
+import type * as ExpositionThreadModule from './ExpositionThread';
 import { InstrumentedProcess } from './InstrumentedProcess';
 import { SUPERVISED_ENV } from '../supervisor/protocol';
 import type * as WorkerAgentModule from '../supervisor/WorkerAgent';
+import type * as ConfigHandoffForModule from '../config/configHandoffFor';
 import type { WorkerAgent } from '../supervisor/WorkerAgent';
 import { openStore, resolveStoreDirectory, STORE_DIR_ENV } from './storeFactory';
-import { cleanPreviousRun, sweepAbandonedDirectories } from './startupCleanup';
+import type * as StartupCleanupModule from './startupCleanup';
 import type { StoreDirectory } from './storeFactory';
 
 /**
@@ -71,6 +76,17 @@ export interface RuntimeOptions {
   readonly desiredWorkers?: () => number;
 }
 
+/** Start-up cleanup of store directories, loaded only where a directory is cleaned or made. */
+function startupCleanup(): typeof StartupCleanupModule {
+  return require('./startupCleanup') as typeof StartupCleanupModule;
+}
+
+/** Loaded only by a primary, which has the configuration's modules loaded already; workers never do. */
+function configHandoffFor(forkEnv: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
+  const { configHandoffFor: handoff } = require('../config/configHandoffFor') as typeof ConfigHandoffForModule;
+  return handoff(forkEnv);
+}
+
 /** Loaded only in supervised workers: other processes never load the supervisor's code. */
 function startWorkerAgent(env: NodeJS.ProcessEnv): WorkerAgent | undefined {
   const { WorkerAgent: Agent } = require('../supervisor/WorkerAgent') as typeof WorkerAgentModule;
@@ -103,12 +119,12 @@ export class Runtime {
     const selfMetrics = new SelfMetrics();
     const resource = buildResource(config);
     const directory = config.redis.enabled ? undefined : resolveStoreDirectory(config, role === 'main' ? 'primary' : 'worker');
-    if (directory && role === 'main' && !directory.createdHere && config.cleanup.dbFiles) cleanPreviousRun(directory.path);
+    if (directory && role === 'main' && !directory.createdHere && config.cleanup.dbFiles) startupCleanup().cleanPreviousRun(directory.path);
     // A primary serves its own instance; `serve` is the one that reads wider scopes.
     const store = openStore(config, directory?.path ?? '', selfMetrics, 'instance', role !== 'cluster-worker');
     if (directory?.createdHere) {
       removeAtExit(directory.path);
-      sweepAbandonedDirectories();
+      startupCleanup().sweepAbandonedDirectories();
     }
     const slot = role === 'main' ? 0 : detectSlot(role, env);
     const instrumented = InstrumentedProcess.start({ config, store, resource, selfMetrics, slot, recordHttp: true });
@@ -119,9 +135,15 @@ export class Runtime {
     }
 
     process.env[OWNER_ENV] = String(process.pid);
+    // What only a serving process runs, loaded here: a worker's heap never holds it.
+    const { ClusterSupervisor } = require('../primary/ClusterSupervisor') as typeof ClusterSupervisorModule;
+    const { PrimaryMetrics } = require('../primary/PrimaryMetrics') as typeof PrimaryMetricsModule;
+    const { ExpositionThread } = require('./ExpositionThread') as typeof ExpositionThreadModule;
     const supervisor = new ClusterSupervisor({
       // Workers learn the private directory from their fork, not from an environment every child inherits.
       workerEnv: directory ? { [STORE_DIR_ENV]: directory.path } : {},
+      // Workers take the configuration checked here and never load the schema (see config/configHandoff.ts).
+      forkEnv: (forkEnv) => configHandoffFor(forkEnv),
       onFirstFork: () => void instrumented.becomePrimary(),
       onExit: (exit) => {
         primaryMetrics.recordExit(exit);

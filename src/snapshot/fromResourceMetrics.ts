@@ -1,7 +1,7 @@
 import { ValueType } from '@opentelemetry/api';
 import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
-import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram, MetricData, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { HistogramValue, SeriesAttributes, SnapshotMetric, SnapshotPoint } from './Snapshot';
 import { exemplarsOf } from './histogramExemplars';
 
@@ -10,6 +10,13 @@ import { exemplarsOf } from './histogramExemplars';
  * log it once. `reason` is a short phrase such as `exponential histogram`.
  */
 export type SkippedMetricListener = (metricName: string, reason: string) => void;
+
+/**
+ * Metrics already in snapshot form that stand in for a scope of the
+ * collection (a producer hands over a placeholder scope, and its metrics come
+ * from here, at its place), or undefined for a scope to convert.
+ */
+export type ScopeStandIn = (scope: ScopeMetrics) => readonly SnapshotMetric[] | undefined;
 
 /**
  * Conversions by the metric they came from. A producer that hands back the
@@ -31,10 +38,23 @@ const converted = new WeakMap<MetricData, SnapshotMetric>();
  * out and reported to `onSkipped`. Attribute values become label strings.
  * Uses only public sdk-metrics exports, so it reads 2.x and 3.x data alike.
  */
-export function snapshotMetricsFromResourceMetrics(resourceMetrics: ResourceMetrics, onSkipped?: SkippedMetricListener): SnapshotMetric[] {
+export function snapshotMetricsFromResourceMetrics(resourceMetrics: ResourceMetrics, onSkipped?: SkippedMetricListener, standIn?: ScopeStandIn): SnapshotMetric[] {
   const result: SnapshotMetric[] = [];
   const seen = new Set<string>();
   for (const scope of resourceMetrics.scopeMetrics) {
+    const ready = standIn?.(scope);
+    if (ready !== undefined) {
+      // Under the same first-name-wins rule as converted metrics (they are cumulative already).
+      for (const metric of ready) {
+        if (seen.has(metric.name)) {
+          onSkipped?.(metric.name, 'name already used by another instrumentation scope');
+          continue;
+        }
+        seen.add(metric.name);
+        result.push(metric);
+      }
+      continue;
+    }
     for (const metric of scope.metrics) {
       const name = metric.descriptor.name;
       if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {

@@ -61,6 +61,12 @@ export class GaugeProducer implements MetricProducer {
     return result;
   }
 
+  /** Whether the next {@link collect} samples afresh (the interval has passed, or nothing was collected yet). */
+  due(): boolean {
+    const last = this.last;
+    return last === undefined || this.now() - last.atMs >= this.intervalMs;
+  }
+
   /** The next collection samples afresh (recording stopped or restarted). */
   invalidate(): void {
     this.last = undefined;

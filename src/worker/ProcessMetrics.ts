@@ -25,6 +25,8 @@ export interface GaugeOptions {
    * something happened, so they are collected at every flush (default: the same meter).
    */
   readonly eventMeter?: Meter;
+  /** Called after the event instruments recorded (a GC): until then, what they report is unchanged. */
+  readonly onEventRecorded?: () => void;
 }
 
 function gauge(meter: Meter, definition: MetricDefinition, valueType: ValueType): Observable {

@@ -196,6 +196,7 @@ export function registerRuntimeMetrics(meter: Meter, sampling: GaugeOptions = {}
       const attributes = gcAttributes.get(entry.detail?.kind ?? -1);
       if (attributes !== undefined) gcDuration.record(entry.duration / 1000, attributes);
     }
+    sampling.onEventRecorded?.();
   });
   gc.observe({ entryTypes: ['gc'] });
 

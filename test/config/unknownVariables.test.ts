@@ -4,6 +4,7 @@ import { describeUnknownVariable, INTERNAL_VARIABLES, unknownVariables } from '.
 import { OWNER_ENV } from '../../src/runtime/Runtime';
 import { SLOT_ENV } from '../../src/primary/ClusterSupervisor';
 import { SUPERVISED_ENV } from '../../src/supervisor/protocol';
+import { CONFIG_HANDOFF_ENV } from '../../src/config/configHandoff';
 
 test('a misspelled variable with one of our prefixes is found, with the name it probably meant', () => {
   const found = unknownVariables({
@@ -30,6 +31,6 @@ test('a misspelled variable with one of our prefixes is found, with the name it 
 });
 
 test('the variables the package sets for its own processes are not reported', () => {
-  assert.deepEqual([...INTERNAL_VARIABLES].sort(), [OWNER_ENV, SLOT_ENV, SUPERVISED_ENV].sort());
-  assert.deepEqual(unknownVariables({ [OWNER_ENV]: '1', [SLOT_ENV]: '0', [SUPERVISED_ENV]: '1', OTEL_CLUSTER_EXPORTER_CONFIG: 'a.yml' }), []);
+  assert.deepEqual([...INTERNAL_VARIABLES].sort(), [OWNER_ENV, SLOT_ENV, SUPERVISED_ENV, CONFIG_HANDOFF_ENV].sort());
+  assert.deepEqual(unknownVariables({ [OWNER_ENV]: '1', [SLOT_ENV]: '0', [SUPERVISED_ENV]: '1', [CONFIG_HANDOFF_ENV]: '{}', OTEL_CLUSTER_EXPORTER_CONFIG: 'a.yml' }), []);
 });

@@ -5,6 +5,7 @@ import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, typ
 import { CATALOGUE, SCOPE_NAME } from '../../src/catalogue/MetricCatalogue';
 import { HttpMetricProducer } from '../../src/worker/HttpMetricProducer';
 import { RequestAccumulator } from '../../src/worker/RequestAccumulator';
+import { snapshotMetricsFromResourceMetrics } from '../../src/snapshot/fromResourceMetrics';
 import { close, createStack, listen, request } from './support';
 
 class CollectingReader extends MetricReader {
@@ -133,4 +134,29 @@ test('a collection after new requests shows them; one with nothing new keeps the
   assert.deepEqual((await totals()).requests, [2, 1]);
   accumulator.recordFailure('GET', '/b', 'timeout');
   assert.deepEqual((await totals()).failures, [1]);
+});
+
+test('the snapshot view built from the accumulator equals the conversion of the OpenTelemetry view, and is reused while nothing changes', () => {
+  const accumulator = new RequestAccumulator({ durationBuckets: [0.1, 1], sizeBuckets: [10, 100] });
+  accumulator.recordRequest('GET', '/a', 200, 0.05, 0, 5);
+  accumulator.recordRequest('GET', '/a', 200, 2, 50, 500, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' });
+  accumulator.recordRequest('POST', '/b', 500, 0.5, 20, 0);
+  accumulator.recordFailure('POST', '/b', 'ECONNRESET');
+  accumulator.recordErrorHandled('GET', '/a', 'TypeError');
+  let active = 2;
+  const producer = new HttpMetricProducer({ accumulator, activeRequests: () => active }, { now: () => 1_700_000_000_123 });
+  const viaOpenTelemetry = snapshotMetricsFromResourceMetrics(producer.collectSync());
+  const direct = producer.snapshotMetrics();
+  assert.deepEqual(direct, viaOpenTelemetry);
+  assert.equal((direct[1]!.points[0]!.value as { exemplars?: unknown[] }).exemplars?.length, 1, 'the traced request left an exemplar');
+  const again = producer.snapshotMetrics();
+  direct.forEach((metric, i) => assert.equal(again[i], metric, `${metric.name} is the same object`));
+  active = 1;
+  const moved = producer.snapshotMetrics();
+  assert.equal(moved.at(-1)!.points[0]!.value, 1);
+  assert.equal(moved[0], direct[0]);
+  accumulator.recordRequest('GET', '/a', 200, 0.05, 0, 5);
+  const next = producer.snapshotMetrics();
+  assert.notEqual(next[0], direct[0]);
+  assert.deepEqual(next, snapshotMetricsFromResourceMetrics(producer.collectSync()));
 });
