@@ -23,6 +23,8 @@
  *   otel-sdk       @opentelemetry/sdk-metrics Counter + Histogram recorded from diagnostics_channel
  *   express-plain  an Express 5 app (router mounted at /api, GET /api/users/:id), nothing else
  *   express-register  the same Express app under --require ./dist/register.js (route hooks installed)
+ *   ours-compare, express-compare  with --compare <dist/register.js of another build>: the two
+ *                  register variants again under that build, in the same run (before/after)
  *
  * The Express pair is loaded at /api/users/42 and compared with each other
  * (express-register / express-plain), the rest at / and compared with plain.
@@ -46,6 +48,8 @@ const { arg, benchOrServer, median } = require('./support');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
+// --compare <register.js of another build> adds ours-compare and express-compare, measured in the same run.
+const COMPARE = arg('compare', undefined);
 
 // ---------------------------------------------------------------- server side
 benchOrServer(runServer, main);
@@ -90,6 +94,8 @@ function runServer(variant) {
     'ours-register'() {},
     'express-plain': expressApp,
     'express-register': expressApp,
+    'ours-compare'() {},
+    'express-compare': expressApp,
     ours() {
       const { DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS } = require(path.join(DIST, 'catalogue/MetricCatalogue.js'));
       const { RequestAccumulator } = require(path.join(DIST, 'worker/RequestAccumulator.js'));
@@ -184,12 +190,15 @@ function variants() {
   if (fs.existsSync(path.join(DIST, 'register.js'))) all.push('ours-register');
   all.push('prom-client', 'otel-sdk', 'express-plain', 'plain-traced', 'ours-traced');
   if (fs.existsSync(path.join(DIST, 'register.js'))) all.push('express-register');
+  if (COMPARE !== undefined) all.splice(all.indexOf('ours-register') + 1, 0, 'ours-compare');
+  if (COMPARE !== undefined) all.push('express-compare');
   const only = arg('only', undefined);
   return only === undefined ? all : all.filter((v) => only.split(',').includes(v));
 }
 
 function startServer(kind, scratch) {
-  const execArgv = kind.endsWith('-register') ? ['--require', path.join(DIST, 'register.js')] : [];
+  const preload = kind.endsWith('-register') ? path.join(DIST, 'register.js') : kind.endsWith('-compare') ? path.resolve(COMPARE) : undefined;
+  const execArgv = preload === undefined ? [] : ['--require', preload];
   const child = spawn(process.execPath, [...execArgv, __filename, '--server', kind], {
     cwd: scratch,
     // The register variant writes its store into a private directory and serves

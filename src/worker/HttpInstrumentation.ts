@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../self/errorMessage';
 import { warnOnce } from '../self/Logger';
 import type { SpanContext } from '@opentelemetry/api';
-import { activeTrace } from './activeTrace';
+import { activeSpanContext, sampledTrace } from './activeTrace';
 import { frameworkRoute, subscribeFrameworkRoutes } from './frameworkRoute';
 import { Http2Streams } from './Http2Streams';
 import { errorClassOf, stashedError } from './requestError';
@@ -88,6 +88,8 @@ interface RequestState {
   responseBytes: number;
   /** The sampled trace active when the app ended the response: the duration exemplar's. */
   trace: SpanContext | undefined;
+  /** The app called `end` (HTTP/1 `res.end`, or the HTTP/2 stream's): later writes are not body bytes. */
+  ended: boolean;
   /** Express's `req.baseUrl` when the matched route was dispatched (see {@link noteRouteBase}); undefined otherwise. */
   routeBase: unknown;
   done: boolean;
@@ -157,10 +159,16 @@ type PushFn = (this: IncomingMessage, chunk: unknown, encoding?: unknown) => boo
 /** A response, or an HTTP/2 stream, that carries request state. */
 type TrackedWritable = (ServerResponse | ServerHttp2Stream) & TrackedMessage;
 
-/** Add a chunk the app writes to its response's byte count, unless the response is already over. */
+/**
+ * Add a chunk the app writes to its response's byte count, unless the app
+ * already ended it. The end is noted on our state rather than read from
+ * `res.writableEnded`: an app's own object stays untouched by reads on the
+ * hot path (Express gives each response a prototype of its own, where every
+ * inherited getter is a long lookup).
+ */
 function countResponseBytes(res: TrackedWritable, chunk: unknown, encoding: unknown): void {
   const state = res[kState];
-  if (state === undefined || res.writableEnded || res.destroyed) return;
+  if (state === undefined || state.ended) return;
   try {
     state.responseBytes += byteLengthOf(chunk, encoding);
   } catch (error) {
@@ -183,15 +191,45 @@ function countingWrite(this: TrackedWritable, chunk: unknown, encoding?: unknown
 function countingEnd(this: TrackedWritable, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
   if (chunk != null && typeof chunk !== 'function') countResponseBytes(this, chunk, encoding);
   const state = this[kState];
-  if (state !== undefined && state.trace === undefined) {
+  if (state !== undefined && !state.ended) {
+    state.ended = true;
     try {
-      state.trace = activeTrace();
+      noteTrace(state);
     } catch (error) {
       state.owner.reportInternalError(error);
     }
   }
   const end = (Object.getPrototypeOf(this) as { end: EndFn }).end;
   return end.call(this as ServerResponse, chunk, encoding, callback);
+}
+
+/**
+ * Responses to end without looking for a span, and responses in a row that
+ * ended outside any span (capped at {@link SPANLESS_BEFORE_BACKOFF}). An app
+ * that runs no tracing never has a span, and each look is a lookup in the
+ * OpenTelemetry API's global registry: after that many spanless ends, only one
+ * end in {@link SPAN_RECHECK_EVERY} looks, until one finds a span again (an
+ * app that starts tracing later is noticed within that many responses).
+ */
+let endsToSkip = 0;
+let spanlessEnds = 0;
+const SPANLESS_BEFORE_BACKOFF = 1024;
+const SPAN_RECHECK_EVERY = 256;
+
+/** Note the sampled trace the response ends in: its duration exemplar's (see {@link endsToSkip}). */
+function noteTrace(state: RequestState): void {
+  if (endsToSkip > 0) {
+    endsToSkip--;
+    return;
+  }
+  const spanContext = activeSpanContext();
+  if (spanContext === undefined) {
+    if (spanlessEnds < SPANLESS_BEFORE_BACKOFF) spanlessEnds++;
+    else endsToSkip = SPAN_RECHECK_EVERY - 1;
+    return;
+  }
+  spanlessEnds = 0;
+  state.trace = sampledTrace(spanContext);
 }
 
 /**
@@ -562,6 +600,7 @@ export class HttpInstrumentation {
       requestBytes: 0,
       responseBytes: 0,
       trace: undefined,
+      ended: false,
       routeBase: undefined,
       done: false,
       prev: undefined,

@@ -1,19 +1,28 @@
 import { context, isSpanContextValid, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 
 /**
- * The sampled span active in the current context, if any: what a request's
- * duration exemplar points at.
+ * The span context active in the current context, sampled or not, if any.
  *
  * Without a tracer provider and context manager (the app runs no tracing)
- * this is a few property reads returning undefined, so calling it once per
- * request costs nothing measurable. Unsampled spans are skipped: their traces
- * are not stored, so an exemplar would lead nowhere. Returns the span's own
- * context object, so nothing is allocated.
+ * this is a lookup in the OpenTelemetry API's global registry returning
+ * undefined. Returns the span's own context object, so nothing is allocated.
  */
-export function activeTrace(): SpanContext | undefined {
-  const span = trace.getSpan(context.active());
-  if (span === undefined) return undefined;
-  const spanContext = span.spanContext();
+export function activeSpanContext(): SpanContext | undefined {
+  return trace.getSpan(context.active())?.spanContext();
+}
+
+/**
+ * `spanContext` if its trace is sampled and valid: what a request's duration
+ * exemplar may point at. Unsampled traces are not stored, so an exemplar
+ * would lead nowhere.
+ */
+export function sampledTrace(spanContext: SpanContext): SpanContext | undefined {
   if ((spanContext.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(spanContext)) return undefined;
   return spanContext;
+}
+
+/** The sampled span active in the current context, if any (see {@link activeSpanContext} and {@link sampledTrace}). */
+export function activeTrace(): SpanContext | undefined {
+  const spanContext = activeSpanContext();
+  return spanContext === undefined ? undefined : sampledTrace(spanContext);
 }
