@@ -3,7 +3,7 @@ import type { Histogram, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { warnOnce } from '../self/Logger';
 import { exemplarsOf } from '../snapshot/histogramExemplars';
 import type { SnapshotExemplar } from '../snapshot/Snapshot';
-import { type Attributes, type Family, formatValue, LeSuffixCache, PrometheusTextSerializer } from './PrometheusTextSerializer';
+import { type Attributes, bucketLineCount, type Family, formatValue, LeSuffixCache, PrometheusTextSerializer } from './PrometheusTextSerializer';
 
 /** The media type of OpenMetrics 1.0 text, as sent in `Content-Type`. */
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -93,11 +93,8 @@ export class OpenMetricsSerializer extends PrometheusTextSerializer {
       const exemplars = exemplarsOf(histogram);
       let next = 0;
       let cumulative = 0;
-      let infinityBoundarySeen = false;
-      for (let i = 0; i < counts.length; i++) {
-        const upperBound = boundaries[i];
-        if (upperBound === undefined && infinityBoundarySeen) break;
-        if (upperBound === Infinity) infinityBoundarySeen = true;
+      const lines = bucketLineCount(boundaries, counts);
+      for (let i = 0; i < lines; i++) {
         cumulative += counts[i] as number;
         out += `${bucketPrefix}${suffixes[i] ?? suffixes[suffixes.length - 1]}${formatValue(cumulative)}`;
         if (exemplars !== undefined) {

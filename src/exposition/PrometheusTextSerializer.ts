@@ -181,13 +181,8 @@ export class PrometheusTextSerializer {
     const suffixes = leCache.get(boundaries, labels !== '');
     const bucketPrefix = labels === '' ? `${name}_bucket{` : `${name}_bucket{${labels}`;
     let cumulative = 0;
-    let infinityBoundarySeen = false;
-    for (let i = 0; i < counts.length; i++) {
-      const upperBound = boundaries[i];
-      // Some producers list +Inf among the boundaries and some do not; when it
-      // is listed, the bucket after it would be a second +Inf line, so stop.
-      if (upperBound === undefined && infinityBoundarySeen) break;
-      if (upperBound === Infinity) infinityBoundarySeen = true;
+    const lines = bucketLineCount(boundaries, counts);
+    for (let i = 0; i < lines; i++) {
       cumulative += counts[i] as number;
       out += `${bucketPrefix}${suffixes[i] ?? suffixes[suffixes.length - 1]}${formatValue(cumulative)}\n`;
     }
@@ -377,11 +372,8 @@ function writeHistogram(writer: ByteWriter, names: SampleNames, histogram: Histo
   const prefixLength = names.bucketOpen.length + labels.length;
   let prefixStart = -1;
   let cumulative = 0;
-  let infinityBoundarySeen = false;
-  for (let i = 0; i < counts.length; i++) {
-    const upperBound = boundaries[i];
-    if (upperBound === undefined && infinityBoundarySeen) break;
-    if (upperBound === Infinity) infinityBoundarySeen = true;
+  const lines = bucketLineCount(boundaries, counts);
+  for (let i = 0; i < lines; i++) {
     cumulative += counts[i] as number;
     const tail = tails[i] ?? last;
     writer.reserve(prefixLength + tail.length + 1 + MAX_NUMBER_BYTES);
@@ -452,4 +444,20 @@ export function formatValue(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return `${value}`;
+}
+
+/**
+ * How many of a histogram's buckets become `_bucket` lines: all of them,
+ * except that some producers list +Inf among the boundaries and some do not,
+ * and when it is listed the bucket after the last boundary would be a second
+ * +Inf line.
+ */
+export function bucketLineCount(boundaries: readonly number[], counts: readonly number[]): number {
+  let infinitySeen = false;
+  for (let i = 0; i < counts.length; i++) {
+    const upperBound = boundaries[i];
+    if (upperBound === undefined && infinitySeen) return i;
+    if (upperBound === Infinity) infinitySeen = true;
+  }
+  return counts.length;
 }
