@@ -50,9 +50,12 @@ export function start(options: StartOptions = {}): StartedExporter {
   if (running && runningConfig) return { role: running.role, config: runningConfig };
   const env = withPm2Environment(options.env ?? process.env);
   const role = detectRole(env);
+  // Taken out in every role, so the app and its children never see it (a worker reads it first).
+  const handoff = role === 'cluster-worker' ? handedOver(options) : undefined;
+  delete process.env[CONFIG_HANDOFF_ENV];
   // A cluster's workers use what their primary checked; children of an instrumented process do nothing.
   const serving = role === 'main' || role === 'orphan-worker';
-  const config = (role === 'cluster-worker' ? handedOver(options) : undefined) ?? loadConfigModule().loadConfig({ file: options.configFile, env, checkResources: serving });
+  const config = handoff ?? loadConfigModule().loadConfig({ file: options.configFile, env, checkResources: serving });
   if (role === 'inactive') return { role, config };
   if (serving) {
     const { describeUnknownVariable, unknownVariables } = require('./config/unknownVariables') as typeof UnknownVariablesModule;
@@ -81,9 +84,7 @@ function loadConfigModule(): typeof LoadConfigModule {
  * environment of its own loads that.
  */
 function handedOver(options: StartOptions): ExporterConfig | undefined {
-  const config = options.configFile === undefined && options.env === undefined ? readConfigHandoff(process.env) : undefined;
-  delete process.env[CONFIG_HANDOFF_ENV];
-  return config;
+  return options.configFile === undefined && options.env === undefined ? readConfigHandoff(process.env) : undefined;
 }
 
 /** Flush the last snapshot, stop the endpoint and timers, close the store. */

@@ -564,8 +564,8 @@ function collectKeys(entries: Readonly<Record<string, v.GenericSchema>>, fields:
 /** Every configuration key, in documentation order. */
 export const CONFIG_KEYS: readonly ConfigKey[] = collectKeys(SECTIONS, []);
 
-/** The environment variable naming the YAML file. */
-export const CONFIG_FILE_ENV = 'OTEL_CLUSTER_EXPORTER_CONFIG';
+/** The environment variable naming the YAML file (defined where a worker can read it without the schema). */
+export { CONFIG_FILE_ENV } from './configHandoff';
 
 /** The environment variable name of an {@link EnvVariable}. */
 export function envName(variable: EnvVariable): string {
