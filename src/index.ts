@@ -78,10 +78,9 @@ function loadConfigModule(): typeof LoadConfigModule {
 }
 
 /**
- * The configuration the primary checked for this worker's fork, taken out of
- * the environment (the app and its children do not see it). Only for the
- * configuration the fork's environment names: `start()` with a file or
- * environment of its own loads that.
+ * The configuration the primary checked for this worker's fork (start()
+ * then removes the variable). Only for the configuration the fork's
+ * environment names: `start()` with a file or environment of its own loads that.
  */
 function handedOver(options: StartOptions): ExporterConfig | undefined {
   return options.configFile === undefined && options.env === undefined ? readConfigHandoff(process.env) : undefined;

@@ -13,7 +13,7 @@
  * (about 0.3 MB at 216 label sets), and a flush after new requests converts
  * nothing.
  */
-import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { ValueType, type HrTime } from '@opentelemetry/api';
 import { emptyResource, type Resource } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
@@ -96,11 +96,13 @@ function durationExemplars(series: RequestSeries): SnapshotExemplar[] | undefine
   return exemplars;
 }
 
-function requestAttributes(series: RequestSeries): Attributes {
+/** The labels of a request series: OpenTelemetry attributes and snapshot labels alike (strings only). */
+function requestAttributes(series: RequestSeries): SeriesAttributes {
   return { [LABEL.method]: series.method, [LABEL.endpoint]: series.endpoint, [LABEL.status]: series.status };
 }
 
-function errorAttributes(series: ErrorSeries): Attributes {
+/** The labels of an error series, as {@link requestAttributes}. */
+function errorAttributes(series: ErrorSeries): SeriesAttributes {
   return { [LABEL.method]: series.method, [LABEL.endpoint]: series.endpoint, [LABEL.errorType]: series.errorType };
 }
 
@@ -124,14 +126,6 @@ function histogramSnapshotValue(cells: HistogramCells, exemplars: SnapshotExempl
 /** A start time as it reads after the round trip through OpenTelemetry's [s, ns] (the same milliseconds either way). */
 function startMs(ms: number): number {
   return hrTimeToMs(hrTime(ms));
-}
-
-function requestLabels(series: RequestSeries): SeriesAttributes {
-  return { [LABEL.method]: series.method, [LABEL.endpoint]: series.endpoint, [LABEL.status]: series.status };
-}
-
-function errorLabels(series: ErrorSeries): SeriesAttributes {
-  return { [LABEL.method]: series.method, [LABEL.endpoint]: series.endpoint, [LABEL.errorType]: series.errorType };
 }
 
 /** OpenTelemetry view of a worker's HTTP metrics: cumulative sums and explicit-bucket histograms. */
@@ -203,7 +197,7 @@ export class HttpMetricProducer implements MetricProducer {
       metrics.push(
         counterSnapshot(
           CATALOGUE.requests,
-          requests.map((series) => ({ attributes: requestLabels(series), startTimeMs: startMs(series.startTimeMs), value: series.count })),
+          requests.map((series) => ({ attributes: requestAttributes(series), startTimeMs: startMs(series.startTimeMs), value: series.count })),
         ),
         this.histogramSnapshot(CATALOGUE.requestDuration, 'double', requests, (s) => s.duration, accumulator.durationBoundaries, durationExemplars),
         this.histogramSnapshot(CATALOGUE.requestSize, 'int', requests, (s) => s.requestSize, accumulator.sizeBoundaries),
@@ -215,7 +209,7 @@ export class HttpMetricProducer implements MetricProducer {
       [CATALOGUE.errorHandling, accumulator.errorHandlingSeries()],
     ] as const) {
       const points: SnapshotPoint[] = [];
-      for (const one of series) points.push({ attributes: errorLabels(one), startTimeMs: startMs(one.startTimeMs), value: one.value });
+      for (const one of series) points.push({ attributes: errorAttributes(one), startTimeMs: startMs(one.startTimeMs), value: one.value });
       if (points.length > 0) metrics.push(counterSnapshot(definition, points));
     }
     return metrics;
@@ -237,7 +231,7 @@ export class HttpMetricProducer implements MetricProducer {
       kind: 'histogram',
       boundaries: Array.prototype.slice.call(typedBoundaries) as number[],
       points: requests.map((series) => ({
-        attributes: requestLabels(series),
+        attributes: requestAttributes(series),
         startTimeMs: startMs(series.startTimeMs),
         value: histogramSnapshotValue(cellsOf(series), exemplarsOf?.(series)),
       })),
