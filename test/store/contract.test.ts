@@ -153,6 +153,37 @@ for (const kind of ['file', 'redis'] as const) {
       assert.ok(stored.every((e) => e.snapshot.identity.role === 'retired'));
     });
 
+    test('many retirers folding many lives of two slots at once, under a reader that watches, lose and double nothing', async () => {
+      const s = await space(kind);
+      const writer = s.open({ leaseMs: LEASE_MS });
+      let expected = 0;
+      for (let round = 0; round < 3; round++) {
+        // Lives of one slot folded by racing retirers: each fold changes the slot's retired totals
+        // while the others are between the steps of their reads.
+        for (let slot = 0; slot < 2; slot++) {
+          for (let life = 0; life < 6; life++) {
+            const value = 1 + slot * 6 + life;
+            expected += value;
+            await writer.write(workerSnapshot(worker(slot, 4_300_000 + round * 100 + slot * 10 + life), value));
+          }
+        }
+        await sleep(LEASE_MS + 100);
+        const retirers = Array.from({ length: 3 }, () => s.open({ leaseMs: LEASE_MS }));
+        const watcher = new Monotonic(s.open({ leaseMs: LEASE_MS }));
+        let reaping = true;
+        const watching = (async () => {
+          while (reaping) await watcher.check(`round ${round}, while folding`);
+        })();
+        // Two reaps at once in each retirer too: one's fold lands between the two passes of the other's read.
+        await Promise.all(retirers.flatMap((retirer) => [retirer.reap(), retirer.reap()]));
+        reaping = false;
+        await watching;
+        const stored = await s.open({ leaseMs: LEASE_MS }).readAll();
+        assert.equal(counterTotal(stored), expected, `round ${round}: every life counted exactly once`);
+        assert.ok(stored.every((e) => e.snapshot.identity.role === 'retired'));
+      }
+    });
+
     for (const step of ['claimed', 'recorded'] as const) {
       test(`a fold that crashes after it ${step} the life is finished by the next retirer: nothing lost, nothing doubled`, async () => {
         const s = await space(kind);

@@ -24,13 +24,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Poll `check` until it returns a value other than undefined, or fail after `timeoutMs`. */
+/**
+ * Poll `check` until it returns a value other than undefined, or fail after `timeoutMs`. A check
+ * that never settles (a request the server holds, an IPC reply that never comes) is bounded by the
+ * same deadline, so a hang fails the test with its name instead of stalling the whole run.
+ */
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const value = await check();
+      const value = await withinDeadline(Promise.resolve(check()), deadline - Date.now(), what);
       if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
@@ -40,23 +44,39 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
+/** `pending`, or a rejection naming `what` once `ms` have passed without it settling. */
+export function withinDeadline<T>(pending: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_ok, fail) => {
+    timer = setTimeout(() => fail(new Error(`${what}: no answer within ${Math.round(ms)} ms`)), Math.max(0, ms));
+  });
+  return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((ok) => setTimeout(ok, ms));
 }
 
-/** A plain HTTP GET/POST with a body; resolves with status and body text. */
+/** How long a test request may go unanswered: far beyond any answer the suite expects, well below a hung run. */
+export const REQUEST_TIMEOUT_MS = 20_000;
+
+/** A plain HTTP GET/POST with a body; resolves with status and body text, rejects when unanswered after `timeoutMs`. */
 export function httpRequest(
   port: number,
   path: string,
-  options: { method?: string; body?: string | Buffer; headers?: Record<string, string> } = {},
+  options: { method?: string; body?: string | Buffer; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((ok, fail) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+    const method = options.method ?? 'GET';
+    const req = request({ host: '127.0.0.1', port, path, method, headers: options.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
       res.on('error', fail);
     });
+    const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    const timer = setTimeout(() => req.destroy(new Error(`${method} 127.0.0.1:${port}${path}: no response within ${timeoutMs} ms`)), timeoutMs);
+    req.on('close', () => clearTimeout(timer));
     req.on('error', fail);
     req.end(options.body);
   });
@@ -119,17 +139,21 @@ export async function startApp(
     storeDir,
     stderr: () => stderr,
     workerPids: () =>
-      new Promise<number[]>((ok) => {
-        const onMessage = (message: unknown): void => {
-          const m = message as { type?: string; pids?: number[] };
-          if (m.type === 'pids' && m.pids) {
-            child.off('message', onMessage);
-            ok(m.pids);
-          }
-        };
-        child.on('message', onMessage);
-        child.send('pids');
-      }),
+      withinDeadline(
+        new Promise<number[]>((ok) => {
+          const onMessage = (message: unknown): void => {
+            const m = message as { type?: string; pids?: number[] };
+            if (m.type === 'pids' && m.pids) {
+              child.off('message', onMessage);
+              ok(m.pids);
+            }
+          };
+          child.on('message', onMessage);
+          child.send('pids');
+        }),
+        REQUEST_TIMEOUT_MS,
+        'the primary to list its workers',
+      ),
     stop: async () => {
       await stopGroup(child);
       rmSync(storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });

@@ -244,12 +244,41 @@ export class RedisBackend implements LifeBackend {
     if (stale.length > 0) this.client.zrem(index, ...stale).catch((error: unknown) => this.background('prune', error));
     const texts = slots.length > 0 ? (replyAt(second, base + members.length) as (string | null)[]) : [];
     const retired: RetiredRecord[] = [];
+    const changedUnread: string[] = [];
     for (const [slot, version] of Object.entries(nowRetired)) {
       const at = slots.indexOf(slot);
-      const text = at === -1 ? undefined : (texts[at] ?? undefined);
-      retired.push({ slot: Number(slot), version, text });
+      if (at === -1 && !known(retiredKey(scope, Number(slot)), version)) {
+        // Folded again between the two passes: a version without its text would be taken for the
+        // text held for the older one, and a compare-and-set on it would overwrite that fold.
+        changedUnread.push(slot);
+        continue;
+      }
+      retired.push({ slot: Number(slot), version, text: at === -1 ? undefined : (texts[at] ?? undefined) });
     }
+    if (changedUnread.length > 0) retired.push(...(await this.readRetiredPairs(scope, changedUnread)));
     return { scope, owner: this.keys.ownerOf(scope), lives, retired };
+  }
+
+  /**
+   * The version and text of each of `slots`, read together. Later than the rest of the scope's
+   * read, which is safe: retired totals only grow, and a life they list as folded is skipped.
+   */
+  private async readRetiredPairs(scope: string, slots: readonly string[]): Promise<RetiredRecord[]> {
+    const reply = await this.client
+      .multi()
+      .hmget(this.keys.retiredVersions(scope), ...slots)
+      .hmget(this.keys.retired(scope), ...slots)
+      .exec();
+    const versions = replyAt(reply, 0) as (string | null)[];
+    const texts = replyAt(reply, 1) as (string | null)[];
+    const records: RetiredRecord[] = [];
+    slots.forEach((slot, i) => {
+      const version = versions[i];
+      const text = texts[i];
+      // Gone meanwhile (the store was emptied): left out, as a slot the store lost.
+      if (version !== null && version !== undefined && text !== null && text !== undefined) records.push({ slot: Number(slot), version, text });
+    });
+    return records;
   }
 
   private lifeKey(scope: string, member: string): string {
