@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
@@ -11,6 +12,7 @@ import { errorClassOf } from '../worker/requestError';
 import { registerProcessMetrics } from '../worker/ProcessMetrics';
 import { registerRuntimeMetrics } from '../worker/RuntimeMetrics';
 import { EventLoopDelayMonitor } from '../worker/EventLoopDelayMonitor';
+import { LoopMonitorPacer } from '../worker/LoopMonitorPacer';
 import { GaugeProducer } from '../worker/GaugeProducer';
 import { SCOPE_NAME } from '../catalogue/MetricCatalogue';
 import type { ProcessMetricsHandle } from '../worker/ProcessMetrics';
@@ -35,6 +37,9 @@ const HTTP_PLACEHOLDER: ScopeMetrics = { scope: { name: SCOPE_NAME }, metrics: [
  */
 export const GAUGE_SAMPLE_INTERVAL_MS = 5_000;
 
+/** The shortest window over which the loop's utilization decides whether its monitor runs, ms (flushes are 500 ms apart by default). */
+const MIN_PACING_WINDOW_MS = 200;
+
 /**
  * The worker's recording, assembled from configuration: HTTP traffic from
  * diagnostics_channel into the accumulator, handed to the reader as a
@@ -53,6 +58,11 @@ export class HttpRecording {
   private recording = false;
   /** GCs recorded into the process's histogram so far. */
   private events = 0;
+  /** The event-loop monitor of both gauge families, paused while the worker is quiet. */
+  private loopMonitor: EventLoopDelayMonitor | undefined;
+  private loopPacer: LoopMonitorPacer | undefined;
+  private loopUtilization: EventLoopUtilization | undefined;
+  private loopPacedAtMs = -Infinity;
   /** What the last collection showed; undefined when the next one must collect. */
   private collected: { readonly generation: number; readonly active: number; readonly events: number; readonly errors: number } | undefined;
 
@@ -82,7 +92,10 @@ export class HttpRecording {
     this.instrumentation.enable();
     const sampled = this.gauges.meter(SCOPE_NAME);
     // One event-loop monitor for both families: each is a timer waking the process up and a 360 KB histogram.
-    const sampling = { monitor: new EventLoopDelayMonitor(), eventMeter: meter, onEventRecorded: () => void this.events++ };
+    const monitor = (this.loopMonitor = new EventLoopDelayMonitor());
+    this.loopPacer = new LoopMonitorPacer(performance.now());
+    this.loopUtilization = performance.eventLoopUtilization();
+    const sampling = { monitor, eventMeter: meter, onEventRecorded: () => void this.events++ };
     this.processMetrics = registerProcessMetrics(sampled, sampling);
     if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(sampled, sampling);
     this.gauges.invalidate();
@@ -100,6 +113,8 @@ export class HttpRecording {
     this.processMetrics = undefined;
     this.runtimeMetrics?.stop();
     this.runtimeMetrics = undefined;
+    this.loopMonitor = undefined;
+    this.loopPacer = undefined;
     this.gauges.invalidate();
     this.collected = undefined;
   }
@@ -114,12 +129,32 @@ export class HttpRecording {
     if (!this.recording || last === undefined || this.gauges.due()) return false;
     // Settles requests whose connection is gone, as a collection would first.
     this.instrumentation.sweep();
+    this.paceLoopMonitor();
     return (
       last.generation === this.accumulator.generation &&
       last.active === this.instrumentation.activeRequests() &&
       last.events === this.events &&
       last.errors === this.instrumentation.internalErrors
     );
+  }
+
+  /** Pause the event-loop monitor while the worker is quiet, resume it once it is not (see LoopMonitorPacer); at every flush. */
+  private paceLoopMonitor(): void {
+    const monitor = this.loopMonitor;
+    const pacer = this.loopPacer;
+    const nowMs = performance.now();
+    // Once per flush: a flush may ask twice (reuse, then collect), and a utilization over the
+    // few microseconds between the two would read as a busy loop.
+    if (monitor === undefined || pacer === undefined || nowMs - this.loopPacedAtMs < MIN_PACING_WINDOW_MS) return;
+    this.loopPacedAtMs = nowMs;
+    const utilization = performance.eventLoopUtilization(this.loopUtilization);
+    this.loopUtilization = performance.eventLoopUtilization();
+    const run = pacer.observe(nowMs, {
+      recorded: this.accumulator.generation,
+      inFlight: this.instrumentation.activeRequests(),
+      activeMs: utilization.active,
+    });
+    monitor.pause(!run);
   }
 
   /** Never count this server's requests (the exporter's own endpoint). */
@@ -131,6 +166,7 @@ export class HttpRecording {
     this.selfMetrics.setInstrumentationErrors(this.instrumentation.internalErrors);
     if (!this.recording) return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [] }, errors: [] };
     this.instrumentation.sweep();
+    this.paceLoopMonitor();
     // Read before collecting: a change made while the collection awaits is seen by the next flush.
     const mark = {
       generation: this.accumulator.generation,

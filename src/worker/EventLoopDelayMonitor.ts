@@ -34,6 +34,7 @@ const EMPTY: EventLoopDelayStats = { count: 0, min: 0, max: 0, mean: 0, stddev: 
 export class EventLoopDelayMonitor {
   private readonly histogram: IntervalHistogram;
   private users = 0;
+  private paused = false;
   private current: EventLoopDelayStats = EMPTY;
   /** Consumers that already read {@link current}. */
   private readonly readers = new Set<object>();
@@ -44,7 +45,24 @@ export class EventLoopDelayMonitor {
 
   /** A consumer starts: the timer runs while any consumer uses it. */
   acquire(): void {
-    if (this.users++ === 0) this.histogram.enable();
+    if (this.users++ === 0 && !this.paused) this.histogram.enable();
+  }
+
+  /**
+   * Stop or restart the timer whatever the consumers (a quiet worker, see
+   * LoopMonitorPacer); while paused, windows have no samples and read as no delay.
+   */
+  pause(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (this.users === 0) return;
+    if (paused) this.histogram.disable();
+    else this.histogram.enable();
+  }
+
+  /** Whether the timer runs. */
+  get running(): boolean {
+    return this.users > 0 && !this.paused;
   }
 
   /** A consumer stops; the last one stops the timer. */

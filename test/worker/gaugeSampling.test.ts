@@ -87,3 +87,32 @@ test('process and runtime gauges sharing one event-loop monitor both see a block
     await provider.shutdown();
   }
 });
+
+test('a paused event-loop monitor stops its timer: no samples, its windows read as no delay; resumed, it samples again', async () => {
+  const monitor = new EventLoopDelayMonitor();
+  const consumer = {};
+  monitor.acquire();
+  try {
+    await sleep(150);
+    assert.ok(monitor.read(consumer).count > 0, 'running: samples');
+    monitor.pause(true);
+    assert.equal(monitor.running, false);
+    monitor.read(consumer);
+    await sleep(150);
+    blockLoop(60);
+    const paused = monitor.read(consumer);
+    assert.equal(paused.count, 0, 'paused: not one sample');
+    assert.equal(paused.max, 0, 'and no delay, even after a block');
+    // A consumer released and acquired again while paused does not restart it.
+    monitor.release(consumer);
+    monitor.acquire();
+    assert.equal(monitor.running, false);
+    monitor.pause(false);
+    assert.equal(monitor.running, true);
+    await sleep(150);
+    assert.ok(monitor.read(consumer).count > 0, 'resumed: samples again');
+  } finally {
+    monitor.release(consumer);
+  }
+  assert.equal(monitor.running, false, 'the last consumer stops it');
+});
