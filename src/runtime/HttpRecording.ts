@@ -147,14 +147,25 @@ export class HttpRecording {
     // few microseconds between the two would read as a busy loop.
     if (monitor === undefined || pacer === undefined || nowMs - this.loopPacedAtMs < MIN_PACING_WINDOW_MS) return;
     this.loopPacedAtMs = nowMs;
-    const utilization = performance.eventLoopUtilization(this.loopUtilization);
-    this.loopUtilization = performance.eventLoopUtilization();
+    const cumulative = performance.eventLoopUtilization();
+    const utilization = performance.eventLoopUtilization(cumulative, this.loopUtilization);
+    this.loopUtilization = cumulative;
     const run = pacer.observe(nowMs, {
       recorded: this.accumulator.generation,
       inFlight: this.instrumentation.activeRequests(),
       activeMs: utilization.active,
     });
-    monitor.pause(!run);
+    if (run || !monitor.running) {
+      monitor.pause(!run);
+      return;
+    }
+    monitor.pause(true);
+    // The next request resumes it before its handler runs, so that request's delays are sampled.
+    this.instrumentation.onNextRequest(() => {
+      if (this.loopMonitor !== monitor) return; // recording stopped or restarted meanwhile
+      pacer.wake(performance.now());
+      monitor.pause(false);
+    });
   }
 
   /** Never count this server's requests (the exporter's own endpoint). */

@@ -372,6 +372,8 @@ export class HttpInstrumentation {
   private inFlight = 0;
   private errors = 0;
   private readonly errorTypes = new Set<string>();
+  /** Run once at the next request's start (see {@link onNextRequest}); undefined almost always, so the check is one load. */
+  private nextRequestHook: (() => void) | undefined;
 
   /** Build a disabled instrumentation; call {@link enable} to start recording. */
   constructor(options: HttpInstrumentationOptions) {
@@ -417,6 +419,21 @@ export class HttpInstrumentation {
     for (let state = this.head; state !== undefined; state = state.next) state.done = true;
     this.head = undefined;
     this.inFlight = 0;
+  }
+
+  /**
+   * Run `hook` once, when the next request of the app starts (excluded paths
+   * too, not the exporter's own servers), before its handler: the worker's
+   * event-loop monitor, paused while quiet, resumes in time to sample it.
+   */
+  onNextRequest(hook: () => void): void {
+    this.nextRequestHook = hook;
+  }
+
+  private runNextRequestHook(): void {
+    const hook = this.nextRequestHook;
+    this.nextRequestHook = undefined;
+    hook?.();
   }
 
   /** Never count requests or errors of this server (the exporter's own /metrics server). */
@@ -495,6 +512,7 @@ export class HttpInstrumentation {
 
   private readonly onRequestStart = (message: unknown): void => {
     try {
+      if (this.nextRequestHook !== undefined && (message as HttpServerMessage).server[kServerIgnored] !== true) this.runNextRequestHook();
       this.start(message as HttpServerMessage);
     } catch (error) {
       this.reportInternalError(error);
@@ -531,6 +549,7 @@ export class HttpInstrumentation {
 
   private readonly onStream = (stream: ServerHttp2Stream & TrackedMessage, headers: IncomingHttpHeaders): void => {
     try {
+      if (this.nextRequestHook !== undefined) this.runNextRequestHook();
       this.startStream(stream, headers);
     } catch (error) {
       this.reportInternalError(error);

@@ -31,10 +31,10 @@ export interface LoopActivity {
  * `quietUtilization` of it, has no delay worth sampling: the monitor pauses,
  * and the delay gauges read 0 (no samples, no delay) until it runs again.
  *
- * It resumes at the first flush that sees a request recorded or in flight (so
- * at most one flush interval of traffic goes unsampled), a flush interval
- * busier than `burstUtilization`, or a window busier than `quietUtilization`
- * (steady background work with no request).
+ * It resumes when the next request starts (the recording calls {@link wake}
+ * from the request-start hook, so that request's own work is sampled), at a
+ * flush interval busier than `burstUtilization`, or at the end of a window
+ * busier than `quietUtilization` (steady background work with no request).
  */
 export class LoopMonitorPacer {
   private windowStartMs: number;
@@ -70,6 +70,12 @@ export class LoopMonitorPacer {
       this.startWindow(nowMs);
     }
     return this.running;
+  }
+
+  /** A request started while the monitor was paused: it runs again, and the quiet window starts over. */
+  wake(nowMs: number): void {
+    this.running = true;
+    this.startWindow(nowMs);
   }
 
   private startWindow(nowMs: number): void {

@@ -139,21 +139,22 @@ export async function startApp(
     storeDir,
     stderr: () => stderr,
     workerPids: () =>
-      withinDeadline(
-        new Promise<number[]>((ok) => {
-          const onMessage = (message: unknown): void => {
-            const m = message as { type?: string; pids?: number[] };
-            if (m.type === 'pids' && m.pids) {
-              child.off('message', onMessage);
-              ok(m.pids);
-            }
-          };
-          child.on('message', onMessage);
-          child.send('pids');
-        }),
-        REQUEST_TIMEOUT_MS,
-        'the primary to list its workers',
-      ),
+      new Promise<number[]>((ok, fail) => {
+        const onMessage = (message: unknown): void => {
+          const m = message as { type?: string; pids?: number[] };
+          if (m.type === 'pids' && m.pids) {
+            child.off('message', onMessage);
+            clearTimeout(timer);
+            ok(m.pids);
+          }
+        };
+        const timer = setTimeout(() => {
+          child.off('message', onMessage);
+          fail(new Error(`the primary did not list its workers within ${REQUEST_TIMEOUT_MS} ms`));
+        }, REQUEST_TIMEOUT_MS);
+        child.on('message', onMessage);
+        child.send('pids');
+      }),
     stop: async () => {
       await stopGroup(child);
       rmSync(storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });

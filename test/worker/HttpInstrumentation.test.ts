@@ -370,3 +370,23 @@ test('error_type of a 5xx names the class stashed for the request; distinct clas
   assert.equal(sumOf(m, CATALOGUE.failedRequests.name, { error_type: 'Failure64' }), 1);
   assert.equal(sumOf(m, CATALOGUE.failedRequests.name, { error_type: 'other' }), 70 - 64);
 });
+
+test('onNextRequest runs its hook once, before the handler of the next request of the app, not for the exporter own server', async () => {
+  const stack = createStack();
+  const calls: string[] = [];
+  const appPort = await serve(stack, (req, res) => {
+    calls.push(`handler ${req.url}`);
+    res.end('ok');
+  });
+  const ignored = http.createServer((_req, res) => res.end('metrics'));
+  stack.instrumentation.ignoreServer(ignored);
+  const ignoredPort = await listen(ignored);
+  cleanups.push(() => close(ignored));
+
+  stack.instrumentation.onNextRequest(() => calls.push('hook'));
+  await request(ignoredPort, { path: '/metrics' });
+  assert.deepEqual(calls, [], "the exporter's own server does not run it");
+  await request(appPort, { path: '/first' });
+  await request(appPort, { path: '/second' });
+  assert.deepEqual(calls, ['hook', 'handler /first', 'handler /second'], 'once, before the handler');
+});

@@ -68,3 +68,15 @@ test('a single busier flush (a gauge sample) inside a quiet window does not keep
   const { last } = run(pacer, FLUSH_MS, 30_000, () => ({ recorded: 7, inFlight: 0, activeMs: flush++ % 10 === 0 ? FLUSH_MS * 0.04 : FLUSH_MS * 0.005 }));
   assert.equal(last, false);
 });
+
+test('a request that wakes a paused monitor keeps it for a whole quiet window from then', () => {
+  const pacer = new LoopMonitorPacer(0, OPTIONS);
+  const idle = run(pacer, FLUSH_MS, 15_000, () => quiet());
+  assert.equal(idle.last, false);
+  const wokenAtMs = idle.endMs + 100;
+  pacer.wake(wokenAtMs);
+  // The request finished before the next flush, so that flush sees only its count move (or nothing, when
+  // the recording was asked between): either way the monitor runs until a quiet window has passed.
+  const after = run(pacer, idle.endMs + FLUSH_MS, 20_000, () => quiet());
+  assert.equal(after.stoppedAtMs, idle.endMs + FLUSH_MS * 21, 'paused again at the first flush a full window after the wake');
+});

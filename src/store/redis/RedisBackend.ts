@@ -253,7 +253,7 @@ export class RedisBackend implements LifeBackend {
         changedUnread.push(slot);
         continue;
       }
-      retired.push({ slot: Number(slot), version, text: at === -1 ? undefined : (texts[at] ?? undefined) });
+      retired.push({ slot: Number(slot), version, text: at === -1 ? undefined : textOrMissing(texts[at]) });
     }
     if (changedUnread.length > 0) retired.push(...(await this.readRetiredPairs(scope, changedUnread)));
     return { scope, owner: this.keys.ownerOf(scope), lives, retired };
@@ -274,9 +274,8 @@ export class RedisBackend implements LifeBackend {
     const records: RetiredRecord[] = [];
     slots.forEach((slot, i) => {
       const version = versions[i];
-      const text = texts[i];
       // Gone meanwhile (the store was emptied): left out, as a slot the store lost.
-      if (version !== null && version !== undefined && text !== null && text !== undefined) records.push({ slot: Number(slot), version, text });
+      if (version !== null && version !== undefined) records.push({ slot: Number(slot), version, text: textOrMissing(texts[i]) });
     });
     return records;
   }
@@ -399,4 +398,14 @@ function unrefConnections(client: RedisClient): void {
     return;
   }
   client.on('connect', () => unref(client as { stream?: { unref?: () => void } }));
+}
+
+/**
+ * The text of a retired record that was asked for. A version whose text is missing (evicted, or
+ * deleted by hand) is an entry that cannot be read: an empty text, which fails to decode, so the
+ * entry is reported, and the next fold or put-back may overwrite it. An absent text would mean
+ * "the version you hold" (see RetiredRecord), and a fold on that version could never succeed.
+ */
+function textOrMissing(text: string | null | undefined): string {
+  return text ?? '';
 }
