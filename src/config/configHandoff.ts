@@ -29,8 +29,8 @@ export const CONFIG_FILE_ENV = 'OTEL_CLUSTER_EXPORTER_CONFIG';
 /** Variables Node's cluster sets and removes around a fork, and the handoff itself. */
 const NOT_INPUTS = new Set([CONFIG_HANDOFF_ENV, 'NODE_UNIQUE_ID', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE']);
 
-/** The sections every configuration has: a handoff without them is not one. */
-const SECTIONS = ['prometheus', 'gunicorn', 'redis', 'cleanup', 'metrics', 'otel', 'serve', 'logging'] as const;
+/** The sections every configuration has (the schema's, which this module must not load: a test keeps the two equal); a handoff without them is not one. */
+export const CONFIG_SECTIONS = ['prometheus', 'gunicorn', 'redis', 'cleanup', 'metrics', 'otel', 'serve', 'logging'] as const;
 
 /** What the variable holds. */
 interface Handoff {
@@ -82,7 +82,7 @@ export function readConfigHandoff(env: NodeJS.ProcessEnv, cwd: string = process.
     if (handoff === null || typeof handoff !== 'object' || typeof handoff.fingerprint !== 'string') return undefined;
     const { config } = handoff;
     if (typeof config !== 'object' || config === null) return undefined;
-    if (!SECTIONS.every((section) => typeof (config as unknown as Record<string, unknown>)[section] === 'object')) return undefined;
+    if (!CONFIG_SECTIONS.every((section) => typeof (config as unknown as Record<string, unknown>)[section] === 'object')) return undefined;
     return handoff.fingerprint === configInputsFingerprint(env, cwd) ? config : undefined;
   } catch {
     return undefined;

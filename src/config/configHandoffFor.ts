@@ -8,9 +8,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { ExporterConfig } from './Config';
 import { CONFIG_FILE_ENV, CONFIG_HANDOFF_ENV, configInputsFingerprint, encodeConfigHandoff } from './configHandoff';
-import { maskSecrets } from './describeConfig';
+import { keysHoldingSecrets } from './describeConfig';
 import { loadConfig } from './loadConfig';
-import { CONFIG_KEYS, envName } from './schema';
+import { envName } from './schema';
 import { withPm2Environment } from '../runtime/pm2Environment';
 
 /** The longest handoff passed (a real configuration is 1-3 KB of JSON). */
@@ -69,17 +69,5 @@ function forkDirectory(): string {
 
 /** True when a secret key has a value that none of its environment variables gave (so it came from the file). */
 function holdsSecretFromFile(config: ExporterConfig, env: NodeJS.ProcessEnv): boolean {
-  const masked = maskSecrets(config);
-  return CONFIG_KEYS.some(
-    (key) =>
-      key.secret !== undefined &&
-      !isDeepStrictEqual(valueAt(masked, key.fields), valueAt(config, key.fields)) &&
-      !key.env.some((variable) => (env[envName(variable)] ?? '') !== ''),
-  );
-}
-
-function valueAt(tree: unknown, fields: readonly string[]): unknown {
-  let node = tree;
-  for (const field of fields) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[field] : undefined;
-  return node;
+  return keysHoldingSecrets(config).some((key) => !key.env.some((variable) => (env[envName(variable)] ?? '') !== ''));
 }

@@ -3,6 +3,7 @@
  * effective configuration as YAML with secrets masked (for `check-config` and
  * startup logs), and the markdown reference table for the README.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type * as JsYaml from 'js-yaml';
 import type { ExporterConfig } from './Config';
 import { CONFIG_FILE_ENV, CONFIG_KEYS, CONFIG_RULES, envName, type ConfigKey, type EnvVariable, type SecretKind } from './schema';
@@ -52,6 +53,15 @@ function mask(kind: SecretKind, value: unknown): unknown {
     case 'urlPassword':
       return typeof value === 'string' ? maskUrlPassword(value) : value;
   }
+}
+
+/** The secret keys of `config` that hold a secret (a value masking would hide): what must not leave the process. */
+export function keysHoldingSecrets(config: ExporterConfig): ConfigKey[] {
+  return CONFIG_KEYS.filter((key) => {
+    if (key.secret === undefined) return false;
+    const value = getIn(config, key.fields);
+    return !isDeepStrictEqual(value, mask(key.secret, value));
+  });
 }
 
 /**

@@ -378,10 +378,7 @@ export class Retirement implements SnapshotStore {
         `${scope.scope} retired slot ${record.slot}`,
         (s) => s.identity.role === 'retired' && this.owns(scope.scope, s.identity),
       );
-      // Without a text the snapshot is the one decoded before, so it keeps that decode's version: a
-      // newer version paired with older totals would let a compare-and-set overwrite the newer fold.
-      const version = record.text === undefined ? (this.decoded.get(key)?.version ?? record.version) : record.version;
-      stored.set(record.slot, { scope: scope.scope, slot: record.slot, version, snapshot });
+      stored.set(record.slot, { scope: scope.scope, slot: record.slot, version: record.version, snapshot });
     }
     const result = new Map(stored);
     for (const [key, ours] of this.seenRetired) {

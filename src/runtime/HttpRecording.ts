@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { Meter } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
@@ -37,9 +37,6 @@ const HTTP_PLACEHOLDER: ScopeMetrics = { scope: { name: SCOPE_NAME }, metrics: [
  */
 export const GAUGE_SAMPLE_INTERVAL_MS = 5_000;
 
-/** The shortest window over which the loop's utilization decides whether its monitor runs, ms (flushes are 500 ms apart by default). */
-const MIN_PACING_WINDOW_MS = 200;
-
 /**
  * The worker's recording, assembled from configuration: HTTP traffic from
  * diagnostics_channel into the accumulator, handed to the reader as a
@@ -61,8 +58,6 @@ export class HttpRecording {
   /** The event-loop monitor of both gauge families, paused while the worker is quiet. */
   private loopMonitor: EventLoopDelayMonitor | undefined;
   private loopPacer: LoopMonitorPacer | undefined;
-  private loopUtilization: EventLoopUtilization | undefined;
-  private loopPacedAtMs = -Infinity;
   /** What the last collection showed; undefined when the next one must collect. */
   private collected: { readonly generation: number; readonly active: number; readonly events: number; readonly errors: number } | undefined;
 
@@ -93,8 +88,7 @@ export class HttpRecording {
     const sampled = this.gauges.meter(SCOPE_NAME);
     // One event-loop monitor for both families: each is a timer waking the process up and a 360 KB histogram.
     const monitor = (this.loopMonitor = new EventLoopDelayMonitor());
-    this.loopPacer = new LoopMonitorPacer(performance.now());
-    this.loopUtilization = performance.eventLoopUtilization();
+    this.loopPacer = new LoopMonitorPacer(performance.now(), performance.eventLoopUtilization().active);
     const sampling = { monitor, eventMeter: meter, onEventRecorded: () => void this.events++ };
     this.processMetrics = registerProcessMetrics(sampled, sampling);
     if (this.recordRuntime) this.runtimeMetrics = registerRuntimeMetrics(sampled, sampling);
@@ -142,27 +136,16 @@ export class HttpRecording {
   private paceLoopMonitor(): void {
     const monitor = this.loopMonitor;
     const pacer = this.loopPacer;
-    const nowMs = performance.now();
-    // Once per flush: a flush may ask twice (reuse, then collect), and a utilization over the
-    // few microseconds between the two would read as a busy loop.
-    if (monitor === undefined || pacer === undefined || nowMs - this.loopPacedAtMs < MIN_PACING_WINDOW_MS) return;
-    this.loopPacedAtMs = nowMs;
-    const cumulative = performance.eventLoopUtilization();
-    const utilization = performance.eventLoopUtilization(cumulative, this.loopUtilization);
-    this.loopUtilization = cumulative;
-    const run = pacer.observe(nowMs, {
+    if (monitor === undefined || pacer === undefined) return;
+    const run = pacer.observe(performance.now(), {
       recorded: this.accumulator.generation,
       inFlight: this.instrumentation.activeRequests(),
-      activeMs: utilization.active,
+      loopActiveMs: performance.eventLoopUtilization().active,
     });
-    if (run || !monitor.running) {
-      monitor.pause(!run);
-      return;
-    }
-    monitor.pause(true);
-    // The next request resumes it before its handler runs, so that request's delays are sampled.
+    const changed = monitor.pause(!run);
+    if (!changed || run) return;
+    // Just paused: the next request resumes it before its handler runs, so that request's delays are sampled.
     this.instrumentation.onNextRequest(() => {
-      if (this.loopMonitor !== monitor) return; // recording stopped or restarted meanwhile
       pacer.wake(performance.now());
       monitor.pause(false);
     });

@@ -51,13 +51,16 @@ export class EventLoopDelayMonitor {
   /**
    * Stop or restart the timer whatever the consumers (a quiet worker, see
    * LoopMonitorPacer); while paused, windows have no samples and read as no delay.
+   * Returns whether that changed anything.
    */
-  pause(paused: boolean): void {
-    if (paused === this.paused) return;
+  pause(paused: boolean): boolean {
+    if (paused === this.paused) return false;
     this.paused = paused;
-    if (this.users === 0) return;
-    if (paused) this.histogram.disable();
-    else this.histogram.enable();
+    if (this.users > 0) {
+      if (paused) this.histogram.disable();
+      else this.histogram.enable();
+    }
+    return true;
   }
 
   /** Whether the timer runs. */

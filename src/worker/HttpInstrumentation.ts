@@ -419,6 +419,7 @@ export class HttpInstrumentation {
     for (let state = this.head; state !== undefined; state = state.next) state.done = true;
     this.head = undefined;
     this.inFlight = 0;
+    this.nextRequestHook = undefined;
   }
 
   /**

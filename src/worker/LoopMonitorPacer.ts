@@ -6,19 +6,25 @@ export interface LoopMonitorPacerOptions {
   readonly quietUtilization: number;
   /** Utilization between two observations from which the monitor resumes at once (background work with no request). */
   readonly burstUtilization: number;
+  /**
+   * Observations closer to the previous one than this are not one: a flush may
+   * ask twice (reuse, then collect), and a utilization over the microseconds
+   * between the two would read as a busy loop. Flushes are 500 ms apart by default.
+   */
+  readonly minObservationMs: number;
 }
 
 /** The defaults: two gauge windows under 2% busy, and resumed at once by a flush interval a quarter busy. */
-export const DEFAULT_LOOP_MONITOR_PACING: LoopMonitorPacerOptions = { quietWindowMs: 10_000, quietUtilization: 0.02, burstUtilization: 0.25 };
+export const DEFAULT_LOOP_MONITOR_PACING: LoopMonitorPacerOptions = { quietWindowMs: 10_000, quietUtilization: 0.02, burstUtilization: 0.25, minObservationMs: 200 };
 
-/** What a worker did since the previous observation (one flush). */
+/** What a worker looks like at one flush. */
 export interface LoopActivity {
   /** Changes whenever a request is recorded (the accumulator's generation). */
   readonly recorded: number;
   /** Requests in flight now. */
   readonly inFlight: number;
-  /** Time the event loop was busy since the previous observation, ms. */
-  readonly activeMs: number;
+  /** Time the event loop has been busy so far, ms (`performance.eventLoopUtilization().active`). */
+  readonly loopActiveMs: number;
 }
 
 /**
@@ -40,30 +46,37 @@ export class LoopMonitorPacer {
   private windowStartMs: number;
   private windowActiveMs = 0;
   private lastAtMs: number;
+  private lastLoopActiveMs: number;
   private lastRecorded: number | undefined;
   private running = true;
 
+  /** `loopActiveMs`: the loop's busy time so far, as in {@link LoopActivity}. */
   constructor(
     nowMs: number,
+    loopActiveMs: number,
     private readonly options: LoopMonitorPacerOptions = DEFAULT_LOOP_MONITOR_PACING,
   ) {
     this.windowStartMs = nowMs;
     this.lastAtMs = nowMs;
+    this.lastLoopActiveMs = loopActiveMs;
   }
 
   /** Whether the monitor should run after this observation. */
   observe(nowMs: number, activity: LoopActivity): boolean {
     const sinceLastMs = nowMs - this.lastAtMs;
+    if (sinceLastMs < this.options.minObservationMs) return this.running;
+    const activeMs = activity.loopActiveMs - this.lastLoopActiveMs;
     const requests = activity.inFlight > 0 || (this.lastRecorded !== undefined && activity.recorded !== this.lastRecorded);
-    const burst = sinceLastMs > 0 && activity.activeMs / sinceLastMs >= this.options.burstUtilization;
+    const burst = activeMs / sinceLastMs >= this.options.burstUtilization;
     this.lastAtMs = nowMs;
+    this.lastLoopActiveMs = activity.loopActiveMs;
     this.lastRecorded = activity.recorded;
     if (requests || burst) {
       this.startWindow(nowMs);
       this.running = true;
       return true;
     }
-    this.windowActiveMs += activity.activeMs;
+    this.windowActiveMs += activeMs;
     const windowMs = nowMs - this.windowStartMs;
     if (windowMs >= this.options.quietWindowMs) {
       this.running = this.windowActiveMs / windowMs >= this.options.quietUtilization;

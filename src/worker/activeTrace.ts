@@ -20,9 +20,3 @@ export function sampledTrace(spanContext: SpanContext): SpanContext | undefined 
   if ((spanContext.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(spanContext)) return undefined;
   return spanContext;
 }
-
-/** The sampled span active in the current context, if any (see {@link activeSpanContext} and {@link sampledTrace}). */
-export function activeTrace(): SpanContext | undefined {
-  const spanContext = activeSpanContext();
-  return spanContext === undefined ? undefined : sampledTrace(spanContext);
-}

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/loadConfig';
-import { CONFIG_FILE_ENV, CONFIG_HANDOFF_ENV, readConfigHandoff } from '../../src/config/configHandoff';
+import { CONFIG_FILE_ENV, CONFIG_HANDOFF_ENV, CONFIG_SECTIONS, readConfigHandoff } from '../../src/config/configHandoff';
+import { CONFIG_KEYS } from '../../src/config/schema';
 import { configHandoffFor, MAX_HANDOFF_BYTES } from '../../src/config/configHandoffFor';
 
 const HERE = process.cwd();
@@ -67,4 +68,8 @@ test('the file is read from the worker directory, an edit after the fork is noti
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
+});
+
+test("the handoff's shape check lists exactly the schema's sections", () => {
+  assert.deepEqual([...CONFIG_SECTIONS].sort(), [...new Set(CONFIG_KEYS.map((key) => key.fields[0]))].sort());
 });

@@ -45,7 +45,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** `pending`, or a rejection naming `what` once `ms` have passed without it settling. */
-export function withinDeadline<T>(pending: Promise<T>, ms: number, what: string): Promise<T> {
+function withinDeadline<T>(pending: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_ok, fail) => {
     timer = setTimeout(() => fail(new Error(`${what}: no answer within ${Math.round(ms)} ms`)), Math.max(0, ms));
