@@ -35,6 +35,8 @@ export class EventLoopDelayMonitor {
   private readonly histogram: IntervalHistogram;
   private users = 0;
   private paused = false;
+  /** The longest sample the resume probes took in this window (see {@link pause}), ns; 0 for none. */
+  private probeNs = 0;
   private current: EventLoopDelayStats = EMPTY;
   /** Consumers that already read {@link current}. */
   private readonly readers = new Set<object>();
@@ -58,9 +60,25 @@ export class EventLoopDelayMonitor {
     this.paused = paused;
     if (this.users > 0) {
       if (paused) this.histogram.disable();
-      else this.histogram.enable();
+      else this.resume();
     }
     return true;
+  }
+
+  /**
+   * Restart the timer. Its first interval after a restart is not a sample, so
+   * the work that woke the monitor (the request whose start resumed it, a
+   * handler that blocks right away) would go unseen: a probe measures how long
+   * the loop takes to come back, as one sample of the window (its timer period
+   * plus that delay, as the timer's own samples are).
+   */
+  private resume(): void {
+    this.histogram.enable();
+    const from = process.hrtime.bigint();
+    setImmediate(() => {
+      const sampleNs = this.resolutionMs * 1e6 + Number(process.hrtime.bigint() - from);
+      if (sampleNs > this.probeNs) this.probeNs = sampleNs;
+    }).unref();
   }
 
   /** Whether the timer runs. */
@@ -87,9 +105,27 @@ export class EventLoopDelayMonitor {
   private close(): EventLoopDelayStats {
     const h = this.histogram;
     // An empty histogram reports a huge min and NaN for the rest: no samples is no delay.
-    const stats: EventLoopDelayStats =
+    const sampled: EventLoopDelayStats =
       h.count === 0 ? EMPTY : { count: h.count, min: h.min, max: h.max, mean: h.mean, stddev: h.stddev, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99) };
     h.reset();
-    return stats;
+    const probe = this.probeNs;
+    this.probeNs = 0;
+    return probe === 0 ? sampled : withSample(sampled, probe);
   }
+}
+
+/**
+ * `stats` with one more sample: count, min, max and mean exactly; the spread
+ * and percentiles as the histogram had them, unless it had no samples (then
+ * the one sample is all of them).
+ */
+function withSample(stats: EventLoopDelayStats, sampleNs: number): EventLoopDelayStats {
+  if (stats.count === 0) return { count: 1, min: sampleNs, max: sampleNs, mean: sampleNs, stddev: 0, p50: sampleNs, p90: sampleNs, p99: sampleNs };
+  return {
+    ...stats,
+    count: stats.count + 1,
+    min: Math.min(stats.min, sampleNs),
+    max: Math.max(stats.max, sampleNs),
+    mean: (stats.mean * stats.count + sampleNs) / (stats.count + 1),
+  };
 }

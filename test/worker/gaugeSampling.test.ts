@@ -116,3 +116,25 @@ test('a paused event-loop monitor stops its timer: no samples, its windows read 
   }
   assert.equal(monitor.running, false, 'the last consumer stops it');
 });
+
+test('the work that resumes a paused monitor is sampled: a block right after the resume reads as the window maximum', async () => {
+  const monitor = new EventLoopDelayMonitor();
+  const consumer = {};
+  monitor.acquire();
+  try {
+    monitor.pause(true);
+    await sleep(100);
+    monitor.read(consumer);
+    // As a request whose start resumed it: the handler blocks at once, before the timer ticks.
+    monitor.pause(false);
+    blockLoop(150);
+    await sleep(60);
+    const window = monitor.read(consumer);
+    assert.ok(window.max >= 150e6, `max ${window.max / 1e6} ms`);
+    assert.ok(window.count >= 1);
+    await sleep(60);
+    assert.ok(monitor.read(consumer).max < 150e6, 'one window only');
+  } finally {
+    monitor.release(consumer);
+  }
+});
