@@ -1,10 +1,11 @@
 import type { Counter, Meter } from '@opentelemetry/api';
 import { CATALOGUE, LABEL } from '../catalogue/MetricCatalogue';
+import type { SnapshotMetric } from '../snapshot/Snapshot';
 import type { SlotExit, WorkerState } from './ClusterSupervisor';
-import { WORKER_STATES } from './ClusterSupervisor';
+import { workerTableMetrics } from './workerTableMetrics';
 import type { SupervisorReason } from '../supervisor/restartReasons';
 
-/** What the primary's observable gauges read. */
+/** What the primary's worker-table series are read from. */
 export interface WorkerTable {
   /** Live workers' states by slot; a single process reports itself as slot 0, running. */
   workerStates(): ReadonlyMap<number, WorkerState>;
@@ -15,36 +16,34 @@ export interface WorkerTable {
 /**
  * The metrics only the primary can know: worker exits and restarts, live
  * workers and their states. Exits are rare, so they go through ordinary
- * OpenTelemetry instruments.
+ * OpenTelemetry instruments; the worker table is read at every snapshot.
  */
 export class PrimaryMetrics {
   private readonly workerRestarts: Counter;
   private readonly workerRestartCount: Counter;
   private readonly masterRestarts: Counter;
   private readonly masterRestartCount: Counter;
+  /** The start time of the worker-table series. */
+  private readonly sinceMs = Date.now();
 
-  constructor(meter: Meter, table: WorkerTable) {
+  constructor(
+    meter: Meter,
+    private readonly table: WorkerTable,
+  ) {
     this.workerRestarts = counter(meter, CATALOGUE.workerRestarts);
     this.workerRestartCount = counter(meter, CATALOGUE.workerRestartCount);
     this.masterRestarts = counter(meter, CATALOGUE.masterRestarts);
     this.masterRestartCount = counter(meter, CATALOGUE.masterRestartCount);
+  }
 
-    meter
-      .createObservableGauge(CATALOGUE.workers.name, { description: CATALOGUE.workers.help, unit: CATALOGUE.workers.unit })
-      .addCallback((result) => result.observe(table.workerStates().size));
-    const { desiredWorkers } = table;
-    if (desiredWorkers) {
-      meter
-        .createObservableGauge(CATALOGUE.workersDesired.name, { description: CATALOGUE.workersDesired.help, unit: CATALOGUE.workersDesired.unit })
-        .addCallback((result) => result.observe(desiredWorkers.call(table)));
-    }
-    meter.createObservableGauge(CATALOGUE.state.name, { description: CATALOGUE.state.help, unit: CATALOGUE.state.unit }).addCallback((result) => {
-      for (const [slot, current] of table.workerStates()) {
-        for (const state of WORKER_STATES) {
-          result.observe(state === current ? 1 : 0, { [LABEL.workerId]: String(slot), [LABEL.state]: state });
-        }
-      }
-    });
+  /**
+   * The worker table now, as snapshot metrics (see {@link workerTableMetrics}
+   * for why these are not observable gauges); the reader adds them to every
+   * snapshot of the primary.
+   */
+  tableMetrics(): SnapshotMetric[] {
+    const states = this.table.workerStates();
+    return workerTableMetrics({ workers: states.size, states, desired: this.table.desiredWorkers?.() }, this.sinceMs);
   }
 
   /** Record one worker exit on all four upstream restart counters. */

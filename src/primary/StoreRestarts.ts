@@ -21,8 +21,8 @@
  */
 import { CATALOGUE, LABEL } from '../catalogue/MetricCatalogue';
 import type { LifeEnd, Snapshot, SnapshotMetric, StoredSnapshot } from '../snapshot/Snapshot';
-import { WORKER_STATES } from './ClusterSupervisor';
 import { deriveRestarts, type SlotLife } from './deriveRestarts';
+import { workerTableMetrics } from './workerTableMetrics';
 
 /** Restarts remembered as counted (by the life that replaced another); older ones are forgotten first. */
 const MAX_COUNTED = 16_384;
@@ -80,11 +80,8 @@ export class StoreRestarts {
       const [slot, reason] = key.split('|') as [string, string];
       return { attributes: { [LABEL.workerId]: slot, [LABEL.reason]: reason }, startTimeMs, value: count };
     });
-    const statePoints = [...states].flatMap(([slot, current]) =>
-      WORKER_STATES.map((state) => ({ attributes: { [LABEL.workerId]: String(slot), [LABEL.state]: state }, startTimeMs: nowMs, value: state === current ? 1 : 0 })),
-    );
-    const metrics: SnapshotMetric[] = [metric(CATALOGUE.workers, 'gauge', [{ attributes: {}, startTimeMs: nowMs, value: workers }]), metric(CATALOGUE.state, 'gauge', statePoints)];
-    if (restartPoints.length > 0) metrics.push(metric(CATALOGUE.workerRestarts, 'counter', restartPoints));
+    const metrics: SnapshotMetric[] = workerTableMetrics({ workers, states }, nowMs);
+    if (restartPoints.length > 0) metrics.push(counter(CATALOGUE.workerRestarts, restartPoints));
     return {
       // Not a stored life: a view-only snapshot, as the snapshot-age gauge is.
       identity: { service: group.service, instance: group.instance, slot: -1, pid: process.pid, startTimeMs: 1, role: 'primary' },
@@ -94,8 +91,8 @@ export class StoreRestarts {
   }
 }
 
-function metric(definition: { name: string; help: string; unit: string }, kind: 'gauge' | 'counter', points: SnapshotMetric['points']): SnapshotMetric {
-  return { name: definition.name, description: definition.help, unit: definition.unit, kind, valueType: 'int', points };
+function counter(definition: { name: string; help: string; unit: string }, points: SnapshotMetric['points']): SnapshotMetric {
+  return { name: definition.name, description: definition.help, unit: definition.unit, kind: 'counter', valueType: 'int', points };
 }
 
 /** Worker lives per instance and slot: listed lives and the folded lives their slot's retired totals record. */

@@ -53,6 +53,8 @@ export class SnapshotReader extends MetricReader {
   private lastSnapshot: Snapshot | undefined;
   /** The metrics of the last collection, converted; reused while `unchanged` says nothing moved. */
   private lastCollected: readonly SnapshotMetric[] | undefined;
+  /** Sources of metrics built fresh for every snapshot, outside the SDK (see {@link addFreshMetrics}). */
+  private readonly freshSources: (() => readonly SnapshotMetric[])[] = [];
 
   constructor(options: SnapshotReaderOptions) {
     super({ metricProducers: options.metricProducers ?? [] });
@@ -111,6 +113,16 @@ export class SnapshotReader extends MetricReader {
     }
   }
 
+  /**
+   * Add metrics that `source` builds anew for every snapshot, beside the
+   * collection's: series that must disappear when what they describe does
+   * (a retired worker's state), which the SDK's cumulative storage of an
+   * observable gauge would keep at their last value.
+   */
+  addFreshMetrics(source: () => readonly SnapshotMetric[]): void {
+    this.freshSources.push(source);
+  }
+
   /** Collect without persisting: the snapshot this process would write now. */
   async takeSnapshot(): Promise<Snapshot> {
     let collected = this.lastCollected;
@@ -125,6 +137,7 @@ export class SnapshotReader extends MetricReader {
     }
     const identity = this.options.identity();
     const metrics = identity.role === 'primary' ? collected.filter((metric) => !WORKER_ONLY_METRICS.has(metric.name)) : [...collected];
+    for (const source of this.freshSources) metrics.push(...source());
     metrics.push(...selfMetricsSnapshot(this.options.selfMetrics, identity.startTimeMs));
     return { identity, writtenAtMs: Date.now(), metrics };
   }

@@ -155,6 +155,7 @@ export class Runtime {
       workerStates: () => (supervisor.hasForked() ? supervisor.workerStates() : SINGLE_PROCESS_STATES),
       ...(options.desiredWorkers ? { desiredWorkers: options.desiredWorkers } : {}),
     });
+    instrumented.reader.addFreshMetrics(() => primaryMetrics.tableMetrics());
     supervisor.install();
     // The exposition runs on a thread of its own: nothing it does can delay the
     // app's requests or the connections the primary hands to its workers.

@@ -34,6 +34,23 @@ function bothRunning(m: Awaited<ReturnType<typeof scrape>>): boolean {
   return m.sum(CATALOGUE.state.name, { state: 'running' }) === 2;
 }
 
+/** `reason=value` of every restart counter series, for a failure message. */
+function restartsByReason(m: Awaited<ReturnType<typeof scrape>>): string {
+  return m
+    .find(WORKER_RESTARTS)
+    .map((s) => `${s.labels['worker_id']}/${s.labels['reason']}=${s.value}`)
+    .join(' ');
+}
+
+/** `worker_id/state` of every worker state series at 1, for a failure message. */
+function statesOf(m: Awaited<ReturnType<typeof scrape>>): string {
+  return m
+    .find(CATALOGUE.state.name)
+    .filter((s) => s.value === 1)
+    .map((s) => `${s.labels['worker_id']}/${s.labels['state']}`)
+    .join(' ');
+}
+
 /** The pid in an "ok <pid>" style answer. */
 function pidOf(body: string): number {
   const pid = Number(body.split(' ')[1]);
@@ -161,7 +178,10 @@ describe('run: one supervised app through every option and signal', () => {
       const m = await metrics();
       return m.sum(WORKERS) === 2 && m.sum(DESIRED) === 2 && m.sum(WORKER_RESTARTS, { reason: 'ttou', worker_id: '2' }) === 1 ? true : undefined;
     });
-    assert.equal((await metrics()).sum(MASTER_RESTARTS, { reason: 'ttin' }), 1);
+    const afterTtou = await metrics();
+    assert.equal(afterTtou.sum(MASTER_RESTARTS, { reason: 'ttin' }), 1);
+    // The SDK would keep an observable gauge's series at its last value: a retired slot must have none.
+    assert.equal(afterTtou.find(CATALOGUE.state.name, { worker_id: '2' }).length, 0, 'the retired worker 2 has no state series');
     await countsExact('after TTIN/TTOU');
   });
 
@@ -180,9 +200,13 @@ describe('run: one supervised app through every option and signal', () => {
   test('a crashing worker is counted as crash and replaced at once', async () => {
     const pid = pidOf((await get('/crash')).body);
     await waitGone(pid);
+    let seen = 'nothing scraped';
     await waitFor('the crash to be counted', async () => {
       const m = await metrics();
+      seen = `restarts ${restartsByReason(m)}; states ${statesOf(m)}`;
       return m.sum(WORKER_RESTARTS, { reason: 'crash' }) === 1 && bothRunning(m) ? true : undefined;
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}; last seen ${seen}\n${master?.stderr() ?? ''}`);
     });
     await countsExact('after the crash');
   });
