@@ -11,9 +11,11 @@
  *      Then the same worker flushing with nothing new: a lease renewal.
  *   2. The exporter's merged read: 4 instances x 16 workers (plus one retired
  *      slot per instance): readAll() (scope all) and readAll() +
- *      mergeSnapshots(), medians, and the bare transfer for reference, when
- *      every snapshot changed between reads, when none did (the reader's
- *      decode cache) and for a new reader's first read. Goal: at most 250 ms.
+ *      a merge, medians, and the bare transfer for reference, when every
+ *      snapshot changed between reads, when none did (the reader's decode
+ *      cache) and for a new reader's first read. The merger is kept across
+ *      reads, as a merged view keeps it (a new reader gets a new one). Goal:
+ *      at most 250 ms.
  *      Workloads per worker: 2,000 OpenTelemetry points (1,000 counters +
  *      1,000 17-bucket histograms), 2,000 Prometheus series (100 label sets x
  *      20 exposition lines) and 9,500 Prometheus series (475 label sets).
@@ -33,7 +35,7 @@ const { RedisBackend } = require(path.join(dist, 'store/redis/RedisBackend'));
 /** The store the runtime opens for Redis. */
 const openRedisStore = (cfg, self, options) => new Retirement(RedisBackend.fromConfig(cfg, self, options), { self });
 const { encodeSnapshot } = require(path.join(dist, 'snapshot/SnapshotCodec'));
-const { mergeSnapshots } = require(path.join(dist, 'merge/SnapshotMerger'));
+const { SnapshotMerger } = require(path.join(dist, 'merge/SnapshotMerger'));
 const { CATALOGUE, DEFAULT_DURATION_BUCKETS, LABEL } = require(path.join(dist, 'catalogue/MetricCatalogue'));
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 
@@ -285,6 +287,8 @@ async function mergedRead(admin, port, label, sets) {
     for (let w = 0; w < WORKERS; w++) await store.write(snapshot(identity(`host-${h}`, w), 5, sets));
   }
   const exporter = openRedisStore(config(port, prefix), { service: 'bench', instance: 'host-0' }, { scope: 'all' });
+  // A merged view keeps one merger across its reads (src/exposition/MergedView.ts); a new reader starts with a new one.
+  const exporterMerger = new SnapshotMerger();
   const resource = resourceFromAttributes({ 'service.name': 'bench' });
   const rawTimes = [];
   for (let i = 0; i < READS + 2; i++) {
@@ -318,7 +322,7 @@ async function mergedRead(admin, port, label, sets) {
       const t0 = performance.now();
       const stored = await reader.readAll();
       const t1 = performance.now();
-      mergeSnapshots(stored, { resource, labelInstance: true, nowMs: Date.now() });
+      (cold ? new SnapshotMerger() : exporterMerger).merge(stored, { resource, labelInstance: true, nowMs: Date.now() });
       const t2 = performance.now();
       const s1 = await serverStats(admin);
       if (cold) await reader.close();
@@ -330,7 +334,7 @@ async function mergedRead(admin, port, label, sets) {
     }
     console.log(`   ${mode}: ${snapshots} snapshots, ${kb(bytesOut)} from Redis`);
     console.log(
-      `     readAll (scope all) median ${ms(median(readTimes))}, p95 ${ms(p95(readTimes))}; readAll + mergeSnapshots median ${ms(median(mergeTimes))}, p95 ${ms(p95(mergeTimes))}  (goal <= 250 ms: ${median(mergeTimes) <= 250 ? 'met' : 'NOT met'})`,
+      `     readAll (scope all) median ${ms(median(readTimes))}, p95 ${ms(p95(readTimes))}; readAll + merge median ${ms(median(mergeTimes))}, p95 ${ms(p95(mergeTimes))}  (goal <= 250 ms: ${median(mergeTimes) <= 250 ? 'met' : 'NOT met'})`,
     );
   }
 
