@@ -7,7 +7,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
  * instrument the provider holds is the GC histogram, which reports its own
  * recordings: an idle flush can then skip the SDK's collection (see
  * SnapshotReader's `unchanged`). Any other meter (the app's through the
- * global API, the primary's observable gauges) makes every flush collect, so
+ * global API, the primary's restart counters) makes every flush collect, so
  * observable callbacks keep running at the flush interval.
  */
 export class WatchedMeterProvider extends MeterProvider {
