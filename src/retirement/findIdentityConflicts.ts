@@ -1,3 +1,4 @@
+import { compareKeys } from '../merge/LabelOrder';
 import { processKey } from '../snapshot/Snapshot';
 import type { Snapshot, SnapshotIdentity, StoredSnapshot } from '../snapshot/Snapshot';
 
@@ -43,7 +44,9 @@ export function findIdentityConflicts(stored: readonly StoredSnapshot[], overlap
   const conflicts: IdentityConflict[] = [];
   for (const group of bySlot.values()) {
     if (group.length < 2) continue;
-    group.sort((a, b) => a.identity.startTimeMs - b.identity.startTimeMs);
+    // Ties broken by process key: two claimants started in the same millisecond (two apps launched
+    // together) must come out in the same order at every read, or one pair is reported twice.
+    group.sort((a, b) => a.identity.startTimeMs - b.identity.startTimeMs || compareKeys(processKey(a.identity), processKey(b.identity)));
     for (let i = 0; i < group.length; i++) {
       for (let j = i + 1; j < group.length; j++) {
         const older = group[i] as Snapshot;

@@ -49,3 +49,14 @@ test('two primaries of one instance conflict too', () => {
   ]);
   assert.equal(conflicts.length, 1);
 });
+
+test('two claimants started in the same millisecond are one pair, whatever order the store lists them in', () => {
+  const a = stored({ pid: 100, startTimeMs: T0 }, T0 + 30_000);
+  const b = stored({ pid: 7, startTimeMs: T0 }, T0 + 30_000);
+  const one = findIdentityConflicts([a, b]);
+  const other = findIdentityConflicts([b, a]);
+  assert.equal(one.length, 1);
+  assert.equal(other.length, 1);
+  // The reader reports a pair once by this key: a second key for the same two processes counted them twice.
+  assert.equal(one[0]?.pairKey, other[0]?.pairKey);
+});
