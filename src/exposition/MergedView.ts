@@ -9,6 +9,7 @@ import type { MergeOptions } from '../merge/SnapshotMerger';
 import { warnMergeConflict } from '../merge/warnMergeConflict';
 import type { Snapshot, StoredSnapshot } from '../snapshot/Snapshot';
 import { processKey } from '../snapshot/Snapshot';
+import { catalogueMetric } from '../snapshot/catalogueMetric';
 import type { SnapshotStore } from '../store/SnapshotStore';
 import type { SelfMetrics } from '../self/SelfMetrics';
 import { recovered, warnOnce } from '../self/Logger';
@@ -147,16 +148,7 @@ function withSnapshotAge(stored: StoredSnapshot[], nowMs: number): StoredSnapsho
   const ageSnapshot: Snapshot = {
     identity: { ...first.identity, role: 'primary', slot: -1, pid: process.pid, startTimeMs: 0 },
     writtenAtMs: nowMs,
-    metrics: [
-      {
-        name: definition.name,
-        description: definition.help,
-        unit: definition.unit,
-        kind: 'gauge',
-        valueType: 'double',
-        points: [{ attributes: {}, startTimeMs: nowMs, value: Math.max(0, nowMs - oldest) / 1000 }],
-      },
-    ],
+    metrics: [catalogueMetric(definition, 'gauge', 'double', [{ attributes: {}, startTimeMs: nowMs, value: Math.max(0, nowMs - oldest) / 1000 }])],
   };
   return [...stored, { snapshot: ageSnapshot, live: true }];
 }

@@ -21,6 +21,7 @@
  */
 import { CATALOGUE, LABEL } from '../catalogue/MetricCatalogue';
 import type { LifeEnd, Snapshot, SnapshotMetric, StoredSnapshot } from '../snapshot/Snapshot';
+import { catalogueMetric } from '../snapshot/catalogueMetric';
 import { deriveRestarts, type SlotLife } from './deriveRestarts';
 import { workerTableMetrics } from './workerTableMetrics';
 
@@ -81,7 +82,7 @@ export class StoreRestarts {
       return { attributes: { [LABEL.workerId]: slot, [LABEL.reason]: reason }, startTimeMs, value: count };
     });
     const metrics: SnapshotMetric[] = workerTableMetrics({ workers, states }, nowMs);
-    if (restartPoints.length > 0) metrics.push(counter(CATALOGUE.workerRestarts, restartPoints));
+    if (restartPoints.length > 0) metrics.push(catalogueMetric(CATALOGUE.workerRestarts, 'counter', 'int', restartPoints));
     return {
       // Not a stored life: a view-only snapshot, as the snapshot-age gauge is.
       identity: { service: group.service, instance: group.instance, slot: -1, pid: process.pid, startTimeMs: 1, role: 'primary' },
@@ -89,10 +90,6 @@ export class StoreRestarts {
       metrics,
     };
   }
-}
-
-function counter(definition: { name: string; help: string; unit: string }, points: SnapshotMetric['points']): SnapshotMetric {
-  return { name: definition.name, description: definition.help, unit: definition.unit, kind: 'counter', valueType: 'int', points };
 }
 
 /** Worker lives per instance and slot: listed lives and the folded lives their slot's retired totals record. */

@@ -1,6 +1,6 @@
 import { CATALOGUE, LABEL } from '../catalogue/MetricCatalogue';
-import type { MetricDefinition } from '../catalogue/MetricCatalogue';
 import type { SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import { catalogueMetric } from '../snapshot/catalogueMetric';
 import { WORKER_STATES } from './ClusterSupervisor';
 import type { WorkerState } from './ClusterSupervisor';
 
@@ -28,18 +28,14 @@ export interface WorkerTableReading {
  * exit). Built here at every snapshot, a slot that is gone has no series.
  */
 export function workerTableMetrics(reading: WorkerTableReading, startTimeMs: number): SnapshotMetric[] {
-  const metrics = [gauge(CATALOGUE.workers, [{ attributes: {}, startTimeMs, value: reading.workers }])];
-  if (reading.desired !== undefined) metrics.push(gauge(CATALOGUE.workersDesired, [{ attributes: {}, startTimeMs, value: reading.desired }]));
+  const metrics = [catalogueMetric(CATALOGUE.workers, 'gauge', 'int', [{ attributes: {}, startTimeMs, value: reading.workers }])];
+  if (reading.desired !== undefined) metrics.push(catalogueMetric(CATALOGUE.workersDesired, 'gauge', 'int', [{ attributes: {}, startTimeMs, value: reading.desired }]));
   const statePoints: SnapshotPoint[] = [];
   for (const [slot, current] of reading.states) {
     for (const state of WORKER_STATES) {
       statePoints.push({ attributes: { [LABEL.workerId]: String(slot), [LABEL.state]: state }, startTimeMs, value: state === current ? 1 : 0 });
     }
   }
-  metrics.push(gauge(CATALOGUE.state, statePoints));
+  metrics.push(catalogueMetric(CATALOGUE.state, 'gauge', 'int', statePoints));
   return metrics;
-}
-
-function gauge(definition: MetricDefinition, points: SnapshotPoint[]): SnapshotMetric {
-  return { name: definition.name, description: definition.help, unit: definition.unit, kind: 'gauge', valueType: 'int', points };
 }

@@ -1,5 +1,6 @@
 import { ALL_METRICS } from '../catalogue/MetricCatalogue';
 import type { SnapshotMetric } from '../snapshot/Snapshot';
+import { catalogueMetric } from '../snapshot/catalogueMetric';
 import type { SelfMetrics } from './SelfMetrics';
 
 /**
@@ -20,14 +21,7 @@ export function selfMetricsSnapshot(selfMetrics: SelfMetrics, startTimeMs: numbe
   for (const definition of ALL_METRICS) {
     const entry = byName.get(definition.name);
     if (!entry) continue;
-    metrics.push({
-      name: definition.name,
-      description: definition.help,
-      unit: definition.unit,
-      kind: entry.kind,
-      valueType: entry.kind === 'counter' ? 'int' : 'double',
-      points: entry.points,
-    });
+    metrics.push(catalogueMetric(definition, entry.kind, entry.kind === 'counter' ? 'int' : 'double', entry.points));
   }
   return metrics;
 }

@@ -513,7 +513,6 @@ export class HttpInstrumentation {
 
   private readonly onRequestStart = (message: unknown): void => {
     try {
-      if (this.nextRequestHook !== undefined && (message as HttpServerMessage).server[kServerIgnored] !== true) this.runNextRequestHook();
       this.start(message as HttpServerMessage);
     } catch (error) {
       this.reportInternalError(error);
@@ -550,7 +549,6 @@ export class HttpInstrumentation {
 
   private readonly onStream = (stream: ServerHttp2Stream & TrackedMessage, headers: IncomingHttpHeaders): void => {
     try {
-      if (this.nextRequestHook !== undefined) this.runNextRequestHook();
       this.startStream(stream, headers);
     } catch (error) {
       this.reportInternalError(error);
@@ -560,6 +558,8 @@ export class HttpInstrumentation {
   private start(message: HttpServerMessage): void {
     const { request, response, socket, server } = message;
     if (server[kServerIgnored] === true) return;
+    // Before the exclusion: an excluded request (a health check) is work of the app's loop too.
+    if (this.nextRequestHook !== undefined) this.runNextRequestHook();
     if (this.exclusion !== undefined && this.exclusion.matches(request.url ?? '/')) return;
     if (server[kServerObserved] !== true && isHttpServer(server)) observeClientErrors(server);
     const current = socket[kSocketCurrent];
@@ -583,6 +583,7 @@ export class HttpInstrumentation {
   /** One HTTP/2 stream, from either API: the stream is both the request and the response. */
   private startStream(stream: ServerHttp2Stream & TrackedMessage, headers: IncomingHttpHeaders): void {
     if (stream[kState] !== undefined) return;
+    if (this.nextRequestHook !== undefined) this.runNextRequestHook();
     const url = headers[':path'] ?? '/';
     if (this.exclusion !== undefined && this.exclusion.matches(url)) return;
     const bodyLength = http2BodyLengthOf(headers);

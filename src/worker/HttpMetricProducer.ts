@@ -34,6 +34,7 @@ import { CELL_BUCKETS, CELL_COUNT, CELL_MAX, CELL_MIN, CELL_SUM, type ErrorSerie
 import type { HistogramWithExemplars } from '../snapshot/histogramExemplars';
 import { hrTimeToMs } from '../snapshot/fromResourceMetrics';
 import type { HistogramValue, SeriesAttributes, SnapshotExemplar, SnapshotMetric, SnapshotPoint } from '../snapshot/Snapshot';
+import { catalogueMetric } from '../snapshot/catalogueMetric';
 
 /** What the producer reads: satisfied by HttpInstrumentation. */
 export interface HttpMetricSource {
@@ -108,7 +109,7 @@ function errorAttributes(series: ErrorSeries): SeriesAttributes {
 
 /** A snapshot counter of `definition` (what the conversion of the OpenTelemetry sum makes of it). */
 function counterSnapshot(definition: MetricDefinition, points: SnapshotPoint[]): SnapshotMetric {
-  return { name: definition.name, description: definition.help, unit: definition.unit, valueType: 'int', kind: 'counter', points };
+  return catalogueMetric(definition, 'counter', 'int', points);
 }
 
 /** The snapshot value of a histogram's cells, as the conversion of its OpenTelemetry point reads. */
@@ -242,15 +243,7 @@ export class HttpMetricProducer implements MetricProducer {
     const value = this.source.activeRequests();
     const last = this.activeSnapshot;
     if (last !== undefined && last.points[0]?.value === value) return last;
-    const definition = CATALOGUE.activeRequests;
-    const gauge: SnapshotMetric = {
-      name: definition.name,
-      description: definition.help,
-      unit: definition.unit,
-      valueType: 'int',
-      kind: 'gauge',
-      points: [{ attributes: {}, startTimeMs: hrTimeToMs(this.startTime), value }],
-    };
+    const gauge = catalogueMetric(CATALOGUE.activeRequests, 'gauge', 'int', [{ attributes: {}, startTimeMs: hrTimeToMs(this.startTime), value }]);
     this.activeSnapshot = gauge;
     return gauge;
   }
