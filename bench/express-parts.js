@@ -1,0 +1,211 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Where an Express request's extra CPU under the preload goes: the Express
+ * app of bench/http-hot-path.js in several long-lived servers at once, each
+ * loaded in turn for a few seconds, cycle after cycle, in ONE run.
+ *
+ *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--only a,b]
+ *
+ * bench/http-hot-path.js starts a new server for every measurement. On a
+ * shared 2-core machine one Express server process differs from the next by
+ * several per cent (its JIT's choices), as much as the gap this bench looks
+ * into. Here every variant keeps its server for the whole run and is
+ * measured `--cycles` times between the others, so drift hits all alike and
+ * each figure is a mean over many windows of one process. Where `taskset`
+ * exists, the servers (and their V8 threads) share CPU 0 and this process,
+ * the load generator, keeps to the other CPUs.
+ *
+ * Variants (each ratio is to the first one of its pair):
+ *   plain            the Express app, nothing else
+ *   modules          the Express app with every module of the package loaded, nothing started
+ *   register         the Express app under --require dist/register.js (a single process: recording,
+ *                    route hooks, and the exposition thread serving the merged view)
+ *   worker-plain     a cluster of one worker running the Express app (the worker's CPU is measured)
+ *   worker-register  the same cluster under the preload: what a cluster worker pays per request
+ *
+ * Prints per variant the mean and median server CPU time per request (user +
+ * system, of the one process that serves) and the ratio baseline/variant.
+ * Exits 0.
+ */
+const { spawn, spawnSync } = require('node:child_process');
+const cluster = require('node:cluster');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { arg, median } = require('./support');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const ROUTE = '/api/users/42';
+
+/** Each variant: how its server starts, and which variant it is compared with. */
+const VARIANTS = {
+  plain: { preload: [], clustered: false, baseline: 'plain' },
+  modules: { preload: [path.join(__dirname, 'apps', 'load-modules.js')], clustered: false, baseline: 'plain' },
+  register: { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain' },
+  'worker-plain': { preload: [], clustered: true, baseline: 'worker-plain' },
+  'worker-register': { preload: [path.join(DIST, 'register.js')], clustered: true, baseline: 'worker-plain' },
+};
+
+if (process.argv.includes('--server')) runServer(process.argv.includes('--clustered'));
+else
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+
+// ---------------------------------------------------------------- server side
+function expressApp() {
+  const express = require('express');
+  const app = express();
+  const api = express.Router();
+  api.get('/users/:id', (req, res) => res.send(`user ${req.params.id}`));
+  app.use('/api', api);
+  return app;
+}
+
+/** Answer the driver's CPU questions with this process's resource usage. */
+function answerCpuQuestions(send) {
+  let startUsage;
+  return (message) => {
+    if (message === 'cpu-start') {
+      startUsage = process.resourceUsage();
+      send({ cpuStarted: true });
+    } else if (message === 'cpu-stop') {
+      const usage = process.resourceUsage();
+      send({ cpuMicros: usage.userCPUTime - startUsage.userCPUTime + usage.systemCPUTime - startUsage.systemCPUTime });
+    }
+  };
+}
+
+function runServer(clustered) {
+  if (clustered && cluster.isPrimary) {
+    // The primary only relays: the worker serves, and its CPU is what is measured.
+    const worker = cluster.fork();
+    worker.on('message', (message) => process.send(message));
+    process.on('message', (message) => worker.send(message));
+    process.on('disconnect', () => {
+      worker.kill();
+      process.exit(0);
+    });
+    return;
+  }
+  const server = http.createServer(expressApp());
+  server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+  process.on(
+    'message',
+    answerCpuQuestions((message) => process.send(message)),
+  );
+  process.on('disconnect', () => process.exit(0));
+}
+
+// ---------------------------------------------------------------- driver side
+function hasTaskset() {
+  return os.cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
+}
+
+function startServer(name, pinned, scratch) {
+  const variant = VARIANTS[name];
+  const nodeArgs = [...variant.preload.flatMap((file) => ['--require', file]), __filename, '--server', ...(variant.clustered ? ['--clustered'] : [])];
+  const [command, args] = pinned ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command, args, {
+    cwd: scratch,
+    // A private store directory and an ephemeral metrics port: the servers run side by side.
+    env: { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name}: no port after 15 s\n${stderr}`)), 15000);
+    child.on('message', (message) => {
+      if (message && typeof message.port === 'number') {
+        clearTimeout(timer);
+        resolve({ name, child, port: message.port, cpuPerRequest: [] });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: exited with ${code}\n${stderr}`));
+    });
+  });
+}
+
+function ask(child, message, key) {
+  return new Promise((resolve) => {
+    const onMessage = (reply) => {
+      if (reply && reply[key] !== undefined) {
+        child.off('message', onMessage);
+        resolve(reply[key]);
+      }
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+function load(port, seconds, connections) {
+  const autocannon = require('autocannon');
+  return new Promise((resolve, reject) => {
+    autocannon({ url: `http://127.0.0.1:${port}${ROUTE}`, connections, duration: seconds, pipelining: 1 }, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function measureOnce(server, seconds, connections) {
+  await ask(server.child, 'cpu-start', 'cpuStarted');
+  const result = await load(server.port, seconds, connections);
+  const cpuMicros = await ask(server.child, 'cpu-stop', 'cpuMicros');
+  if (result.non2xx > 0 || result.errors > 0) console.log(`  ${server.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  server.cpuPerRequest.push(cpuMicros / Math.max(1, result.requests.total));
+}
+
+function report(servers) {
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const byName = new Map(servers.map((s) => [s.name, s]));
+  console.log('\nvariant            mean us/req  median us/req  baseline/variant (mean, median)  per cycle');
+  for (const server of servers) {
+    const xs = server.cpuPerRequest;
+    const base = byName.get(VARIANTS[server.name].baseline);
+    const ratios = base === undefined ? 'n/a' : `${(mean(base.cpuPerRequest) / mean(xs)).toFixed(3)}, ${(median(base.cpuPerRequest) / median(xs)).toFixed(3)}`;
+    console.log(
+      `${server.name.padEnd(18)} ${mean(xs).toFixed(1).padStart(11)}  ${median(xs).toFixed(1).padStart(13)}  ${ratios.padStart(31)}  ${xs.map((x) => x.toFixed(0)).join(' ')}`,
+    );
+  }
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(DIST, 'register.js'))) {
+    console.error('dist/ is missing: run `npm run build` first');
+    process.exitCode = 1;
+    return;
+  }
+  const cycles = Number(arg('cycles', '8'));
+  const seconds = Number(arg('seconds', '3'));
+  const connections = Number(arg('connections', '50'));
+  const only = arg('only', undefined);
+  const names = Object.keys(VARIANTS).filter((name) => only === undefined || only.split(',').includes(name));
+  const pinned = hasTaskset();
+  // The load generator keeps off the servers' CPU.
+  if (pinned) spawnSync('taskset', ['-a', '-p', '-c', `1-${os.cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
+  console.log(
+    `Express app at ${ROUTE}, ${connections} connections, ${cycles} cycles of ${seconds}s per variant, ` +
+      `node ${process.version}, ${os.cpus().length} cpus, ${pinned ? 'servers on CPU 0' : 'not pinned (no taskset)'}`,
+  );
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-express-parts-'));
+  const servers = [];
+  try {
+    for (const name of names) servers.push(await startServer(name, pinned, fs.mkdtempSync(path.join(scratch, `${name}-`))));
+    // Warm every server up (JIT, the preload's first flushes) before any window counts.
+    for (const server of servers) await load(server.port, 3, connections);
+    for (let cycle = 1; cycle <= cycles; cycle++) {
+      for (const server of servers) await measureOnce(server, seconds, connections);
+      console.log(`cycle ${cycle}: ${servers.map((s) => `${s.name} ${s.cpuPerRequest.at(-1).toFixed(0)}`).join('  ')} us/req`);
+    }
+    report(servers);
+  } finally {
+    for (const server of servers) if (server.child.connected) server.child.disconnect();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
