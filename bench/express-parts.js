@@ -34,7 +34,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { arg, median } = require('./support');
+const { arg, ask, median } = require('./support');
+const { expressApp } = require('./apps/express-app');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -57,15 +58,6 @@ else
   });
 
 // ---------------------------------------------------------------- server side
-function expressApp() {
-  const express = require('express');
-  const app = express();
-  const api = express.Router();
-  api.get('/users/:id', (req, res) => res.send(`user ${req.params.id}`));
-  app.use('/api', api);
-  return app;
-}
-
 /** Answer the driver's CPU questions with this process's resource usage. */
 function answerCpuQuestions(send) {
   let startUsage;
@@ -130,19 +122,6 @@ function startServer(name, pinned, scratch) {
       clearTimeout(timer);
       reject(new Error(`${name}: exited with ${code}\n${stderr}`));
     });
-  });
-}
-
-function ask(child, message, key) {
-  return new Promise((resolve) => {
-    const onMessage = (reply) => {
-      if (reply && reply[key] !== undefined) {
-        child.off('message', onMessage);
-        resolve(reply[key]);
-      }
-    };
-    child.on('message', onMessage);
-    child.send(message);
   });
 }
 

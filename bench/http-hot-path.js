@@ -44,7 +44,8 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { arg, benchOrServer, median } = require('./support');
+const { arg, ask, benchOrServer, median } = require('./support');
+const { expressApp } = require('./apps/express-app');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -61,15 +62,6 @@ function helloHandler(_req, res) {
 function endpointOf(url) {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
-}
-
-function expressApp() {
-  const express = require('express');
-  const app = express();
-  const api = express.Router();
-  api.get('/users/:id', (req, res) => res.send(`user ${req.params.id}`));
-  app.use('/api', api);
-  return app;
 }
 
 /** The tracing setup an app loads with a second --require (test/support/apps/tracing.js does the same). */
@@ -218,19 +210,6 @@ function startServer(kind, scratch) {
       clearTimeout(timer);
       reject(new Error(`${kind}: exited with ${code}\n${stderr}`));
     });
-  });
-}
-
-function ask(child, message, key) {
-  return new Promise((resolve) => {
-    const onMessage = (m) => {
-      if (m && m[key] !== undefined) {
-        child.off('message', onMessage);
-        resolve(m[key]);
-      }
-    };
-    child.on('message', onMessage);
-    child.send(message);
   });
 }
 

@@ -28,6 +28,20 @@ function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** Send `message` to a child process and resolve with `reply[key]` of its first reply that has one. */
+function ask(child, message, key) {
+  return new Promise((resolve) => {
+    const onMessage = (reply) => {
+      if (reply && reply[key] !== undefined) {
+        child.off('message', onMessage);
+        resolve(reply[key]);
+      }
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
 /** Run `runServer(kind)` when started with `--server kind`, else the bench's `main()`. */
 function benchOrServer(runServer, main) {
   const kind = arg('server', undefined);
@@ -41,4 +55,4 @@ function benchOrServer(runServer, main) {
   });
 }
 
-module.exports = { arg, freePort, median, benchOrServer };
+module.exports = { arg, ask, freePort, median, benchOrServer };
