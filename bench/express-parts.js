@@ -28,13 +28,13 @@
  * system, of the one process that serves) and the ratio baseline/variant.
  * Exits 0.
  */
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const cluster = require('node:cluster');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { arg, ask, median } = require('./support');
+const { arg, ask, median, spawnServer } = require('./support');
 const { expressApp } = require('./apps/express-app');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -77,6 +77,8 @@ function runServer(clustered) {
     // The primary only relays: the worker serves, and its CPU is what is measured.
     const worker = cluster.fork();
     worker.on('message', (message) => process.send(message));
+    // A worker that dies takes the primary with it, so the driver sees the exit instead of waiting.
+    worker.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
     process.on('message', (message) => worker.send(message));
     process.on('disconnect', () => {
       worker.kill();
@@ -98,31 +100,14 @@ function hasTaskset() {
   return os.cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
 }
 
-function startServer(name, pinned, scratch) {
+async function startServer(name, pinned, scratch) {
   const variant = VARIANTS[name];
   const nodeArgs = [...variant.preload.flatMap((file) => ['--require', file]), __filename, '--server', ...(variant.clustered ? ['--clustered'] : [])];
   const [command, args] = pinned ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
-  const child = spawn(command, args, {
-    cwd: scratch,
-    // A private store directory and an ephemeral metrics port: the servers run side by side.
-    env: { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: no port after 15 s\n${stderr}`)), 15000);
-    child.on('message', (message) => {
-      if (message && typeof message.port === 'number') {
-        clearTimeout(timer);
-        resolve({ name, child, port: message.port, cpuPerRequest: [] });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name}: exited with ${code}\n${stderr}`));
-    });
-  });
+  // A private store directory and an ephemeral metrics port: the servers run side by side.
+  const env = { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production' };
+  const { child, port } = await spawnServer(name, command, args, { cwd: scratch, env });
+  return { name, child, port, cpuPerRequest: [] };
 }
 
 function load(port, seconds, connections) {
@@ -154,17 +139,34 @@ function report(servers) {
   }
 }
 
+/** `--name` as a whole number of at least 1; anything else stops the bench with a message naming the flag. */
+function positiveInteger(name, fallback) {
+  const text = arg(name, fallback);
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number of at least 1, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** The variants `--only` names (all without it); an unknown name stops the bench with the known ones. */
+function selectedVariants(only) {
+  const known = Object.keys(VARIANTS);
+  if (only === undefined) return known;
+  const names = only.split(',');
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new Error(`--only: unknown variant ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return known.filter((name) => names.includes(name));
+}
+
 async function main() {
   if (!fs.existsSync(path.join(DIST, 'register.js'))) {
     console.error('dist/ is missing: run `npm run build` first');
     process.exitCode = 1;
     return;
   }
-  const cycles = Number(arg('cycles', '8'));
-  const seconds = Number(arg('seconds', '3'));
-  const connections = Number(arg('connections', '50'));
-  const only = arg('only', undefined);
-  const names = Object.keys(VARIANTS).filter((name) => only === undefined || only.split(',').includes(name));
+  const cycles = positiveInteger('cycles', '8');
+  const seconds = positiveInteger('seconds', '3');
+  const connections = positiveInteger('connections', '50');
+  const names = selectedVariants(arg('only', undefined));
   const pinned = hasTaskset();
   // The load generator keeps off the servers' CPU.
   if (pinned) spawnSync('taskset', ['-a', '-p', '-c', `1-${os.cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });

@@ -40,11 +40,10 @@
  * request (user + system, measured over the same window) is printed too, as a
  * second figure that other load disturbs much less. Exits 0.
  */
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { arg, ask, benchOrServer, median } = require('./support');
+const { arg, ask, benchOrServer, median, spawnServer } = require('./support');
 const { expressApp } = require('./apps/express-app');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -191,25 +190,11 @@ function variants() {
 function startServer(kind, scratch) {
   const preload = kind.endsWith('-register') ? path.join(DIST, 'register.js') : kind.endsWith('-compare') ? path.resolve(COMPARE) : undefined;
   const execArgv = preload === undefined ? [] : ['--require', preload];
-  const child = spawn(process.execPath, [...execArgv, __filename, '--server', kind], {
+  return spawnServer(kind, process.execPath, [...execArgv, __filename, '--server', kind], {
     cwd: scratch,
     // The register variant writes its store into a private directory and serves
     // nothing on a fixed port that a previous child may still hold.
     env: { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${kind}: no port after 15 s\n${stderr}`)), 15000);
-    child.once('message', (m) => {
-      clearTimeout(timer);
-      resolve({ child, port: m.port, stderr: () => stderr });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${kind}: exited with ${code}\n${stderr}`));
-    });
   });
 }
 

@@ -28,17 +28,67 @@ function median(values) {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Send `message` to a child process and resolve with `reply[key]` of its first reply that has one. */
+/**
+ * Send `message` to a child process and resolve with `reply[key]` of its first
+ * reply that has one; reject if the child exits first (a bench must fail, not
+ * wait forever, when a server it measures dies).
+ */
 function ask(child, message, key) {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const onMessage = (reply) => {
       if (reply && reply[key] !== undefined) {
-        child.off('message', onMessage);
+        settle();
         resolve(reply[key]);
       }
     };
+    const onExit = (code, signal) => {
+      settle();
+      reject(new Error(`the child exited (${signal ?? code}) before answering ${JSON.stringify(message)}`));
+    };
+    const settle = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    if (!child.connected) {
+      reject(new Error(`the child is gone: cannot ask ${JSON.stringify(message)}`));
+      return;
+    }
     child.on('message', onMessage);
-    child.send(message);
+    child.once('exit', onExit);
+    // With a callback a closed channel is an error here, not an 'error' event that kills the bench.
+    child.send(message, (error) => {
+      if (error === null) return;
+      settle();
+      reject(error);
+    });
+  });
+}
+
+/**
+ * Spawn a bench server (stdio: ignored, ignored, piped stderr, IPC) and wait
+ * for its `{ port }` message: resolves `{ child, port, stderr() }`; rejects
+ * with its stderr when it exits first or sends no port within 15 s.
+ */
+function spawnServer(label, command, args, options) {
+  const { spawn } = require('node:child_process');
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${label}: no port after 15 s\n${stderr}`)), 15000);
+    const onMessage = (message) => {
+      if (!message || typeof message.port !== 'number') return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve({ child, port: message.port, stderr: () => stderr });
+    };
+    const onExit = (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${label}: exited with ${code}\n${stderr}`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
   });
 }
 
@@ -55,4 +105,4 @@ function benchOrServer(runServer, main) {
   });
 }
 
-module.exports = { arg, ask, freePort, median, benchOrServer };
+module.exports = { arg, ask, freePort, median, benchOrServer, spawnServer };
