@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { CLI } from '../support/processes';
 import { CATALOGUE } from '../../src/catalogue/MetricCatalogue';
 import { CONFIG_KEYS } from '../../src/config/schema';
+import { CHILD_ENV } from '../support/childEnv';
 
 function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [CLI, ...args], { env: { ...CHILD_ENV, ...env }, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -10,13 +10,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../support/processes';
+import { CHILD_ENV } from '../support/childEnv';
 
 const REGISTER = join(ROOT, 'dist', 'register.js');
 const APP = "console.log('app started')";
 
 function preload(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['--require', REGISTER, '-e', APP], {
-    env: { PATH: process.env.PATH ?? '', PROMETHEUS_METRICS_PORT: '0', PROMETHEUS_BIND_ADDRESS: '127.0.0.1', ...env },
+    env: { ...CHILD_ENV, PROMETHEUS_METRICS_PORT: '0', PROMETHEUS_BIND_ADDRESS: '127.0.0.1', ...env },
     encoding: 'utf8',
     timeout: 30_000,
   });

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPS, REGISTER, ROOT } from '../support/processes';
+import { CHILD_ENV } from '../support/childEnv';
 
 interface Report {
   readonly role?: string;
@@ -31,7 +32,7 @@ test('workers forked one by one get the configuration of the file and environmen
     writeFileSync(file, 'exporter:\n  metrics:\n    max_endpoints: 10\n');
     const result = spawnSync(process.execPath, ['--require', REGISTER, join(APPS, 'config-handoff-app.js')], {
       env: {
-        PATH: process.env.PATH ?? '',
+        ...CHILD_ENV,
         PACKAGE_ROOT: ROOT,
         OTEL_CLUSTER_EXPORTER_CONFIG: file,
         OTEL_CLUSTER_EXPORTER_QUIET: 'true',

@@ -13,6 +13,7 @@ import { APPS, httpRequest, parseExposition, REGISTER, startApp, waitFor } from 
 import type { RunningApp } from '../support/processes';
 import { PrometheusServer, prometheusUnavailable } from '../support/PrometheusServer';
 import { startServe } from '../support/serveProcess';
+import { CHILD_ENV } from '../support/childEnv';
 
 /**
  * The way a user locks the endpoint down and ties latency to traces: a
@@ -196,7 +197,7 @@ test('an invalid web configuration stops the app at startup, exit 78, naming the
     writeFileSync(webConfig, 'basic_auth_users:\n  alice: not-a-hash\n');
     const child = fork(join(APPS, 'single-app.js'), [], {
       execArgv: ['--require', REGISTER],
-      env: { PATH: process.env.PATH ?? '', PROMETHEUS_WEB_CONFIG_FILE: webConfig, PROMETHEUS_METRICS_PORT: '0', APP_PORT: '0' },
+      env: { ...CHILD_ENV, PROMETHEUS_WEB_CONFIG_FILE: webConfig, PROMETHEUS_METRICS_PORT: '0', APP_PORT: '0' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     let stderr = '';

@@ -18,6 +18,7 @@ import { BASE_DELAY_MS } from '../../src/supervisor/Backoff';
 import { APPS, CLI, httpRequest, scrape, sleep, waitFor } from '../support/processes';
 import { keepAliveGet, keepAliveLoad, startRun, waitGone } from '../support/runProcess';
 import type { RunningMaster } from '../support/runProcess';
+import { CHILD_ENV } from '../support/childEnv';
 
 const REQUESTS = prometheusName(CATALOGUE.requests);
 const WORKER_RESTARTS = prometheusName(CATALOGUE.workerRestarts);
@@ -334,7 +335,7 @@ describe('run: failures', () => {
   test('bad options and bad configuration are rejected before anything starts, naming the option or key', () => {
     const app = join(APPS, 'plain-app.js');
     const cli = (args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } => {
-      const result = spawnSync(process.execPath, [CLI, 'run', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 10_000 });
+      const result = spawnSync(process.execPath, [CLI, 'run', ...args], { env: { ...CHILD_ENV, ...env }, encoding: 'utf8', timeout: 10_000 });
       return { status: result.status, stderr: result.stderr };
     };
     const dir = mkdtempSync(join(tmpdir(), 'ocx-run-config-'));

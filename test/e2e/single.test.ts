@@ -4,16 +4,23 @@
  * configuration stopping the app before it serves.
  */
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
-import { APPS, REGISTER, freePort, httpRequest, load, scrape, sleep, startApp } from '../support/processes';
+import { APPS, REGISTER, freePort, httpRequest, load, scrape, sleep, startApp, withHostLock } from '../support/processes';
+import { CHILD_ENV } from '../support/childEnv';
 
 const REQUESTS = prometheusName(CATALOGUE.requests);
 const VISIBILITY_MS = 1100;
 
-test('a single process with zero configuration serves its metrics on the default port', async (t) => {
+/** Held while a test uses the default metrics port, so a suite running beside this one (CI's other Node) waits for it. */
+const DEFAULT_PORT_LOCK = 19091;
+
+test('a single process with zero configuration serves its metrics on the default port', (t) => withHostLock(DEFAULT_PORT_LOCK, () => defaultPortTest(t)));
+
+async function defaultPortTest(t: TestContext): Promise<void> {
   const defaultPort = 9091;
   const busy = await httpRequest(defaultPort, '/').then(
     () => true,
@@ -26,7 +33,7 @@ test('a single process with zero configuration serves its metrics on the default
   const appPort = await freePort();
   const child = fork(join(APPS, 'single-app.js'), [], {
     execArgv: ['--require', REGISTER],
-    env: { PATH: process.env.PATH ?? '', APP_PORT: String(appPort) },
+    env: { ...CHILD_ENV, APP_PORT: String(appPort) },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   try {
@@ -38,9 +45,12 @@ test('a single process with zero configuration serves its metrics on the default
     assert.ok(exposition.sum(CATALOGUE.memory.name, { worker_id: '0' }) > 0, 'memory is sampled');
     assert.equal(exposition.sum(CATALOGUE.workers.name), 1);
   } finally {
+    // The lock is released next: the app must be gone (its port free) for the next holder.
+    const exited = new Promise((ok) => (child.exitCode !== null || child.signalCode !== null ? ok(undefined) : child.once('exit', ok)));
     child.kill('SIGKILL');
+    await exited;
   }
-});
+}
 
 test('an ESM app loaded with --import records its own OpenTelemetry instruments', async () => {
   const app = await startApp('esm-app.mjs', {}, { loader: '--import' });
@@ -59,7 +69,7 @@ test('a bad configuration stops the app before it serves, naming the key', async
   const appPort = await freePort();
   const child = fork(join(APPS, 'single-app.js'), [], {
     execArgv: ['--require', REGISTER],
-    env: { PATH: process.env.PATH ?? '', APP_PORT: String(appPort), PROMETHEUS_METRICS_PORT: 'ninety' },
+    env: { ...CHILD_ENV, APP_PORT: String(appPort), PROMETHEUS_METRICS_PORT: 'ninety' },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';
@@ -76,7 +86,7 @@ test('start() in code instruments like the preload, and shutdown() releases the 
   const appPort = await freePort();
   const metricsPort = await freePort();
   const child = fork(join(APPS, 'programmatic-app.js'), [], {
-    env: { PATH: process.env.PATH ?? '', APP_PORT: String(appPort), PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' },
+    env: { ...CHILD_ENV, APP_PORT: String(appPort), PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   try {
@@ -119,7 +129,7 @@ for (const store of ['file', 'redis'] as const) {
     const script = "require('node:http').get('http://127.0.0.1:1/', () => {}).on('error', () => {}); console.log('done')";
     const child = spawn(process.execPath, ['--require', REGISTER, '-e', script], {
       env: {
-        PATH: process.env.PATH ?? '',
+        ...CHILD_ENV,
         PROMETHEUS_METRICS_PORT: String(metricsPort),
         PROMETHEUS_BIND_ADDRESS: '127.0.0.1',
         ...(store === 'redis' ? { REDIS_ENABLED: 'true', REDIS_KEY_PREFIX: `ocx-test:exit:${process.pid}` } : {}),

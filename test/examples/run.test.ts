@@ -10,13 +10,14 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, freePort } from '../support/processes';
+import { CHILD_ENV } from '../support/childEnv';
 
 test('examples/run: one command shows recycling, a reload and a hung worker, each restart with its reason', async () => {
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   assert.match(scripts['example:run'] ?? '', /node examples\/run\/demo\.js$/);
   const [port, metricsPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [join(ROOT, 'examples', 'run', 'demo.js')], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), PROMETHEUS_METRICS_PORT: String(metricsPort), EXAMPLE_ONCE: '1' },
+    env: { ...CHILD_ENV, PORT: String(port), PROMETHEUS_METRICS_PORT: String(metricsPort), EXAMPLE_ONCE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

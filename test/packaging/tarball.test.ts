@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
 import { ROOT, freePort, httpRequest, scrape, stopGroup, waitFor } from '../support/processes';
+import { CHILD_ENV } from '../support/childEnv';
 
 interface Manifest {
   readonly name: string;
@@ -85,7 +86,7 @@ test('the packed tarball installs with --omit=dev into a fresh app and counts it
     assert.equal(execFileSync(bin, ['--version'], { encoding: 'utf8' }), `${manifest.version}\n`);
     const refused = spawnSync(process.execPath, ['--require', `${manifest.name}/register`, 'server.js'], {
       cwd: app,
-      env: { PATH: process.env.PATH ?? '', REDIS_PORT: 'abc' },
+      env: { ...CHILD_ENV, REDIS_PORT: 'abc' },
       encoding: 'utf8',
     });
     assert.equal(refused.status, 78, refused.stderr);
@@ -96,7 +97,7 @@ test('the packed tarball installs with --omit=dev into a fresh app and counts it
     const child = fork(join(app, 'server.js'), [], {
       cwd: app,
       execArgv: ['--require', `${manifest.name}/register`],
-      env: { PATH: process.env.PATH ?? '', APP_PORT: String(appPort), PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' },
+      env: { ...CHILD_ENV, APP_PORT: String(appPort), PROMETHEUS_METRICS_PORT: String(metricsPort), PROMETHEUS_BIND_ADDRESS: '127.0.0.1' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       detached: true,
     });

@@ -5,10 +5,12 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, request } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { CHILD_ENV } from './childEnv';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const REGISTER = join(ROOT, 'dist', 'register.js');
@@ -22,6 +24,33 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((ok) => server.close(() => ok()));
   return port;
+}
+
+/**
+ * Run `work` while holding a host-wide lock: a listening socket on the loopback port `lockPort`.
+ * For tests that need a fixed resource (the default metrics port) while another suite may run on
+ * the same host (CI runs the Node 20 and Node 24 suites side by side). The kernel releases the
+ * port when the holder exits, however it exits, so a crashed run leaves no stale lock behind.
+ */
+export async function withHostLock<T>(lockPort: number, work: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lock: Server | undefined;
+  while (lock === undefined) {
+    const candidate = createServer();
+    const taken = await new Promise<boolean>((ok) => {
+      candidate.once('error', () => ok(false));
+      candidate.listen({ port: lockPort, host: '127.0.0.1', exclusive: true }, () => ok(true));
+    });
+    if (taken) lock = candidate;
+    else if (Date.now() > deadline) throw new Error(`host lock on 127.0.0.1:${lockPort} still held after ${timeoutMs} ms`);
+    else await sleep(200);
+  }
+  const held = lock;
+  try {
+    return await work();
+  } finally {
+    await new Promise<void>((ok) => held.close(() => ok()));
+  }
 }
 
 /**
@@ -116,7 +145,7 @@ export async function startApp(
   const child = fork(isAbsolute(app) ? app : join(APPS, app), [], {
     execArgv: [options.loader ?? '--require', REGISTER, ...(options.alsoRequire !== undefined ? ['--require', options.alsoRequire] : [])],
     env: {
-      PATH: process.env.PATH ?? '',
+      ...CHILD_ENV,
       HOME: process.env.HOME ?? '',
       APP_PORT: String(appPort),
       PORT: String(appPort),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { APPS, CLI, freePort, httpRequest, sleep, stopGroup, waitFor } from './processes';
+import { CHILD_ENV } from './childEnv';
 
 /** A running master. */
 export interface RunningMaster {
@@ -30,7 +31,7 @@ export async function startRun(args: readonly string[], env: Record<string, stri
   let stderr = '';
   const child = spawn(process.execPath, [CLI, 'run', ...args, join(APPS, options.app ?? 'plain-app.js')], {
     env: {
-      PATH: process.env.PATH ?? '',
+      ...CHILD_ENV,
       HOME: process.env.HOME ?? '',
       PORT: String(appPort),
       PROMETHEUS_METRICS_PORT: String(metricsPort),

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { CLI, freePort, httpRequest, waitFor } from './processes';
+import { CHILD_ENV } from './childEnv';
 
 /** A running `serve` process. */
 export interface RunningServe {
@@ -32,7 +33,7 @@ export async function startServe(
   let stderr = '';
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
     env: {
-      PATH: process.env.PATH ?? '',
+      ...CHILD_ENV,
       PROMETHEUS_METRICS_PORT: String(port),
       PROMETHEUS_BIND_ADDRESS: '127.0.0.1',
       ...env,
