@@ -5,7 +5,7 @@
  * app of bench/http-hot-path.js in several long-lived servers at once, each
  * loaded in turn for a few seconds, cycle after cycle, in ONE run.
  *
- *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--only a,b]
+ *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--only a,b]
  *
  * bench/http-hot-path.js starts a new server for every measurement. On a
  * shared 2-core machine one Express server process differs from the next by
@@ -21,8 +21,16 @@
  *   modules          the Express app with every module of the package loaded, nothing started
  *   register         the Express app under --require dist/register.js (a single process: recording,
  *                    route hooks, and the exposition thread serving the merged view)
+ *   register-no-runtime  register with the runtime metrics off (OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS=false):
+ *                    no event-loop monitor, no GC observer
+ *   register-excluded    register with the bench's route excluded (OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS=/api/**):
+ *                    the request-start hook and the route hook still run, nothing is recorded
  *   worker-plain     a cluster of one worker running the Express app (the worker's CPU is measured)
  *   worker-register  the same cluster under the preload: what a cluster worker pays per request
+ *
+ * With --replicas K every variant runs in K server processes (measured in turn like the rest):
+ * one process's JIT luck then no longer stands for its variant, and the per-process means show
+ * how far processes of one variant differ.
  *
  * Prints per variant the mean and median server CPU time per request (user +
  * system, of the one process that serves) and the ratio baseline/variant.
@@ -46,6 +54,8 @@ const VARIANTS = {
   plain: { preload: [], clustered: false, baseline: 'plain' },
   modules: { preload: [path.join(__dirname, 'apps', 'load-modules.js')], clustered: false, baseline: 'plain' },
   register: { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain' },
+  'register-no-runtime': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS: 'false' } },
+  'register-excluded': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS: '/api/**' } },
   'worker-plain': { preload: [], clustered: true, baseline: 'worker-plain' },
   'worker-register': { preload: [path.join(DIST, 'register.js')], clustered: true, baseline: 'worker-plain' },
 };
@@ -100,14 +110,15 @@ function hasTaskset() {
   return os.cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
 }
 
-async function startServer(name, pinned, scratch) {
+async function startServer(name, replica, pinned, scratch) {
   const variant = VARIANTS[name];
   const nodeArgs = [...variant.preload.flatMap((file) => ['--require', file]), __filename, '--server', ...(variant.clustered ? ['--clustered'] : [])];
   const [command, args] = pinned ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   // A private store directory and an ephemeral metrics port: the servers run side by side.
-  const env = { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production' };
-  const { child, port } = await spawnServer(name, command, args, { cwd: scratch, env });
-  return { name, child, port, cpuPerRequest: [] };
+  const env = { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production', ...variant.env };
+  const label = `${name}#${replica}`;
+  const { child, port } = await spawnServer(label, command, args, { cwd: scratch, env });
+  return { name, label, child, port, cpuPerRequest: [] };
 }
 
 function load(port, seconds, connections) {
@@ -121,20 +132,26 @@ async function measureOnce(server, seconds, connections) {
   await ask(server.child, 'cpu-start', 'cpuStarted');
   const result = await load(server.port, seconds, connections);
   const cpuMicros = await ask(server.child, 'cpu-stop', 'cpuMicros');
-  if (result.non2xx > 0 || result.errors > 0) console.log(`  ${server.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0) console.log(`  ${server.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   server.cpuPerRequest.push(cpuMicros / Math.max(1, result.requests.total));
 }
 
 function report(servers) {
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const byName = new Map(servers.map((s) => [s.name, s]));
-  console.log('\nvariant            mean us/req  median us/req  baseline/variant (mean, median)  per cycle');
+  // Every window of every replica of a variant, and each replica's own mean.
+  const byName = new Map();
   for (const server of servers) {
-    const xs = server.cpuPerRequest;
-    const base = byName.get(VARIANTS[server.name].baseline);
-    const ratios = base === undefined ? 'n/a' : `${(mean(base.cpuPerRequest) / mean(xs)).toFixed(3)}, ${(median(base.cpuPerRequest) / median(xs)).toFixed(3)}`;
+    const entry = byName.get(server.name) ?? { windows: [], replicaMeans: [] };
+    entry.windows.push(...server.cpuPerRequest);
+    entry.replicaMeans.push(mean(server.cpuPerRequest));
+    byName.set(server.name, entry);
+  }
+  console.log('\nvariant               mean us/req  median us/req  baseline/variant (mean, median)  per process (mean us/req)');
+  for (const [name, { windows, replicaMeans }] of byName) {
+    const base = byName.get(VARIANTS[name].baseline);
+    const ratios = base === undefined ? 'n/a' : `${(mean(base.windows) / mean(windows)).toFixed(3)}, ${(median(base.windows) / median(windows)).toFixed(3)}`;
     console.log(
-      `${server.name.padEnd(18)} ${mean(xs).toFixed(1).padStart(11)}  ${median(xs).toFixed(1).padStart(13)}  ${ratios.padStart(31)}  ${xs.map((x) => x.toFixed(0)).join(' ')}`,
+      `${name.padEnd(21)} ${mean(windows).toFixed(1).padStart(11)}  ${median(windows).toFixed(1).padStart(13)}  ${ratios.padStart(31)}  ${replicaMeans.map((x) => x.toFixed(0)).join(' ')}`,
     );
   }
 }
@@ -166,23 +183,27 @@ async function main() {
   const cycles = positiveInteger('cycles', '8');
   const seconds = positiveInteger('seconds', '3');
   const connections = positiveInteger('connections', '50');
+  const replicas = positiveInteger('replicas', '1');
   const names = selectedVariants(arg('only', undefined));
   const pinned = hasTaskset();
   // The load generator keeps off the servers' CPU.
   if (pinned) spawnSync('taskset', ['-a', '-p', '-c', `1-${os.cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
   console.log(
-    `Express app at ${ROUTE}, ${connections} connections, ${cycles} cycles of ${seconds}s per variant, ` +
+    `Express app at ${ROUTE}, ${connections} connections, ${cycles} cycles of ${seconds}s per server, ${replicas} server(s) per variant, ` +
       `node ${process.version}, ${os.cpus().length} cpus, ${pinned ? 'servers on CPU 0' : 'not pinned (no taskset)'}`,
   );
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-express-parts-'));
   const servers = [];
   try {
-    for (const name of names) servers.push(await startServer(name, pinned, fs.mkdtempSync(path.join(scratch, `${name}-`))));
+    // Replicas interleaved (a#1 b#1 a#2 b#2 ...), so each cycle's drift spreads over every variant.
+    for (let replica = 1; replica <= replicas; replica++) {
+      for (const name of names) servers.push(await startServer(name, replica, pinned, fs.mkdtempSync(path.join(scratch, `${name}-${replica}-`))));
+    }
     // Warm every server up (JIT, the preload's first flushes) before any window counts.
     for (const server of servers) await load(server.port, 3, connections);
     for (let cycle = 1; cycle <= cycles; cycle++) {
       for (const server of servers) await measureOnce(server, seconds, connections);
-      console.log(`cycle ${cycle}: ${servers.map((s) => `${s.name} ${s.cpuPerRequest.at(-1).toFixed(0)}`).join('  ')} us/req`);
+      console.log(`cycle ${cycle}: ${servers.map((s) => `${s.label} ${s.cpuPerRequest.at(-1).toFixed(0)}`).join('  ')} us/req`);
     }
     report(servers);
   } finally {
