@@ -5,7 +5,7 @@
  * app of bench/http-hot-path.js in several long-lived servers at once, each
  * loaded in turn for a few seconds, cycle after cycle, in ONE run.
  *
- *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--only a,b]
+ *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--only a,b] [--compare <register.js>]
  *
  * bench/http-hot-path.js starts a new server for every measurement. On a
  * shared 2-core machine one Express server process differs from the next by
@@ -25,6 +25,8 @@
  *                    no event-loop monitor, no GC observer
  *   register-excluded    register with the bench's route excluded (OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS=/api/**):
  *                    the request-start hook and the route hook still run, nothing is recorded
+ *   register-compare     with --compare <dist/register.js of another build>: register under that build
+ *                    (before/after in one run)
  *   worker-plain     a cluster of one worker running the Express app (the worker's CPU is measured)
  *   worker-register  the same cluster under the preload: what a cluster worker pays per request
  *
@@ -48,6 +50,8 @@ const { expressApp } = require('./apps/express-app');
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const ROUTE = '/api/users/42';
+// --compare <register.js of another build> adds register-compare: that build's single process, in the same run.
+const COMPARE = arg('compare', undefined);
 
 /** Each variant: how its server starts, and which variant it is compared with. */
 const VARIANTS = {
@@ -56,6 +60,7 @@ const VARIANTS = {
   register: { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain' },
   'register-no-runtime': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS: 'false' } },
   'register-excluded': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS: '/api/**' } },
+  ...(COMPARE === undefined ? {} : { 'register-compare': { preload: [path.resolve(COMPARE)], clustered: false, baseline: 'plain' } }),
   'worker-plain': { preload: [], clustered: true, baseline: 'worker-plain' },
   'worker-register': { preload: [path.join(DIST, 'register.js')], clustered: true, baseline: 'worker-plain' },
 };

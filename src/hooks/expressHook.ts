@@ -5,15 +5,17 @@
  * - The mount path. `req.baseUrl` is restored when an error travels out of a
  *   nested router, so by the time an outer error middleware answers 500 it
  *   no longer names the route's prefix. `Route#dispatch` (one call per
- *   matched route) keeps the base the route matched under, on the request's
- *   state (not on the app's request object).
+ *   matched route) keeps the route itself (its `this`, which Express also
+ *   sets as `req.route`) and the base it matched under, on the request's
+ *   state (not on the app's request object), so nothing is read from the
+ *   request when it completes.
  * - The exception a handler threw, which only travels through the router's
  *   `next(err)`. Two places see it, neither on the success path: the
  *   router's `Layer#handleError` (Express 5's `router` package; Express 4's
  *   `handle_error`), run for each layer the error passes, and
  *   `finalhandler`, which answers when no error middleware did.
  */
-import { noteRouteBase } from '../worker/HttpInstrumentation';
+import { noteDispatchedRoute } from '../worker/HttpInstrumentation';
 import { stashError } from '../worker/requestError';
 import type { ModuleHook } from './ModuleLoadHooks';
 import { wrapMethod, wrapThreeArgumentMethod } from './wrapMethod';
@@ -34,8 +36,10 @@ export const expressLayerHook: ModuleHook = {
   },
 };
 
-function keepBase(req: unknown, res: unknown): void {
-  if (typeof req === 'object' && req !== null) noteRouteBase(res, (req as { baseUrl?: unknown }).baseUrl);
+function keepRoute(route: unknown, req: unknown, res: unknown): void {
+  if (typeof req === 'object' && req !== null && typeof route === 'object' && route !== null) {
+    noteDispatchedRoute(res, route, (req as { baseUrl?: unknown }).baseUrl);
+  }
 }
 
 /**
@@ -46,7 +50,7 @@ function keepBase(req: unknown, res: unknown): void {
 export const expressRouteHook: ModuleHook = {
   modules: ['router/lib/route.js', 'express/lib/router/route.js'],
   onLoad(exports) {
-    wrapThreeArgumentMethod((exports as { prototype?: unknown }).prototype, 'dispatch', keepBase);
+    wrapThreeArgumentMethod((exports as { prototype?: unknown }).prototype, 'dispatch', keepRoute);
   },
 };
 

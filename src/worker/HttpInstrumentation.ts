@@ -90,8 +90,12 @@ interface RequestState {
   trace: SpanContext | undefined;
   /** The app called `end` (HTTP/1 `res.end`, or the HTTP/2 stream's): later writes are not body bytes. */
   ended: boolean;
-  /** Express's `req.baseUrl` when the matched route was dispatched (see {@link noteRouteBase}); undefined otherwise. */
+  /** Express's `req.baseUrl` when the matched route was dispatched (see {@link noteDispatchedRoute}); undefined otherwise. */
   routeBase: unknown;
+  /** The Express route object last dispatched for this request (what Express sets as `req.route`); undefined otherwise. */
+  dispatchedRoute: object | undefined;
+  /** A HEAD request: its response carries no body whatever the app writes. */
+  readonly headRequest: boolean;
   done: boolean;
   /** Global in-flight list. */
   prev: RequestState | undefined;
@@ -166,8 +170,7 @@ type TrackedWritable = (ServerResponse | ServerHttp2Stream) & TrackedMessage;
  * hot path (Express gives each response a prototype of its own, where every
  * inherited getter is a long lookup).
  */
-function countResponseBytes(res: TrackedWritable, chunk: unknown, encoding: unknown): void {
-  const state = res[kState];
+function countResponseBytes(state: RequestState | undefined, chunk: unknown, encoding: unknown): void {
   if (state === undefined || state.ended) return;
   try {
     state.responseBytes += byteLengthOf(chunk, encoding);
@@ -178,7 +181,7 @@ function countResponseBytes(res: TrackedWritable, chunk: unknown, encoding: unkn
 
 /** Count the body bytes the app writes; the prototype's method (whatever class) does the real work. */
 function countingWrite(this: TrackedWritable, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-  countResponseBytes(this, chunk, encoding);
+  countResponseBytes(this[kState], chunk, encoding);
   const write = (Object.getPrototypeOf(this) as { write: WriteFn }).write;
   return write.call(this as ServerResponse, chunk, encoding, callback);
 }
@@ -189,8 +192,9 @@ function countingWrite(this: TrackedWritable, chunk: unknown, encoding?: unknown
  * server span a tracing instrumentation opened around the request handler.
  */
 function countingEnd(this: TrackedWritable, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
-  if (chunk != null && typeof chunk !== 'function') countResponseBytes(this, chunk, encoding);
+  // One read of the state: every property read on an Express response is an inline-cache miss (see noteDispatchedRoute).
   const state = this[kState];
+  if (chunk != null && typeof chunk !== 'function') countResponseBytes(state, chunk, encoding);
   if (state !== undefined && !state.ended) {
     state.ended = true;
     try {
@@ -251,16 +255,26 @@ function countingPush(this: (IncomingMessage | ServerHttp2Stream) & TrackedMessa
 }
 
 /**
- * Keep the mount path a router's route was dispatched under (Express's
- * `req.baseUrl`, which the router resets when an error leaves a nested
- * router) on the request's state: one store into a field every state has,
- * nothing written on the app's request. The Express hook calls it once per
- * matched route; a response this instance does not track is left alone.
+ * Keep the route a router dispatched and the mount path it was dispatched
+ * under (Express's `req.route` and `req.baseUrl`; the router resets the
+ * latter when an error leaves a nested router) on the request's state: two
+ * stores into fields every state has, nothing written on the app's request.
+ * The Express hook calls it once per matched route; a response this instance
+ * does not track is left alone.
+ *
+ * Why the route is taken here rather than read from `req.route` when the
+ * request completes: Express gives every request and response a hidden class
+ * of their own (it sets their prototypes per request, and V8 copies the map
+ * each time), so every property read on them after that is an inline-cache
+ * miss, about 0.2 µs each on this project's VM. The hook holds the route
+ * already.
  */
-export function noteRouteBase(res: unknown, base: unknown): void {
+export function noteDispatchedRoute(res: unknown, route: object, base: unknown): void {
   if (typeof res !== 'object' || res === null) return;
   const state = (res as TrackedMessage)[kState];
-  if (state !== undefined) state.routeBase = base;
+  if (state === undefined) return;
+  state.dispatchedRoute = route;
+  state.routeBase = base;
 }
 
 /** `NGHTTP2_NO_ERROR`: the stream closed normally (not reset by either side). */
@@ -521,7 +535,7 @@ export class HttpInstrumentation {
 
   private readonly onResponseFinish = (message: unknown): void => {
     try {
-      const state = (message as HttpServerMessage).response[kState];
+      const state = finishedState(message as HttpServerMessage);
       if (state === undefined || state.done || state.owner !== this) return;
       this.complete(state, (state.res as ServerResponse).statusCode, undefined);
     } catch (error) {
@@ -623,6 +637,8 @@ export class HttpInstrumentation {
       trace: undefined,
       ended: false,
       routeBase: undefined,
+      dispatchedRoute: undefined,
+      headRequest: rawMethod === 'HEAD',
       done: false,
       prev: undefined,
       next: this.head,
@@ -642,7 +658,7 @@ export class HttpInstrumentation {
     const seconds = (performance.now() - state.start) / 1000;
     this.unlink(state);
     const { req, res } = state;
-    const endpoint = this.normaliser.endpointFor(frameworkRoute(req, state.routeBase), state.url, status);
+    const endpoint = this.normaliser.endpointFor(frameworkRoute(req, state.routeBase, state.dispatchedRoute), state.url, status);
     const requestBytes = state.contentLength + state.requestBytes;
     // HEAD, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
     const responseBytes = hasNoBody(state, status) ? 0 : state.responseBytes;
@@ -708,10 +724,29 @@ export class HttpInstrumentation {
   }
 }
 
-/** True when the response carries no body whatever the app wrote: HEAD, 204 and 304 (Node drops it). */
+/**
+ * True when the response carries no body whatever the app wrote (Node drops
+ * it): HEAD, 1xx, 204 and 304, the cases where Node's HTTP/1 response sets
+ * `_hasBody` to false. Decided from what the state holds, not read from the
+ * response (see {@link noteDispatchedRoute} for why reads there are avoided).
+ */
 function hasNoBody(state: RequestState, status: number): boolean {
-  if (state.socket !== undefined) return (state.res as ServerResponse & { _hasBody?: boolean })._hasBody === false;
-  return state.method === 'HEAD' || status === 204 || status === 304;
+  return state.headRequest || status === 204 || status === 304 || (status >= 100 && status < 200);
+}
+
+/**
+ * The state of the response a finish message is about. Found from the
+ * connection (its newest request, then older pipelined ones), whose hidden
+ * class is the same from request to request, rather than read from the
+ * response, whose class Express makes new for every request; the response's
+ * own state when the connection does not hold it.
+ */
+function finishedState(message: HttpServerMessage): RequestState | undefined {
+  const { response } = message;
+  for (let state = message.socket?.[kSocketCurrent]; state !== undefined; state = state.older) {
+    if (state.res === response) return state;
+  }
+  return response[kState];
 }
 
 /**

@@ -5,6 +5,8 @@ import express from 'express';
 import Fastify from 'fastify';
 import { CATALOGUE } from '../../src/catalogue/MetricCatalogue';
 import { setRequestRoute } from '../../src/worker/frameworkRoute';
+import { expressRouteHook } from '../../src/hooks/expressHook';
+import { createRequire } from 'node:module';
 import { UNMATCHED_ENDPOINT } from '../../src/worker/RouteNormaliser';
 import { close, collect, createStack, listen, request, sumOf } from './support';
 
@@ -87,4 +89,27 @@ test('any app can name its route with setRequestRoute', async () => {
   );
   await request(port, { path: '/reports/2024-final' });
   assert.equal(sumOf(await collect(stack), R, { endpoint: '/reports/:year' }), 1);
+});
+
+test('in an Express app, a route named with setRequestRoute wins over the route Express matched', async () => {
+  // The route hook as the preload installs it when Express's router loads: the dispatched route is then kept on the request's state.
+  const expressRequire = createRequire(require.resolve('express'));
+  expressRouteHook.onLoad?.(expressRequire('router/lib/route.js'), 'router/lib/route.js');
+  const stack = createStack();
+  const app = express();
+  app.get('/reports/:id', (req, res) => {
+    if (req.params.id === 'named') setRequestRoute(req, '/reports/:year/named');
+    res.send('report');
+  });
+  const server = http.createServer(app);
+  const port = await listen(server);
+  cleanups.push(
+    () => stack.instrumentation.disable(),
+    () => close(server),
+  );
+  await request(port, { path: '/reports/named' });
+  await request(port, { path: '/reports/7' });
+  const m = await collect(stack);
+  assert.equal(sumOf(m, R, { endpoint: '/reports/:year/named' }), 1);
+  assert.equal(sumOf(m, R, { endpoint: '/reports/:id' }), 1);
 });
