@@ -164,6 +164,24 @@ type PushFn = (this: IncomingMessage, chunk: unknown, encoding?: unknown) => boo
 type TrackedWritable = (ServerResponse | ServerHttp2Stream) & TrackedMessage;
 
 /**
+ * The request that started last, while it is in flight. Most handlers route
+ * and answer in the same turn of the event loop as the request's start, so
+ * the response the router's hook or `res.end` is called with is this one's:
+ * an identity check then finds the state without a read on the response.
+ */
+let newestState: RequestState | undefined;
+
+/**
+ * The state of a response (or HTTP/2 stream) this package tracks: the newest
+ * request's when it is that response, else read from the response.
+ */
+function stateOf(res: TrackedWritable): RequestState | undefined {
+  const newest = newestState;
+  if (newest !== undefined && newest.res === res) return newest;
+  return res[kState];
+}
+
+/**
  * Add a chunk the app writes to its response's byte count, unless the app
  * already ended it. The end is noted on our state rather than read from
  * `res.writableEnded`: an app's own object stays untouched by reads on the
@@ -181,7 +199,7 @@ function countResponseBytes(state: RequestState | undefined, chunk: unknown, enc
 
 /** Count the body bytes the app writes; the prototype's method (whatever class) does the real work. */
 function countingWrite(this: TrackedWritable, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-  countResponseBytes(this[kState], chunk, encoding);
+  countResponseBytes(stateOf(this), chunk, encoding);
   const write = (Object.getPrototypeOf(this) as { write: WriteFn }).write;
   return write.call(this as ServerResponse, chunk, encoding, callback);
 }
@@ -192,8 +210,8 @@ function countingWrite(this: TrackedWritable, chunk: unknown, encoding?: unknown
  * server span a tracing instrumentation opened around the request handler.
  */
 function countingEnd(this: TrackedWritable, chunk?: unknown, encoding?: unknown, callback?: unknown): ServerResponse {
-  // One read of the state: every property read on an Express response is an inline-cache miss (see noteDispatchedRoute).
-  const state = this[kState];
+  // At most one read of the state: every property read on an Express response is an inline-cache miss (see noteDispatchedRoute).
+  const state = stateOf(this);
   if (chunk != null && typeof chunk !== 'function') countResponseBytes(state, chunk, encoding);
   if (state !== undefined && !state.ended) {
     state.ended = true;
@@ -271,7 +289,7 @@ function countingPush(this: (IncomingMessage | ServerHttp2Stream) & TrackedMessa
  */
 export function noteDispatchedRoute(res: unknown, route: object, base: unknown): void {
   if (typeof res !== 'object' || res === null) return;
-  const state = (res as TrackedMessage)[kState];
+  const state = stateOf(res as TrackedWritable);
   if (state === undefined) return;
   state.dispatchedRoute = route;
   state.routeBase = base;
@@ -432,6 +450,7 @@ export class HttpInstrumentation {
     this.unsubscribeFrameworks = undefined;
     for (let state = this.head; state !== undefined; state = state.next) state.done = true;
     this.head = undefined;
+    newestState = undefined;
     this.inFlight = 0;
     this.nextRequestHook = undefined;
   }
@@ -652,6 +671,7 @@ export class HttpInstrumentation {
     if (this.head !== undefined) this.head.prev = state;
     this.head = state;
     this.inFlight++;
+    newestState = state;
   }
 
   private complete(state: RequestState, status: number, failure: string | undefined): void {
@@ -673,6 +693,8 @@ export class HttpInstrumentation {
   private unlink(state: RequestState): void {
     state.done = true;
     this.inFlight--;
+    // Not kept past its completion: the app's response goes when the app lets it go.
+    if (newestState === state) newestState = undefined;
     if (state.prev !== undefined) state.prev.next = state.next;
     else if (this.head === state) this.head = state.next;
     if (state.next !== undefined) state.next.prev = state.prev;
