@@ -16,7 +16,6 @@
  *   `finalhandler`, which answers when no error middleware did.
  */
 import { noteDispatchedRoute } from '../worker/HttpInstrumentation';
-import { readUncached } from '../worker/readUncached';
 import { stashError } from '../worker/requestError';
 import type { ModuleHook } from './ModuleLoadHooks';
 import { wrapMethod, wrapThreeArgumentMethod } from './wrapMethod';
@@ -39,7 +38,7 @@ export const expressLayerHook: ModuleHook = {
 
 function keepRoute(route: unknown, req: unknown, res: unknown): void {
   if (typeof req === 'object' && req !== null && typeof route === 'object' && route !== null) {
-    noteDispatchedRoute(res, route, readUncached(req, 'baseUrl'));
+    noteDispatchedRoute(res, route, (req as { baseUrl?: unknown }).baseUrl);
   }
 }
 

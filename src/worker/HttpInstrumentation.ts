@@ -28,7 +28,6 @@ import { Http2Streams } from './Http2Streams';
 import { errorClassOf, stashedError } from './requestError';
 import type { PathExclusion } from './PathExclusion';
 import { methodLabeller, STANDARD_HTTP_METHODS } from './methodLabel';
-import { readUncached } from './readUncached';
 import type { RequestAccumulator } from './RequestAccumulator';
 import { UNMATCHED_ENDPOINT, type RouteNormaliser } from './RouteNormaliser';
 
@@ -557,7 +556,7 @@ export class HttpInstrumentation {
     try {
       const state = finishedState(message as HttpServerMessage);
       if (state === undefined || state.done || state.owner !== this) return;
-      this.complete(state, readUncached(state.res, 'statusCode') as number, undefined);
+      this.complete(state, (state.res as ServerResponse).statusCode, undefined);
     } catch (error) {
       this.reportInternalError(error);
     }
@@ -687,7 +686,7 @@ export class HttpInstrumentation {
     accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes, state.trace);
     if (failure !== undefined) accumulator.recordFailure(state.method, endpoint, failure);
     else if (status >= 500) accumulator.recordFailure(state.method, endpoint, this.failureTypeOf(req));
-    const streamError = handledStreamError(readUncached(res, 'errored'), failure) ?? handledStreamError(readUncached(req, 'errored'), failure);
+    const streamError = handledStreamError(res.errored, failure) ?? handledStreamError(req.errored, failure);
     if (streamError !== undefined) accumulator.recordErrorHandled(state.method, endpoint, this.errorTypeOf(streamError));
   }
 
