@@ -173,7 +173,8 @@ function positiveInteger(name, fallback) {
 function selectedVariants(only) {
   const known = Object.keys(VARIANTS);
   if (only === undefined) return known;
-  const names = only.split(',');
+  // --compare means register-compare too, listed or not.
+  const names = [...only.split(','), ...(COMPARE === undefined ? [] : ['register-compare'])];
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) throw new Error(`--only: unknown variant ${unknown.join(', ')} (known: ${known.join(', ')})`);
   return known.filter((name) => names.includes(name));

@@ -678,7 +678,10 @@ export class HttpInstrumentation {
     const seconds = (performance.now() - state.start) / 1000;
     this.unlink(state);
     const { req, res } = state;
-    const endpoint = this.normaliser.endpointFor(frameworkRoute(req, state.routeBase, state.dispatchedRoute), state.url, status);
+    // An error response takes `req.route` as before: the router sets it for a route whose parameter
+    // callbacks then answer (a 404 for an unknown id) without that route ever being dispatched.
+    const dispatchedRoute = status < 400 ? state.dispatchedRoute : undefined;
+    const endpoint = this.normaliser.endpointFor(frameworkRoute(req, state.routeBase, dispatchedRoute), state.url, status);
     const requestBytes = state.contentLength + state.requestBytes;
     // HEAD, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
     const responseBytes = hasNoBody(state, status) ? 0 : state.responseBytes;

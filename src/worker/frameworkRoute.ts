@@ -38,7 +38,8 @@ export const CONTEXT_SYMBOL: unique symbol = Symbol.for('otel-cluster-exporter.f
 /**
  * Whether any request of this process was given a route or a context under
  * {@link ROUTE_SYMBOL} / {@link CONTEXT_SYMBOL} so far. Until one is, those
- * two are not looked for: an Express app never sets them, and Express gives
+ * two are not looked for on a request Express dispatched a route for: an
+ * Express app never sets them, and Express gives
  * every request a hidden class of its own, so each look there is an inline
  * cache miss that walks the request's whole prototype chain (about 0.2 µs
  * each on this project's VM, per request).
@@ -132,7 +133,9 @@ function expressTemplate(route: { path?: unknown }, base: unknown): string | und
  */
 export function frameworkRoute(req: object, routeBase?: unknown, dispatchedRoute?: object): string | undefined {
   const carrier = req as RouteCarrier;
-  if (carriers.inUse) {
+  // Without a dispatched route (any app but a matched Express one) they are always looked for: an
+  // older copy of this package does not set the flag, and such requests' classes are stable.
+  if (carriers.inUse || dispatchedRoute === undefined) {
     const stashed = carrier[ROUTE_SYMBOL];
     if (stashed !== undefined) return stashed;
     const context = carrier[CONTEXT_SYMBOL];
