@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
-import { CLI, ROOT, freePort, httpRequest, scrape, sleep, waitFor, type Exposition } from '../support/processes';
+import { CLI, ROOT, acquireHostLock, freePort, httpRequest, scrape, sleep, waitFor, type Exposition } from '../support/processes';
 
 const run = promisify(execFile);
 const PM2 = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
@@ -25,15 +25,24 @@ interface Pm2Process {
   pm2_env: { NODE_APP_INSTANCE?: number; status: string; restart_time: number; exit_code?: number; pm_err_log_path: string; stop_exit_codes?: number[] };
 }
 
+/**
+ * Held for the whole file: a PM2 daemon with its cluster instances and a sidecar is the heaviest
+ * start-up of the suite, and CI's other suite (the other Node) runs this file at about the same time.
+ */
+const PM2_LOCK = 19092;
+
 let home: string;
+let releaseLock: (() => Promise<void>) | undefined;
 const pm2 = (...args: string[]) => run(process.execPath, [PM2, ...args], { env: { ...process.env, PM2_HOME: home }, timeout: 60000 });
 
-before(() => {
+before(async () => {
+  releaseLock = await acquireHostLock(PM2_LOCK, 300_000);
   home = mkdtempSync(join(tmpdir(), 'ocx-pm2-'));
 });
 after(async () => {
   await pm2('kill').catch(() => undefined);
   rmSync(home, { recursive: true, force: true });
+  await releaseLock?.();
 });
 
 test('a bad configuration under PM2 cluster mode: stopped after one start, exit 78, the message in pm2 logs of the app', async () => {
@@ -106,7 +115,7 @@ test('PM2 cluster mode, 2 instances and serve: kill -9 of one is one restart (un
         const exposition = await scrape(metricsPort);
         return exposition.sum('gunicorn_workers') === 2 ? exposition : undefined;
       },
-      30000,
+      60000,
     );
     assert.equal(before.find('gunicorn_worker_restart_total').length, 0, 'no restart before any');
     for (const slot of ['0', '1']) assert.equal(before.sum('gunicorn_worker_state', { worker_id: slot, state: 'running' }), 1);
@@ -194,7 +203,7 @@ test('pm2 reload of 2 instances under serve: each slot one restart with its reas
   const webProcesses = async () => (JSON.parse((await pm2('jlist')).stdout) as Pm2Process[]).filter((p) => p.name === 'web');
   try {
     await pm2('start', config);
-    await waitFor('serve to see both instances', async () => ((await scrape(metricsPort)).sum('gunicorn_workers') === 2 ? true : undefined), 30000);
+    await waitFor('serve to see both instances', async () => ((await scrape(metricsPort)).sum('gunicorn_workers') === 2 ? true : undefined), 60000);
     const lives = await webProcesses();
     assert.equal(lives.length, 2);
     for (let i = 0; i < 20; i++) assert.equal((await httpRequest(appPort, `/users/${i}`)).status, 200);

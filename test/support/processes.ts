@@ -5,7 +5,6 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, request } from 'node:http';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,29 +26,33 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Run `work` while holding a host-wide lock: a listening socket on the loopback port `lockPort`.
- * For tests that need a fixed resource (the default metrics port) while another suite may run on
- * the same host (CI runs the Node 20 and Node 24 suites side by side). The kernel releases the
- * port when the holder exits, however it exits, so a crashed run leaves no stale lock behind.
+ * Take a host-wide lock: a listening socket on the loopback port `lockPort`, for tests that need a
+ * fixed resource (the default metrics port) or must not overlap a twin (PM2's start-up) while
+ * another suite runs on the same host (CI runs the Node 20 and Node 24 suites side by side).
+ * Resolves with the release. The kernel frees the port when the holder exits, however it exits,
+ * so a crashed run leaves no stale lock behind.
  */
-export async function withHostLock<T>(lockPort: number, work: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+export async function acquireHostLock(lockPort: number, timeoutMs = 120_000): Promise<() => Promise<void>> {
   const deadline = Date.now() + timeoutMs;
-  let lock: Server | undefined;
-  while (lock === undefined) {
+  for (;;) {
     const candidate = createServer();
     const taken = await new Promise<boolean>((ok) => {
       candidate.once('error', () => ok(false));
       candidate.listen({ port: lockPort, host: '127.0.0.1', exclusive: true }, () => ok(true));
     });
-    if (taken) lock = candidate;
-    else if (Date.now() > deadline) throw new Error(`host lock on 127.0.0.1:${lockPort} still held after ${timeoutMs} ms`);
-    else await sleep(200);
+    if (taken) return () => new Promise<void>((ok) => candidate.close(() => ok()));
+    if (Date.now() > deadline) throw new Error(`host lock on 127.0.0.1:${lockPort} still held after ${timeoutMs} ms`);
+    await sleep(200);
   }
-  const held = lock;
+}
+
+/** Run `work` while holding the host-wide lock on `lockPort` (see {@link acquireHostLock}). */
+export async function withHostLock<T>(lockPort: number, work: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const release = await acquireHostLock(lockPort, timeoutMs);
   try {
     return await work();
   } finally {
-    await new Promise<void>((ok) => held.close(() => ok()));
+    await release();
   }
 }
 
