@@ -7,8 +7,9 @@
  *   no longer names the route's prefix. `Route#dispatch` (one call per
  *   matched route) keeps the route itself (its `this`, which Express also
  *   sets as `req.route`) and the base it matched under, on the request's
- *   state (not on the app's request object), so nothing is read from the
- *   request when it completes.
+ *   state (not on the app's request object), so a successful request is not
+ *   read again when it completes (an error response reads `req.route`, see
+ *   HttpInstrumentation's complete).
  * - The exception a handler threw, which only travels through the router's
  *   `next(err)`. Two places see it, neither on the success path: the
  *   router's `Layer#handleError` (Express 5's `router` package; Express 4's

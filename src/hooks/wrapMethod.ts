@@ -73,8 +73,8 @@ type ThreeArgumentMethod = (this: unknown, a: unknown, b: unknown, c: unknown) =
  * Wrap a method that its callers always call with exactly three arguments
  * (a router's `(req, res, next)`), for the hottest hooks: no `arguments`
  * object, no argument array, one direct call. `before` sees `this` and the
- * first two arguments and must not throw (it is guarded all the same). Same no-op on a
- * second wrap as {@link wrapMethod}.
+ * first two arguments and must not throw (it is guarded all the same). Same
+ * no-op on a second wrap as {@link wrapMethod}.
  */
 export function wrapThreeArgumentMethod(target: unknown, name: string, before: (self: unknown, a: unknown, b: unknown) => void): boolean {
   if (!wrappable(target, name)) return false;

@@ -683,7 +683,7 @@ export class HttpInstrumentation {
     const dispatchedRoute = status < 400 ? state.dispatchedRoute : undefined;
     const endpoint = this.normaliser.endpointFor(frameworkRoute(req, state.routeBase, dispatchedRoute), state.url, status);
     const requestBytes = state.contentLength + state.requestBytes;
-    // HEAD, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
+    // HEAD, 1xx, 204 and 304 responses carry no body whatever the app wrote (Node drops it).
     const responseBytes = hasNoBody(state, status) ? 0 : state.responseBytes;
     const accumulator = this.accumulator;
     accumulator.recordRequest(state.method, endpoint, status, seconds, requestBytes, responseBytes, state.trace);
@@ -760,18 +760,16 @@ function hasNoBody(state: RequestState, status: number): boolean {
 }
 
 /**
- * The state of the response a finish message is about. Found from the
- * connection (its newest request, then older pipelined ones), whose hidden
- * class is the same from request to request, rather than read from the
- * response, whose class Express makes new for every request; the response's
- * own state when the connection does not hold it.
+ * The state of the response a finish message is about: the connection's
+ * newest request when it is that response (the connection's hidden class is
+ * the same from request to request; the response's is new for every Express
+ * request), else read from the response. No walk through older pipelined
+ * requests: a client that pipelines many would make each finish pay for all.
  */
 function finishedState(message: HttpServerMessage): RequestState | undefined {
   const { response } = message;
-  for (let state = message.socket?.[kSocketCurrent]; state !== undefined; state = state.older) {
-    if (state.res === response) return state;
-  }
-  return response[kState];
+  const newest = message.socket?.[kSocketCurrent];
+  return newest !== undefined && newest.res === response ? newest : response[kState];
 }
 
 /**

@@ -39,10 +39,9 @@ export const CONTEXT_SYMBOL: unique symbol = Symbol.for('otel-cluster-exporter.f
  * Whether any request of this process was given a route or a context under
  * {@link ROUTE_SYMBOL} / {@link CONTEXT_SYMBOL} so far. Until one is, those
  * two are not looked for on a request Express dispatched a route for: an
- * Express app never sets them, and Express gives
- * every request a hidden class of its own, so each look there is an inline
- * cache miss that walks the request's whole prototype chain (about 0.2 µs
- * each on this project's VM, per request).
+ * Express app never sets them, and Express gives every request a hidden
+ * class of its own, so each look there is an inline-cache miss that walks the
+ * request's whole prototype chain (about 0.2 µs each on this project's VM).
  */
 const carriers = sharedCarrierFlag();
 
