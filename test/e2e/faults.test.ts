@@ -6,15 +6,42 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CATALOGUE, prometheusName } from '../../src/catalogue/MetricCatalogue';
-import { load, scrape, sleep, startApp } from '../support/processes';
+import { load, scrape, sleep, startApp, waitFor } from '../support/processes';
 import type { RunningApp } from '../support/processes';
 
 const REQUESTS = prometheusName(CATALOGUE.requests);
 const STORE_ERRORS = prometheusName(CATALOGUE.storeErrors);
+const SNAPSHOT_AGE = prometheusName(CATALOGUE.snapshotAge);
+
+/**
+ * Fill `filler`'s disk and keep it full until the returned function is called.
+ * One fill is not enough: a snapshot write in flight at that moment renames
+ * over its older copy afterwards and frees a page or two, and a process whose
+ * snapshot fits in them keeps writing for the whole outage. A real full disk
+ * is kept full by whatever filled it; so is this one, by topping up every 20 ms.
+ */
+function keepDiskFull(filler: string): () => void {
+  const topUp = (): void => {
+    try {
+      appendFileSync(filler, Buffer.alloc(64 * 1024));
+    } catch {
+      // ENOSPC: the disk is full, which is the point.
+    }
+  };
+  try {
+    writeFileSync(filler, Buffer.alloc(2 * 1024 * 1024));
+  } catch {
+    // ENOSPC once the disk is full: exactly what we want.
+  }
+  const timer = setInterval(topUp, 20);
+  // A test that fails before it stops the filling must not hold the run open.
+  timer.unref();
+  return () => clearInterval(timer);
+}
 
 /** A 1 MiB tmpfs, or why one cannot be mounted here. */
 function mountSmallDisk(): { dir: string; unmount: () => void } | string {
@@ -53,22 +80,25 @@ describe('a full disk under the embedded store', { skip: typeof disk === 'string
     await sleep(1100);
     const before = (await scrape(app.metricsPort)).sum(REQUESTS);
 
-    // Fill the disk: no snapshot can be written any more.
-    try {
-      writeFileSync(filler, Buffer.alloc(2 * 1024 * 1024));
-    } catch {
-      // ENOSPC once the disk is full: exactly what we want.
-    }
+    // Fill the disk and keep it full: no snapshot can be written any more.
+    const stopFilling = keepDiskFull(filler);
     const statuses = await load(app.appPort, '/', 200);
     assert.deepEqual([...statuses.entries()], [[200, 200]], 'every request answered 200 while the disk was full');
-    await sleep(1100);
-    const during = await scrape(app.metricsPort);
-    assert.ok(during.sum(STORE_ERRORS, { operation: 'write' }) > 0, 'write failures are counted');
+    // The primary's failures show at once (its own snapshot is served fresh);
+    // the workers' are in snapshots that cannot be written, so the view shows
+    // them as a snapshot age that grows with the outage.
+    const during = await waitFor('write failures and stale workers in the view', async () => {
+      const exposition = await scrape(app.metricsPort);
+      return exposition.sum(STORE_ERRORS, { operation: 'write' }) > 0 && exposition.sum(SNAPSHOT_AGE) >= 1 ? exposition : undefined;
+    });
     assert.ok(during.sum(REQUESTS) >= before, 'counters do not go back while writes fail');
 
+    stopFilling();
     unlinkSync(filler);
-    await sleep(1500);
-    const recovered = await scrape(app.metricsPort);
+    const recovered = await waitFor('every request to be counted after the disk has space again', async () => {
+      const exposition = await scrape(app.metricsPort);
+      return exposition.sum(REQUESTS) >= before + 200 ? exposition : undefined;
+    });
     assert.equal(recovered.sum(REQUESTS), before + 200, 'every request made while the disk was full is counted after it recovers');
     assert.match(app.stderr(), /failed/, 'the outage was logged');
     const outageLines = app
