@@ -5,7 +5,7 @@
  * app of bench/http-hot-path.js in several long-lived servers at once, each
  * loaded in turn for a few seconds, cycle after cycle, in ONE run.
  *
- *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--only a,b] [--compare <register.js>]
+ *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--together] [--only a,b] [--compare <register.js>]
  *
  * bench/http-hot-path.js starts a new server for every measurement. On a
  * shared 2-core machine one Express server process differs from the next by
@@ -34,9 +34,17 @@
  * one process's JIT luck then no longer stands for its variant, and the per-process means show
  * how far processes of one variant differ.
  *
+ * With --together every server of a cycle is loaded at the same time instead of in turn. They
+ * share CPU 0, so whatever slows the machine in a window (other tenants of a VM move plain
+ * Express by up to 2x between windows) slows every variant in that window alike, and the
+ * per-cycle ratio compares like with like. Each server then gets a share of the CPU, so its
+ * absolute figures are not those of a server alone; the ratio is the figure to read.
+ *
  * Prints per variant the mean and median server CPU time per request (user +
- * system, of the one process that serves) and the ratio baseline/variant.
- * Exits 0.
+ * system, of the one process that serves), the ratio baseline/variant, and
+ * the ratio cycle by cycle (baseline's windows over the variant's in the same
+ * cycle): its median and its middle half (25th-75th percentile), which say how
+ * far the figure can be trusted. Exits 0.
  */
 const { spawnSync } = require('node:child_process');
 const cluster = require('node:cluster');
@@ -151,14 +159,46 @@ function report(servers) {
     entry.replicaMeans.push(mean(server.cpuPerRequest));
     byName.set(server.name, entry);
   }
-  console.log('\nvariant               mean us/req  median us/req  baseline/variant (mean, median)  per process (mean us/req)');
+  console.log('\nvariant               mean us/req  median us/req  baseline/variant (mean, median)  per cycle (median [25th-75th])  per process (mean us/req)');
   for (const [name, { windows, replicaMeans }] of byName) {
     const base = byName.get(VARIANTS[name].baseline);
     const ratios = base === undefined ? 'n/a' : `${(mean(base.windows) / mean(windows)).toFixed(3)}, ${(median(base.windows) / median(windows)).toFixed(3)}`;
+    const perCycle = cycleRatios(servers, name, VARIANTS[name].baseline);
+    const spread = `${median(perCycle).toFixed(3)} [${quantile(perCycle, 0.25).toFixed(3)}-${quantile(perCycle, 0.75).toFixed(3)}]`;
     console.log(
-      `${name.padEnd(21)} ${mean(windows).toFixed(1).padStart(11)}  ${median(windows).toFixed(1).padStart(13)}  ${ratios.padStart(31)}  ${replicaMeans.map((x) => x.toFixed(0)).join(' ')}`,
+      `${name.padEnd(21)} ${mean(windows).toFixed(1).padStart(11)}  ${median(windows).toFixed(1).padStart(13)}  ${ratios.padStart(31)}  ${spread.padStart(30)}  ${replicaMeans.map((x) => x.toFixed(0)).join(' ')}`,
     );
   }
+}
+
+/** Cycle by cycle: the baseline's mean window over `name`'s mean window, both of that cycle. */
+function cycleRatios(servers, name, baseline) {
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const windowsOf = (variant, cycle) => servers.filter((server) => server.name === variant).map((server) => server.cpuPerRequest[cycle]);
+  const cycles = servers[0].cpuPerRequest.length;
+  return Array.from({ length: cycles }, (_unused, cycle) => mean(windowsOf(baseline, cycle)) / mean(windowsOf(name, cycle)));
+}
+
+/** The `q` quantile of `values` (linear between the closest ranks). */
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.min(sorted.length - 1, below + 1);
+  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+}
+
+/** Disconnect `child` and wait (at most 10 s) until it has exited. */
+function exited(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (child.connected) child.disconnect();
+  });
 }
 
 /** `--name` as a whole number of at least 1; anything else stops the bench with a message naming the flag. */
@@ -191,11 +231,12 @@ async function main() {
   const connections = positiveInteger('connections', '50');
   const replicas = positiveInteger('replicas', '1');
   const names = selectedVariants(arg('only', undefined));
+  const together = process.argv.includes('--together');
   const pinned = hasTaskset();
   // The load generator keeps off the servers' CPU.
   if (pinned) spawnSync('taskset', ['-a', '-p', '-c', `1-${os.cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
   console.log(
-    `Express app at ${ROUTE}, ${connections} connections, ${cycles} cycles of ${seconds}s per server, ${replicas} server(s) per variant, ` +
+    `Express app at ${ROUTE}, ${connections} connections, ${cycles} cycles of ${seconds}s per server${together ? ' (all servers at once)' : ''}, ${replicas} server(s) per variant, ` +
       `node ${process.version}, ${os.cpus().length} cpus, ${pinned ? 'servers on CPU 0' : 'not pinned (no taskset)'}`,
   );
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-express-parts-'));
@@ -208,12 +249,15 @@ async function main() {
     // Warm every server up (JIT, the preload's first flushes) before any window counts.
     for (const server of servers) await load(server.port, 3, connections);
     for (let cycle = 1; cycle <= cycles; cycle++) {
-      for (const server of servers) await measureOnce(server, seconds, connections);
+      if (together) await Promise.all(servers.map((server) => measureOnce(server, seconds, connections)));
+      else for (const server of servers) await measureOnce(server, seconds, connections);
       console.log(`cycle ${cycle}: ${servers.map((s) => `${s.label} ${s.cpuPerRequest.at(-1).toFixed(0)}`).join('  ')} us/req`);
     }
     report(servers);
   } finally {
-    for (const server of servers) if (server.child.connected) server.child.disconnect();
-    fs.rmSync(scratch, { recursive: true, force: true });
+    // Each server exits on disconnect; its store directory is removed only once it has (a server still
+    // writing its last snapshot would otherwise fail the removal with ENOTEMPTY).
+    await Promise.all(servers.map((server) => exited(server.child)));
+    fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
