@@ -69,26 +69,57 @@ globalThis.setInterval = function (callback, ms, ...rest) {
   return file;
 }
 
-function load(port, total, connections) {
+/**
+ * Send `total` requests that get a whole response, `connections` at a time. A request that fails
+ * (a keep-alive connection the slow server closed as the client reused it) is sent again: the
+ * server exits after exactly `total` answers, so one lost request would leave it waiting forever.
+ */
+function load(port, total, connections, serverGone) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  let sent = 0;
+  let issued = 0;
   return new Promise((resolve) => {
     let open = connections;
     const next = () => {
-      if (sent >= total) {
+      if (issued >= total || serverGone()) {
         if (--open === 0) resolve();
         return;
       }
-      sent++;
+      issued++;
+      // Each request ends in exactly one of the two, however many events its failure raises.
+      let settled = false;
+      const answered = () => {
+        if (settled) return;
+        settled = true;
+        next();
+      };
+      const retry = () => {
+        if (settled) return;
+        settled = true;
+        issued--;
+        setTimeout(next, 10);
+      };
       http
         .get({ host: '127.0.0.1', port, path: ROUTE, agent }, (res) => {
           res.resume();
-          res.on('end', next);
+          res.on('end', answered);
+          res.on('aborted', retry);
         })
-        .on('error', next);
+        .on('error', retry);
     };
     for (let i = 0; i < connections; i++) next();
   });
+}
+
+/** Resolve when `exited` does, or kill `child` and fail after `ms` (a server that never saw its last request). */
+function exitWithin(child, exited, ms, what) {
+  let timer;
+  const late = new Promise((_resolve, reject) => {
+    timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${what}: the server did not exit within ${ms / 1000} s of its last request`));
+    }, ms);
+  });
+  return Promise.race([exited, late]).finally(() => clearTimeout(timer));
 }
 
 async function instructions(requests, preloads, scratch, connections) {
@@ -107,8 +138,9 @@ async function instructions(requests, preloads, scratch, connections) {
     if (waited > 300_000 || child.exitCode !== null) throw new Error(`server did not start:\n${stderr.slice(-2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  await load(Number(fs.readFileSync(portFile, 'utf8')), requests, connections);
-  await exited;
+  await load(Number(fs.readFileSync(portFile, 'utf8')), requests, connections, () => child.exitCode !== null || child.signalCode !== null);
+  // Under valgrind the exit (and cachegrind's report) takes seconds, not minutes.
+  await exitWithin(child, exited, 120_000, `${requests} requests`);
   const match = /I\s+refs:\s+([\d,]+)/.exec(stderr);
   if (match === null) throw new Error(`no instruction count:\n${stderr.slice(-2000)}`);
   return Number(match[1].replace(/,/g, ''));
