@@ -52,7 +52,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { arg, ask, median, spawnServer } = require('./support');
+const { arg, ask, mean, median, quantile, spawnServer, waitExit } = require('./support');
 const { expressApp } = require('./apps/express-app');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -150,7 +150,6 @@ async function measureOnce(server, seconds, connections) {
 }
 
 function report(servers) {
-  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   // Every window of every replica of a variant, and each replica's own mean.
   const byName = new Map();
   for (const server of servers) {
@@ -173,32 +172,9 @@ function report(servers) {
 
 /** Cycle by cycle: the baseline's mean window over `name`'s mean window, both of that cycle. */
 function cycleRatios(servers, name, baseline) {
-  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const windowsOf = (variant, cycle) => servers.filter((server) => server.name === variant).map((server) => server.cpuPerRequest[cycle]);
   const cycles = servers[0].cpuPerRequest.length;
   return Array.from({ length: cycles }, (_unused, cycle) => mean(windowsOf(baseline, cycle)) / mean(windowsOf(name, cycle)));
-}
-
-/** The `q` quantile of `values` (linear between the closest ranks). */
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const below = Math.floor(position);
-  const above = Math.min(sorted.length - 1, below + 1);
-  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
-}
-
-/** Disconnect `child` and wait (at most 10 s) until it has exited. */
-function exited(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (child.connected) child.disconnect();
-  });
 }
 
 /** `--name` as a whole number of at least 1; anything else stops the bench with a message naming the flag. */
@@ -257,7 +233,8 @@ async function main() {
   } finally {
     // Each server exits on disconnect; its store directory is removed only once it has (a server still
     // writing its last snapshot would otherwise fail the removal with ENOTEMPTY).
-    await Promise.all(servers.map((server) => exited(server.child)));
+    for (const server of servers) if (server.child.connected) server.child.disconnect();
+    await Promise.all(servers.map((server) => waitExit(server.child, 10_000)));
     fs.rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

@@ -43,7 +43,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { arg, ask, benchOrServer, median, spawnServer } = require('./support');
+const { arg, ask, benchOrServer, mean, median, spawnServer } = require('./support');
 const { expressApp } = require('./apps/express-app');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -271,7 +271,6 @@ async function main() {
       }
     }
   }
-  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const summary = (kind) => {
     const xs = results.get(kind) ?? [];
     if (xs.length === 0) return undefined;

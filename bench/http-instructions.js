@@ -30,10 +30,12 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { arg } = require('./support');
+const { arg, waitExit } = require('./support');
 
 const ROOT = path.resolve(__dirname, '..');
 const ROUTE = '/api/users/42';
+/** Every valgrind server still running: a run that fails leaves none behind (the other of a pair would wait forever). */
+const running = new Set();
 
 if (process.argv.includes('--server')) runServer();
 else void main();
@@ -102,24 +104,15 @@ function load(port, total, connections, serverGone) {
         .get({ host: '127.0.0.1', port, path: ROUTE, agent }, (res) => {
           res.resume();
           res.on('end', answered);
-          res.on('aborted', retry);
+          // Closed before the whole body arrived: the request is sent again.
+          res.on('close', () => {
+            if (!res.complete) retry();
+          });
         })
         .on('error', retry);
     };
     for (let i = 0; i < connections; i++) next();
   });
-}
-
-/** Resolve when `exited` does, or kill `child` and fail after `ms` (a server that never saw its last request). */
-function exitWithin(child, exited, ms, what) {
-  let timer;
-  const late = new Promise((_resolve, reject) => {
-    timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${what}: the server did not exit within ${ms / 1000} s of its last request`));
-    }, ms);
-  });
-  return Promise.race([exited, late]).finally(() => clearTimeout(timer));
 }
 
 async function instructions(requests, preloads, scratch, connections) {
@@ -131,16 +124,20 @@ async function instructions(requests, preloads, scratch, connections) {
     env: { ...process.env, BENCH_REQUESTS: String(requests), BENCH_PORT_FILE: portFile, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
   for (let waited = 0; !fs.existsSync(portFile); waited += 200) {
     if (waited > 300_000 || child.exitCode !== null) throw new Error(`server did not start:\n${stderr.slice(-2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await load(Number(fs.readFileSync(portFile, 'utf8')), requests, connections, () => child.exitCode !== null || child.signalCode !== null);
   // Under valgrind the exit (and cachegrind's report) takes seconds, not minutes.
-  await exitWithin(child, exited, 120_000, `${requests} requests`);
+  if (!(await waitExit(child, 120_000))) {
+    child.kill('SIGKILL');
+    throw new Error(`${requests} requests: the server did not exit within 120 s of its last request`);
+  }
   const match = /I\s+refs:\s+([\d,]+)/.exec(stderr);
   if (match === null) throw new Error(`no instruction count:\n${stderr.slice(-2000)}`);
   return Number(match[1].replace(/,/g, ''));
@@ -173,6 +170,7 @@ async function main() {
     const base = perRequest.get('express-plain');
     for (const [name] of variants.slice(1)) console.log(`${name} plain/variant ${(base / perRequest.get(name)).toFixed(3)}`);
   } finally {
+    for (const child of running) child.kill('SIGKILL');
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }

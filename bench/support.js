@@ -1,5 +1,5 @@
 'use strict';
-// Helpers every bench shares: command-line flags, free ports, medians, and the
+// Helpers every bench shares: command-line flags, free ports, means, medians and quantiles, child exits, and the
 // "one file is both the bench and, with --server, each variant's child" entry.
 const net = require('node:net');
 
@@ -17,6 +17,32 @@ function freePort() {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address();
       server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The arithmetic mean. */
+function mean(values) {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** The `q` quantile of `values` (linear between the closest ranks). */
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const above = Math.min(sorted.length - 1, below + 1);
+  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+}
+
+/** Resolve true once `child` has exited (at once if it already has), or false after `ms`. */
+function waitExit(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
     });
   });
 }
@@ -105,4 +131,4 @@ function benchOrServer(runServer, main) {
   });
 }
 
-module.exports = { arg, ask, freePort, median, benchOrServer, spawnServer };
+module.exports = { arg, ask, freePort, mean, median, quantile, benchOrServer, spawnServer, waitExit };
