@@ -231,6 +231,28 @@ test('a response destroyed with an error is a socket_error failure and an error 
   assert.equal(sumOf(m, R, { endpoint: '/proxy', status: '499' }), 1);
 });
 
+test('an error the app destroys its request stream with, then answers, is counted in error_handling once', async () => {
+  const stack = createStack();
+  const port = await serve(stack, (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method !== 'POST') return res.end('ok');
+      // The body was read: the app gives up on the stream with an error of its own and still answers.
+      req.on('error', () => undefined);
+      req.destroy(new RangeError('body rejected'));
+      res.writeHead(422).end('rejected');
+    });
+  });
+  const reply = await request(port, { method: 'POST', path: '/upload', body: 'abc' });
+  assert.equal(reply.status, 422);
+  await request(port, { path: '/upload' });
+  const m = await collect(stack);
+  assert.equal(sumOf(m, R, { method: 'POST', endpoint: '/upload', status: '422' }), 1);
+  assert.equal(sumOf(m, R, { method: 'GET', endpoint: '/upload', status: '200' }), 1);
+  assert.equal(sumOf(m, CATALOGUE.errorHandling.name), 1);
+  assert.equal(sumOf(m, CATALOGUE.errorHandling.name, { method: 'POST', endpoint: '/upload', error_type: 'RangeError' }), 1);
+});
+
 test("a malformed request gets Node's own 400 reply unchanged and is counted in error_handling", async () => {
   const stack = createStack();
   const server = http.createServer((_req, res) => res.end('ok'));
