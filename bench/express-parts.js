@@ -26,7 +26,8 @@
  *   register-excluded    register with the bench's route excluded (OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS=/api/**):
  *                    the request-start hook and the route hook still run, nothing is recorded
  *   register-compare     with --compare <dist/register.js of another build>: register under that build
- *                    (before/after in one run)
+ *                    (before/after in one run); --compare a,b,... adds one variant per file, each named
+ *                    compare-<the directory above its dist/> (compare-C for /tmp/abl/C/dist/register.js)
  *   worker-plain     a cluster of one worker running the Express app (the worker's CPU is measured)
  *   worker-register  the same cluster under the preload: what a cluster worker pays per request
  *
@@ -59,7 +60,9 @@ const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const ROUTE = '/api/users/42';
 // --compare <register.js of another build> adds register-compare: that build's single process, in the same run.
+// Several files, comma-separated, add one variant each (ablations side by side in one run).
 const COMPARE = arg('compare', undefined);
+const COMPARED = compareVariants(COMPARE);
 
 /** Each variant: how its server starts, and which variant it is compared with. */
 const VARIANTS = {
@@ -68,7 +71,7 @@ const VARIANTS = {
   register: { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain' },
   'register-no-runtime': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS: 'false' } },
   'register-excluded': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS: '/api/**' } },
-  ...(COMPARE === undefined ? {} : { 'register-compare': { preload: [path.resolve(COMPARE)], clustered: false, baseline: 'plain' } }),
+  ...COMPARED,
   'worker-plain': { preload: [], clustered: true, baseline: 'worker-plain' },
   'worker-register': { preload: [path.join(DIST, 'register.js')], clustered: true, baseline: 'worker-plain' },
 };
@@ -79,6 +82,20 @@ else
     console.error(error);
     process.exitCode = 1;
   });
+
+/** The variants --compare adds: register-compare for one file, compare-<build> for each of several. */
+function compareVariants(list) {
+  if (list === undefined) return {};
+  const files = list.split(',').filter((file) => file !== '');
+  const nameOf = (file) => (files.length === 1 ? 'register-compare' : `compare-${path.basename(path.dirname(path.dirname(path.resolve(file))))}`);
+  const variants = {};
+  for (const file of files) {
+    const name = nameOf(file);
+    if (variants[name] !== undefined) throw new Error(`--compare: two files give the variant name ${name}; put the builds in directories of different names`);
+    variants[name] = { preload: [path.resolve(file)], clustered: false, baseline: 'plain' };
+  }
+  return variants;
+}
 
 // ---------------------------------------------------------------- server side
 /** Answer the driver's CPU questions with this process's resource usage. */
@@ -190,7 +207,7 @@ function selectedVariants(only) {
   const known = Object.keys(VARIANTS);
   if (only === undefined) return known;
   // --compare means register-compare too, listed or not.
-  const names = [...only.split(','), ...(COMPARE === undefined ? [] : ['register-compare'])];
+  const names = [...only.split(','), ...Object.keys(COMPARED)];
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) throw new Error(`--only: unknown variant ${unknown.join(', ')} (known: ${known.join(', ')})`);
   return known.filter((name) => names.includes(name));

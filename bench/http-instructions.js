@@ -119,9 +119,11 @@ async function instructions(requests, preloads, scratch, connections) {
   const portFile = path.join(scratch, `port-${requests}-${Date.now()}`);
   const out = path.join(scratch, `cachegrind-${requests}-${Date.now()}`);
   const nodeArgs = [...preloads.flatMap((file) => ['--require', file]), __filename, '--server'];
+  // A store directory of its own: two servers in one directory would share slot 0 and fence each other.
+  const store = fs.mkdtempSync(path.join(scratch, 'store-'));
   const child = spawn('valgrind', ['--tool=cachegrind', '--cache-sim=no', `--cachegrind-out-file=${out}`, process.execPath, ...nodeArgs], {
     cwd: scratch,
-    env: { ...process.env, BENCH_REQUESTS: String(requests), BENCH_PORT_FILE: portFile, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production' },
+    env: { ...process.env, BENCH_REQUESTS: String(requests), BENCH_PORT_FILE: portFile, PROMETHEUS_MULTIPROC_DIR: store, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   running.add(child);
