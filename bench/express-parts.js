@@ -206,7 +206,7 @@ function positiveInteger(name, fallback) {
 function selectedVariants(only) {
   const known = Object.keys(VARIANTS);
   if (only === undefined) return known;
-  // --compare means register-compare too, listed or not.
+  // --compare's variants come too, listed or not.
   const names = [...only.split(','), ...Object.keys(COMPARED)];
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) throw new Error(`--only: unknown variant ${unknown.join(', ')} (known: ${known.join(', ')})`);
