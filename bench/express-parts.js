@@ -23,11 +23,17 @@
  *                    route hooks, and the exposition thread serving the merged view)
  *   register-no-runtime  register with the runtime metrics off (OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS=false):
  *                    no event-loop monitor, no GC observer
+ *   register-flush-1s    register persisting its snapshot every second (OTEL_CLUSTER_EXPORTER_FLUSH_INTERVAL_MS=1000)
+ *                    instead of every 500 ms: what the flush costs a request
  *   register-excluded    register with the bench's route excluded (OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS=/api/**):
  *                    the request-start hook and the route hook still run, nothing is recorded
  *   register-compare     with --compare <dist/register.js of another build>: register under that build
  *                    (before/after in one run); --compare a,b,... adds one variant per file, each named
  *                    compare-<the directory above its dist/> (compare-C for /tmp/abl/C/dist/register.js)
+ *   prom-client      the Express app with a prom-client metrics middleware (Counter + Histogram by method,
+ *                    route template and status on 'finish', as express-prom-bundle records): the competitor
+ *   otel-sdk         the same middleware recording into @opentelemetry/sdk-metrics instruments, collected
+ *                    every second: what an OpenTelemetry user writes today without the preload
  *   worker-plain     a cluster of one worker running the Express app (the worker's CPU is measured)
  *   worker-register  the same cluster under the preload: what a cluster worker pays per request
  *
@@ -55,6 +61,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { arg, ask, mean, median, quantile, spawnServer, waitExit } = require('./support');
 const { expressApp } = require('./apps/express-app');
+const { metricsMiddleware } = require('./apps/express-metrics-middleware');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -70,8 +77,11 @@ const VARIANTS = {
   modules: { preload: [path.join(__dirname, 'apps', 'load-modules.js')], clustered: false, baseline: 'plain' },
   register: { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain' },
   'register-no-runtime': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_RUNTIME_METRICS: 'false' } },
+  'register-flush-1s': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_FLUSH_INTERVAL_MS: '1000' } },
   'register-excluded': { preload: [path.join(DIST, 'register.js')], clustered: false, baseline: 'plain', env: { OTEL_CLUSTER_EXPORTER_EXCLUDE_PATHS: '/api/**' } },
   ...COMPARED,
+  'prom-client': { preload: [], clustered: false, baseline: 'plain', app: 'prom-client' },
+  'otel-sdk': { preload: [], clustered: false, baseline: 'plain', app: 'otel-sdk' },
   'worker-plain': { preload: [], clustered: true, baseline: 'worker-plain' },
   'worker-register': { preload: [path.join(DIST, 'register.js')], clustered: true, baseline: 'worker-plain' },
 };
@@ -126,7 +136,7 @@ function runServer(clustered) {
     });
     return;
   }
-  const server = http.createServer(expressApp());
+  const server = http.createServer(expressApp({ before: metricsMiddleware(arg('app', undefined)) }));
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
   process.on(
     'message',
@@ -142,7 +152,13 @@ function hasTaskset() {
 
 async function startServer(name, replica, pinned, scratch) {
   const variant = VARIANTS[name];
-  const nodeArgs = [...variant.preload.flatMap((file) => ['--require', file]), __filename, '--server', ...(variant.clustered ? ['--clustered'] : [])];
+  const nodeArgs = [
+    ...variant.preload.flatMap((file) => ['--require', file]),
+    __filename,
+    '--server',
+    ...(variant.clustered ? ['--clustered'] : []),
+    ...(variant.app ? ['--app', variant.app] : []),
+  ];
   const [command, args] = pinned ? ['taskset', ['-c', '0', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   // A private store directory and an ephemeral metrics port: the servers run side by side.
   const env = { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production', ...variant.env };
