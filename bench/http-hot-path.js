@@ -45,6 +45,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { arg, ask, benchOrServer, mean, median, spawnServer } = require('./support');
 const { expressApp } = require('./apps/express-app');
+const { otelSdkInstruments, promClientInstruments } = require('./apps/competitor-instruments');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -100,59 +101,24 @@ function runServer(variant) {
       setInterval(() => void producer.collect(), 1000).unref();
     },
     'prom-client'() {
-      const client = require('prom-client');
-      const labelNames = ['method', 'route', 'status'];
-      const counter = new client.Counter({ name: 'bench_requests_total', help: 'h', labelNames });
-      const histogram = new client.Histogram({
-        name: 'bench_request_duration_seconds',
-        help: 'h',
-        labelNames,
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60],
-      });
+      const instruments = promClientInstruments();
       const inner = helloHandler;
       return (req, res) => {
-        const start = process.hrtime.bigint();
-        res.on('finish', () => {
-          const labels = { method: req.method, route: endpointOf(req.url), status: String(res.statusCode) };
-          counter.inc(labels);
-          histogram.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
-        });
+        const start = performance.now();
+        res.on('finish', () => instruments.record(req.method, endpointOf(req.url), res.statusCode, (performance.now() - start) / 1000));
         inner(req, res);
       };
     },
     'otel-sdk'() {
       const dc = require('node:diagnostics_channel');
-      const { MeterProvider, MetricReader, AggregationType } = require('@opentelemetry/sdk-metrics');
-      class CollectingReader extends MetricReader {
-        async onForceFlush() {}
-        async onShutdown() {}
-      }
-      const reader = new CollectingReader();
-      const provider = new MeterProvider({
-        readers: [reader],
-        views: [
-          {
-            instrumentName: 'bench_request_duration',
-            aggregation: {
-              type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
-              options: { boundaries: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60] },
-            },
-          },
-        ],
-      });
-      const meter = provider.getMeter('bench');
-      const counter = meter.createCounter('bench_requests');
-      const histogram = meter.createHistogram('bench_request_duration', { unit: 's' });
+      const instruments = otelSdkInstruments();
       const kStart = Symbol('start');
       dc.subscribe('http.server.request.start', ({ request }) => {
         request[kStart] = performance.now();
       });
       dc.subscribe('http.server.response.finish', ({ request, response }) => {
-        const attributes = { method: request.method, endpoint: endpointOf(request.url), status: String(response.statusCode) };
-        counter.add(1, attributes);
-        histogram.record((performance.now() - request[kStart]) / 1000, attributes);
+        instruments.record(request.method, endpointOf(request.url), response.statusCode, (performance.now() - request[kStart]) / 1000);
       });
-      setInterval(() => void reader.collect(), 1000).unref();
     },
   };
   const setup = setups[kind];
