@@ -2,8 +2,11 @@
 // The competitors' request instruments, shared by the benches: a request counter and a duration
 // histogram, in prom-client or in @opentelemetry/sdk-metrics (collected every second, as a
 // periodic reader would), each behind one `record(method, route, status, seconds)`.
+const path = require('node:path');
 
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60];
+// The package's own duration boundaries (the benches need dist/ anyway): the competitors' histograms
+// then have exactly as many buckets to fill as ours, whatever the catalogue says.
+const { DEFAULT_DURATION_BUCKETS: BUCKETS } = require(path.join(__dirname, '..', '..', 'dist', 'catalogue', 'MetricCatalogue.js'));
 
 /** prom-client Counter + Histogram labelled (method, route, status). */
 function promClientInstruments() {
