@@ -5,7 +5,7 @@
  * app of bench/http-hot-path.js in several long-lived servers at once, each
  * loaded in turn for a few seconds, cycle after cycle, in ONE run.
  *
- *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--together] [--only a,b] [--compare <register.js>]
+ *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--together] [--detail] [--only a,b] [--compare <register.js>]
  *
  * bench/http-hot-path.js starts a new server for every measurement. On a
  * shared 2-core machine one Express server process differs from the next by
@@ -29,7 +29,10 @@
  *                    the request-start hook and the route hook still run, nothing is recorded
  *   register-compare     with --compare <dist/register.js of another build>: register under that build
  *                    (before/after in one run); --compare a,b,... adds one variant per file, each named
- *                    compare-<the directory above its dist/> (compare-C for /tmp/abl/C/dist/register.js)
+ *                    compare-<the directory above its dist/> (compare-C for /tmp/abl/C/dist/register.js),
+ *                    or compare-<file name> for any other preload file (compare-mechanism-only for
+ *                    bench/apps/mechanism-only.js; bench/apps/recording-only.js and recording-and-schema.js
+ *                    are the others kept here)
  *   prom-client      the Express app with a prom-client metrics middleware (Counter + Histogram by method,
  *                    route template and status on 'finish', as express-prom-bundle records): the competitor
  *   otel-sdk         the same middleware recording into @opentelemetry/sdk-metrics instruments, collected
@@ -46,6 +49,12 @@
  * Express by up to 2x between windows) slows every variant in that window alike, and the
  * per-cycle ratio compares like with like. Each server then gets a share of the CPU, so its
  * absolute figures are not those of a server alone; the ratio is the figure to read.
+ *
+ * With --together, work a server does on a clock rather than per request (the preload's
+ * flush every 500 ms, its runtime-metric timers) weighs K times its share at full load, K being the
+ * number of servers: each server gets about 1/K of the CPU, so serves about 1/K of the requests in
+ * the same time while its clock-driven work stays the same. Loaded in turn (the default), every
+ * server runs at full load and such work weighs what it weighs in a saturated production process.
  *
  * Prints per variant the mean and median server CPU time per request (user +
  * system, of the one process that serves), the ratio baseline/variant, and
@@ -97,7 +106,9 @@ else
 function compareVariants(list) {
   if (list === undefined) return {};
   const files = list.split(',').filter((file) => file !== '');
-  const nameOf = (file) => (files.length === 1 ? 'register-compare' : `compare-${path.basename(path.dirname(path.dirname(path.resolve(file))))}`);
+  // A build's register.js is named for the directory above its dist/; any other preload file for itself.
+  const buildName = (file) => (path.basename(file) === 'register.js' ? path.basename(path.dirname(path.dirname(path.resolve(file)))) : path.basename(file, '.js'));
+  const nameOf = (file) => (files.length === 1 ? 'register-compare' : `compare-${buildName(file)}`);
   const variants = {};
   for (const file of files) {
     const name = nameOf(file);
@@ -117,7 +128,15 @@ function answerCpuQuestions(send) {
       send({ cpuStarted: true });
     } else if (message === 'cpu-stop') {
       const usage = process.resourceUsage();
-      send({ cpuMicros: usage.userCPUTime - startUsage.userCPUTime + usage.systemCPUTime - startUsage.systemCPUTime });
+      const since = (field) => usage[field] - startUsage[field];
+      send({
+        usage: {
+          cpuMicros: since('userCPUTime') + since('systemCPUTime'),
+          systemMicros: since('systemCPUTime'),
+          minorFaults: since('minorPageFault'),
+          contextSwitches: since('voluntaryContextSwitches') + since('involuntaryContextSwitches'),
+        },
+      });
     }
   };
 }
@@ -164,7 +183,7 @@ async function startServer(name, replica, pinned, scratch) {
   const env = { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production', ...variant.env };
   const label = `${name}#${replica}`;
   const { child, port } = await spawnServer(label, command, args, { cwd: scratch, env });
-  return { name, label, child, port, cpuPerRequest: [] };
+  return { name, label, child, port, cpuPerRequest: [], detail: [] };
 }
 
 function load(port, seconds, connections) {
@@ -177,12 +196,14 @@ function load(port, seconds, connections) {
 async function measureOnce(server, seconds, connections) {
   await ask(server.child, 'cpu-start', 'cpuStarted');
   const result = await load(server.port, seconds, connections);
-  const cpuMicros = await ask(server.child, 'cpu-stop', 'cpuMicros');
+  const usage = await ask(server.child, 'cpu-stop', 'usage');
   if (result.non2xx > 0 || result.errors > 0) console.log(`  ${server.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  server.cpuPerRequest.push(cpuMicros / Math.max(1, result.requests.total));
+  const requests = Math.max(1, result.requests.total);
+  server.cpuPerRequest.push(usage.cpuMicros / requests);
+  server.detail.push({ systemMicros: usage.systemMicros / requests, minorFaults: usage.minorFaults / requests, contextSwitches: usage.contextSwitches / requests });
 }
 
-function report(servers) {
+function report(servers, detail) {
   // Every window of every replica of a variant, and each replica's own mean.
   const byName = new Map();
   for (const server of servers) {
@@ -191,14 +212,38 @@ function report(servers) {
     entry.replicaMeans.push(mean(server.cpuPerRequest));
     byName.set(server.name, entry);
   }
-  console.log('\nvariant               mean us/req  median us/req  baseline/variant (mean, median)  per cycle (median [25th-75th])  per process (mean us/req)');
+  const width = nameWidth(servers);
+  console.log(`\n${'variant'.padEnd(width)} mean us/req  median us/req  baseline/variant (mean, median)  per cycle (median [25th-75th])  per process (mean us/req)`);
   for (const [name, { windows, replicaMeans }] of byName) {
     const base = byName.get(VARIANTS[name].baseline);
     const ratios = base === undefined ? 'n/a' : `${(mean(base.windows) / mean(windows)).toFixed(3)}, ${(median(base.windows) / median(windows)).toFixed(3)}`;
     const perCycle = cycleRatios(servers, name, VARIANTS[name].baseline);
     const spread = `${median(perCycle).toFixed(3)} [${quantile(perCycle, 0.25).toFixed(3)}-${quantile(perCycle, 0.75).toFixed(3)}]`;
     console.log(
-      `${name.padEnd(21)} ${mean(windows).toFixed(1).padStart(11)}  ${median(windows).toFixed(1).padStart(13)}  ${ratios.padStart(31)}  ${spread.padStart(30)}  ${replicaMeans.map((x) => x.toFixed(0)).join(' ')}`,
+      `${name.padEnd(width)} ${mean(windows).toFixed(1).padStart(11)}  ${median(windows).toFixed(1).padStart(13)}  ${ratios.padStart(31)}  ${spread.padStart(30)}  ${replicaMeans.map((x) => x.toFixed(0)).join(' ')}`,
+    );
+  }
+  if (detail) reportDetail(servers);
+}
+
+/** Width of the variant column: the longest name (compare-<file> names run long) and a space. */
+function nameWidth(servers) {
+  return Math.max(21, ...servers.map((server) => server.name.length + 1));
+}
+
+/**
+ * --detail: per request, the system part of the CPU time, minor page faults and context switches,
+ * means over every window of a variant. Equal figures rule the kernel, V8's page handling and the
+ * scheduler out as where a variant's extra CPU goes.
+ */
+function reportDetail(servers) {
+  const width = nameWidth(servers);
+  console.log(`\n${'variant'.padEnd(width)} system us/req  minor faults/req  context switches/req`);
+  for (const name of new Set(servers.map((server) => server.name))) {
+    const windows = servers.filter((server) => server.name === name).flatMap((server) => server.detail);
+    const of = (field) => mean(windows.map((window) => window[field]));
+    console.log(
+      `${name.padEnd(width)} ${of('systemMicros').toFixed(1).padStart(13)}  ${of('minorFaults').toFixed(3).padStart(16)}  ${of('contextSwitches').toFixed(3).padStart(20)}`,
     );
   }
 }
@@ -262,7 +307,7 @@ async function main() {
       else for (const server of servers) await measureOnce(server, seconds, connections);
       console.log(`cycle ${cycle}: ${servers.map((s) => `${s.label} ${s.cpuPerRequest.at(-1).toFixed(0)}`).join('  ')} us/req`);
     }
-    report(servers);
+    report(servers, process.argv.includes('--detail'));
   } finally {
     // Each server exits on disconnect; its store directory is removed only once it has (a server still
     // writing its last snapshot would otherwise fail the removal with ENOTEMPTY).
