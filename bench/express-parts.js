@@ -5,7 +5,7 @@
  * app of bench/http-hot-path.js in several long-lived servers at once, each
  * loaded in turn for a few seconds, cycle after cycle, in ONE run.
  *
- *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--together] [--detail] [--only a,b] [--compare <register.js>]
+ *   npm run build && node bench/express-parts.js [--cycles 8] [--seconds 3] [--connections 50] [--replicas 1] [--together] [--detail] [--only a,b] [--compare <register.js or preload file>[,...]]
  *
  * bench/http-hot-path.js starts a new server for every measurement. On a
  * shared 2-core machine one Express server process differs from the next by
@@ -29,10 +29,10 @@
  *                    the request-start hook and the route hook still run, nothing is recorded
  *   register-compare     with --compare <dist/register.js of another build>: register under that build
  *                    (before/after in one run); --compare a,b,... adds one variant per file, each named
- *                    compare-<the directory above its dist/> (compare-C for /tmp/abl/C/dist/register.js),
- *                    or compare-<file name> for any other preload file (compare-mechanism-only for
- *                    bench/apps/mechanism-only.js; bench/apps/recording-only.js and recording-and-schema.js
- *                    are the others kept here)
+ *                    compare-<the directory above its dist/> (compare-C for /tmp/abl/C/dist/register.js).
+ *                    Any other preload file, alone or not, is compare-<its name> (compare-mechanism-only
+ *                    for bench/apps/mechanism-only.js; bench/apps/recording-only.js and
+ *                    bench/apps/recording-and-schema.js are the others kept here)
  *   prom-client      the Express app with a prom-client metrics middleware (Counter + Histogram by method,
  *                    route template and status on 'finish', as express-prom-bundle records): the competitor
  *   otel-sdk         the same middleware recording into @opentelemetry/sdk-metrics instruments, collected
@@ -108,11 +108,12 @@ function compareVariants(list) {
   const files = list.split(',').filter((file) => file !== '');
   // A build's register.js is named for the directory above its dist/; any other preload file for itself.
   const buildName = (file) => (path.basename(file) === 'register.js' ? path.basename(path.dirname(path.dirname(path.resolve(file)))) : path.basename(file, '.js'));
-  const nameOf = (file) => (files.length === 1 ? 'register-compare' : `compare-${buildName(file)}`);
+  // One build alone is register-compare, as before; a preload file always carries its own name.
+  const nameOf = (file) => (files.length === 1 && path.basename(file) === 'register.js' ? 'register-compare' : `compare-${buildName(file)}`);
   const variants = {};
   for (const file of files) {
     const name = nameOf(file);
-    if (variants[name] !== undefined) throw new Error(`--compare: two files give the variant name ${name}; put the builds in directories of different names`);
+    if (variants[name] !== undefined) throw new Error(`--compare: two files give the variant name ${name}; rename one of the files, or the directory above its dist/`);
     variants[name] = { preload: [path.resolve(file)], clustered: false, baseline: 'plain' };
   }
   return variants;

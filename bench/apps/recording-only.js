@@ -2,8 +2,10 @@
 // Preloaded by bench/express-parts.js (`--compare bench/apps/recording-only.js`): the package's
 // per-request recording alone, built from dist/ — the HTTP instrumentation with its accumulator and
 // route normaliser, and the framework route hooks — without the configuration, the store, the
-// OpenTelemetry pipeline, the flush, the runtime metrics or the exposition. Against plain Express it
-// tells what recording costs; against `register` what everything else the preload starts costs.
+// OpenTelemetry pipeline, the flush, the runtime metrics or the exposition. (The hooks still load
+// require-in-the-middle, and their OpenTelemetry-SDK hook the OpenTelemetry API, core and resources
+// packages.) Against plain Express it tells what recording costs; against `register` what
+// everything else the preload starts costs.
 const path = require('node:path');
 
 const DIST = path.join(__dirname, '..', '..', 'dist');
