@@ -106,10 +106,13 @@ else
 function compareVariants(list) {
   if (list === undefined) return {};
   const files = list.split(',').filter((file) => file !== '');
-  // A build's register.js is named for the directory above its dist/; any other preload file for itself.
-  const buildName = (file) => (path.basename(file) === 'register.js' ? path.basename(path.dirname(path.dirname(path.resolve(file)))) : path.basename(file, '.js'));
-  // One build alone is register-compare, as before; a preload file always carries its own name.
-  const nameOf = (file) => (files.length === 1 && path.basename(file) === 'register.js' ? 'register-compare' : `compare-${buildName(file)}`);
+  const isBuild = (file) => path.basename(file) === 'register.js';
+  // A build's register.js is named for the directory above its dist/ (one build alone is
+  // register-compare, as before); any other preload file always for itself.
+  const nameOf = (file) => {
+    if (!isBuild(file)) return `compare-${path.basename(file, '.js')}`;
+    return files.length === 1 ? 'register-compare' : `compare-${path.basename(path.dirname(path.dirname(path.resolve(file))))}`;
+  };
   const variants = {};
   for (const file of files) {
     const name = nameOf(file);
@@ -184,7 +187,8 @@ async function startServer(name, replica, pinned, scratch) {
   const env = { ...process.env, PROMETHEUS_MULTIPROC_DIR: scratch, PROMETHEUS_METRICS_PORT: '0', NODE_ENV: 'production', ...variant.env };
   const label = `${name}#${replica}`;
   const { child, port } = await spawnServer(label, command, args, { cwd: scratch, env });
-  return { name, label, child, port, cpuPerRequest: [], detail: [] };
+  // windows: per measurement window, the server's usage per request (see measureOnce).
+  return { name, label, child, port, windows: [] };
 }
 
 function load(port, seconds, connections) {
@@ -200,17 +204,18 @@ async function measureOnce(server, seconds, connections) {
   const usage = await ask(server.child, 'cpu-stop', 'usage');
   if (result.non2xx > 0 || result.errors > 0) console.log(`  ${server.label}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   const requests = Math.max(1, result.requests.total);
-  server.cpuPerRequest.push(usage.cpuMicros / requests);
-  server.detail.push({ systemMicros: usage.systemMicros / requests, minorFaults: usage.minorFaults / requests, contextSwitches: usage.contextSwitches / requests });
+  server.windows.push(Object.fromEntries(Object.entries(usage).map(([field, total]) => [field, total / requests])));
 }
 
 function report(servers, detail) {
   // Every window of every replica of a variant, and each replica's own mean.
   const byName = new Map();
   for (const server of servers) {
-    const entry = byName.get(server.name) ?? { windows: [], replicaMeans: [] };
-    entry.windows.push(...server.cpuPerRequest);
-    entry.replicaMeans.push(mean(server.cpuPerRequest));
+    const entry = byName.get(server.name) ?? { windows: [], usage: [], replicaMeans: [] };
+    const cpu = server.windows.map((window) => window.cpuMicros);
+    entry.windows.push(...cpu);
+    entry.usage.push(...server.windows);
+    entry.replicaMeans.push(mean(cpu));
     byName.set(server.name, entry);
   }
   const width = nameWidth(servers);
@@ -218,13 +223,14 @@ function report(servers, detail) {
   for (const [name, { windows, replicaMeans }] of byName) {
     const base = byName.get(VARIANTS[name].baseline);
     const ratios = base === undefined ? 'n/a' : `${(mean(base.windows) / mean(windows)).toFixed(3)}, ${(median(base.windows) / median(windows)).toFixed(3)}`;
-    const perCycle = cycleRatios(servers, name, VARIANTS[name].baseline);
-    const spread = `${median(perCycle).toFixed(3)} [${quantile(perCycle, 0.25).toFixed(3)}-${quantile(perCycle, 0.75).toFixed(3)}]`;
+    // A variant whose baseline is not in the run (--compare without plain) has no ratios to show.
+    const perCycle = base === undefined ? [] : cycleRatios(servers, name, VARIANTS[name].baseline);
+    const spread = base === undefined ? 'n/a' : `${median(perCycle).toFixed(3)} [${quantile(perCycle, 0.25).toFixed(3)}-${quantile(perCycle, 0.75).toFixed(3)}]`;
     console.log(
       `${name.padEnd(width)} ${mean(windows).toFixed(1).padStart(11)}  ${median(windows).toFixed(1).padStart(13)}  ${ratios.padStart(31)}  ${spread.padStart(30)}  ${replicaMeans.map((x) => x.toFixed(0)).join(' ')}`,
     );
   }
-  if (detail) reportDetail(servers);
+  if (detail) reportDetail(byName, width);
 }
 
 /** Width of the variant column: the longest name (compare-<file> names run long) and a space. */
@@ -237,12 +243,10 @@ function nameWidth(servers) {
  * means over every window of a variant. Equal figures rule the kernel, V8's page handling and the
  * scheduler out as where a variant's extra CPU goes.
  */
-function reportDetail(servers) {
-  const width = nameWidth(servers);
+function reportDetail(byName, width) {
   console.log(`\n${'variant'.padEnd(width)} system us/req  minor faults/req  context switches/req`);
-  for (const name of new Set(servers.map((server) => server.name))) {
-    const windows = servers.filter((server) => server.name === name).flatMap((server) => server.detail);
-    const of = (field) => mean(windows.map((window) => window[field]));
+  for (const [name, { usage }] of byName) {
+    const of = (field) => mean(usage.map((window) => window[field]));
     console.log(
       `${name.padEnd(width)} ${of('systemMicros').toFixed(1).padStart(13)}  ${of('minorFaults').toFixed(3).padStart(16)}  ${of('contextSwitches').toFixed(3).padStart(20)}`,
     );
@@ -251,8 +255,8 @@ function reportDetail(servers) {
 
 /** Cycle by cycle: the baseline's mean window over `name`'s mean window, both of that cycle. */
 function cycleRatios(servers, name, baseline) {
-  const windowsOf = (variant, cycle) => servers.filter((server) => server.name === variant).map((server) => server.cpuPerRequest[cycle]);
-  const cycles = servers[0].cpuPerRequest.length;
+  const windowsOf = (variant, cycle) => servers.filter((server) => server.name === variant).map((server) => server.windows[cycle].cpuMicros);
+  const cycles = servers[0].windows.length;
   return Array.from({ length: cycles }, (_unused, cycle) => mean(windowsOf(baseline, cycle)) / mean(windowsOf(name, cycle)));
 }
 
@@ -306,7 +310,7 @@ async function main() {
     for (let cycle = 1; cycle <= cycles; cycle++) {
       if (together) await Promise.all(servers.map((server) => measureOnce(server, seconds, connections)));
       else for (const server of servers) await measureOnce(server, seconds, connections);
-      console.log(`cycle ${cycle}: ${servers.map((s) => `${s.label} ${s.cpuPerRequest.at(-1).toFixed(0)}`).join('  ')} us/req`);
+      console.log(`cycle ${cycle}: ${servers.map((s) => `${s.label} ${s.windows.at(-1).cpuMicros.toFixed(0)}`).join('  ')} us/req`);
     }
     report(servers, process.argv.includes('--detail'));
   } finally {

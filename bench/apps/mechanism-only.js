@@ -8,6 +8,8 @@ const diagnosticsChannel = require('node:diagnostics_channel');
 
 const kState = Symbol('bench.requestState');
 
+// Two plain functions, as in src/worker/HttpInstrumentation.ts: one made by a factory would share its
+// feedback between the two and read the method by a computed key, which the package does not do.
 function countingWrite(chunk, encoding, callback) {
   const state = this[kState];
   if (state !== undefined) state.writes++;
